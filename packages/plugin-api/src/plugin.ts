@@ -1,0 +1,106 @@
+import type { OutboundDownlink } from './downlink.js';
+import type { Metadata } from './messages.js';
+import type {
+  Clock,
+  ConverterSandbox,
+  HttpRouter,
+  Logger,
+  Metrics,
+  PendingDownlinks,
+  PlatformClient,
+  UplinkService,
+} from './services.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+import { PLUGIN_API_VERSION } from './version.js';
+
+/** How an integration is doing, for `/readyz` and `tbi` status. */
+export interface IntegrationHealth {
+  status: 'starting' | 'up' | 'degraded' | 'down' | 'stopped';
+  /** One sentence for humans, e.g. "reconnecting to mqtt://127.0.0.1:1883 (attempt 4)". */
+  detail?: string;
+}
+
+/** A running connector instance, made by `PluginDefinition.create`. */
+export interface Integration {
+  /** Connects and starts taking messages. Rejecting marks this integration failed; others run on. */
+  start(): Promise<void>;
+  /** Stops taking messages, releases what is in flight unacknowledged, and closes connections. */
+  stop(): Promise<void>;
+  health(): IntegrationHealth;
+  /** Back-pressure: stop reading from the source until `resume` (the pipeline is full). */
+  pause?(): void;
+  resume?(): void;
+  /** Sends a downlink (plugins with `downlink: 'push'`). Rejects with `DeliveryError` on failure. */
+  send?(downlink: OutboundDownlink): Promise<void>;
+}
+
+/** Everything an integration instance receives from the host. Plugins never see the container. */
+export interface IntegrationContext<Config = unknown> {
+  /** The instance name from the config, unique in the host. */
+  name: string;
+  type: string;
+  /** The integration's `config` block, validated by the plugin's schema (secrets interpolated). */
+  config: Config;
+  /** The integration's own key/values (ThingsBoard "metadata"), given to converters. */
+  metadata: Metadata;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  /** Routes under `/api/v1/integrations/<type>`; answer 503 until `start` resolves. */
+  http: HttpRouter;
+  uplink: UplinkService;
+  downlinks: PendingDownlinks;
+  sandbox: ConverterSandbox;
+  platform: PlatformClient;
+  /** A directory of this integration's own for local state. */
+  dataDir: string;
+  /** Aborted when the integration stops. */
+  signal: AbortSignal;
+}
+
+/** A connector plugin: what its entry module exports by default. Made with `definePlugin`. */
+export interface PluginDefinition<Config = unknown> {
+  readonly $$type: '@tbi/plugin';
+  /** The `PLUGIN_API_VERSION` the plugin was compiled against. */
+  readonly apiVersion: string;
+  readonly type: string;
+  /** Validates the integration's `config` block; the host reports its issues with file and path. */
+  readonly configSchema: StandardSchemaV1<unknown, Config>;
+  /** The same schema as JSON Schema, for `tbi schema` and editors. */
+  readonly configJsonSchema?: Record<string, unknown>;
+  /** `push`: the host calls `Integration.send`; `pull`: the connector uses `ctx.downlinks`; `none`. */
+  readonly downlink: 'push' | 'pull' | 'none';
+  create(ctx: IntegrationContext<Config>): Integration | Promise<Integration>;
+}
+
+/** Input of `definePlugin`. */
+export type PluginOptions<Config> = Omit<PluginDefinition<Config>, '$$type' | 'apiVersion'>;
+
+/**
+ * Declares a connector plugin.
+ *
+ * @example
+ * export default definePlugin({
+ *   type: 'echo',
+ *   configSchema: z.object({ greeting: z.string().default('hi') }),
+ *   downlink: 'none',
+ *   create: (ctx) => ({ start: async () => {}, stop: async () => {}, health: () => ({ status: 'up' }) }),
+ * });
+ */
+export function definePlugin<Config>(options: PluginOptions<Config>): PluginDefinition<Config> {
+  return Object.freeze({ ...options, $$type: '@tbi/plugin', apiVersion: PLUGIN_API_VERSION });
+}
+
+/** Checks by value (not `instanceof`) that a module export is a plugin definition. */
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  const v = value as Partial<PluginDefinition> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    v.$$type === '@tbi/plugin' &&
+    typeof v.apiVersion === 'string' &&
+    typeof v.type === 'string' &&
+    typeof v.create === 'function' &&
+    typeof v.configSchema?.['~standard']?.validate === 'function'
+  );
+}

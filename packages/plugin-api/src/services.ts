@@ -1,0 +1,183 @@
+import type { Hono } from 'hono';
+import type { DownlinkRequest, EncodedDownlink, OutboundDownlink } from './downlink.js';
+import type { ConverterFailureKind } from './errors.js';
+import type { Metadata, RawMessage } from './messages.js';
+import type { DeviceRecord } from './records.js';
+
+/** Structured logger (pino-compatible): one JSON line per event. */
+export interface Logger {
+  trace(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** Label values of one metric sample. */
+export type Labels = Record<string, string>;
+
+export interface Counter {
+  inc(labels?: Labels, value?: number): void;
+}
+export interface Gauge {
+  set(labels: Labels, value: number): void;
+  inc(labels?: Labels, value?: number): void;
+  dec(labels?: Labels, value?: number): void;
+}
+export interface Histogram {
+  observe(labels: Labels, value: number): void;
+}
+
+/**
+ * Prometheus metrics. Metrics made through an integration's context get an `integration` label
+ * added by the host. Asking twice for the same name returns the same metric.
+ */
+export interface Metrics {
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter;
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge;
+  histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): Histogram;
+}
+
+/** The time source; tests replace it. */
+export interface Clock {
+  now(): number;
+}
+
+/** Limits applied to every call of one converter. */
+export interface ConverterLimits {
+  /** CPU/wall time for one call (one batch), in ms. */
+  timeoutMs: number;
+  /** Heap of the converter's isolate, in MiB. */
+  memoryMb: number;
+}
+
+/** A line a converter printed with `console.*`. */
+export interface ConverterLog {
+  level: 'debug' | 'info' | 'log' | 'warn' | 'error';
+  message: string;
+}
+
+/** Why one message did not convert. Plain data, so it can be stored and sent over HTTP. */
+export interface ConverterFailure {
+  kind: ConverterFailureKind;
+  message: string;
+  /** Where in the converter's output the problem is, e.g. `[0].telemetry[2].ts`. */
+  path?: string;
+}
+
+/** One message for an uplink converter. */
+export interface UplinkInput {
+  payload: Uint8Array;
+  metadata: Metadata;
+  /** Default timestamp for telemetry without `ts` (epoch ms). */
+  receivedAt?: number;
+}
+
+/** Result for one message of a batch; the others are not affected by its failure. */
+export type UplinkResult =
+  | { ok: true; records: DeviceRecord[]; output: unknown; logs: ConverterLog[] }
+  | { ok: false; error: ConverterFailure; logs: ConverterLog[] };
+
+export type DownlinkResult =
+  | { ok: true; encoded: EncodedDownlink; logs: ConverterLog[] }
+  | { ok: false; error: ConverterFailure; logs: ConverterLog[] };
+
+/** A compiled converter. `replace` swaps the source atomically: calls in progress finish on the old one. */
+export interface Converter<I, R> {
+  readonly name: string;
+  /** Increases with every successful `replace`. */
+  readonly version: number;
+  /** Runs the converter over a batch in as few isolate calls as possible. Never throws for a bad message. */
+  run(batch: readonly I[]): Promise<R[]>;
+  replace(source: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+export type UplinkConverter = Converter<UplinkInput, UplinkResult>;
+export type DownlinkConverter = Converter<DownlinkRequest, DownlinkResult>;
+
+/** Compiles user converters into isolated sandboxes. */
+export interface ConverterSandbox {
+  /** Throws `ConverterError` (kind `COMPILE`) when the source does not compile. */
+  uplink(name: string, source: string, limits?: Partial<ConverterLimits>): Promise<UplinkConverter>;
+  downlink(name: string, source: string, limits?: Partial<ConverterLimits>): Promise<DownlinkConverter>;
+}
+
+/** Data of one message for the platform. */
+export interface IngestItem {
+  integration: string;
+  /** Stored once per integration: a repeated `sourceId` is skipped (redelivery). */
+  sourceId?: string;
+  records: DeviceRecord[];
+}
+
+/** A command for a device that the host must deliver through the integration that owns it. */
+export interface PlatformCommand {
+  id: string;
+  deviceName: string;
+  /** The integration that last carried the device, if the platform knows it. */
+  integration?: string;
+  msgType: DownlinkRequest['msgType'];
+  msg: unknown;
+  metadata: Metadata;
+}
+
+/** The IoT platform: the embedded store or ThingsBoard. */
+export interface PlatformClient {
+  /**
+   * Stores every item in one durable step (all or nothing) and resolves only then. Throws a
+   * `DeliveryError` when the platform is unavailable; the caller retries.
+   */
+  ingest(items: readonly IngestItem[]): Promise<{ stored: number; duplicates: number }>;
+  /** Subscribes to commands for devices; returns the unsubscribe function. */
+  onCommand(handler: (command: PlatformCommand) => void): () => void;
+  /** Tells the platform how delivering a command ended. */
+  commandResult(commandId: string, result: { ok: true } | { ok: false; error: string }): void;
+}
+
+/** What happened to one submitted message, once it is safe to acknowledge it at its source. */
+export type UplinkOutcome =
+  /** Stored by the platform (possibly zero records, or a duplicate of one stored before). */
+  | { status: 'stored'; records: DeviceRecord[] }
+  /** Conversion failed; the message is kept in the host's dead letters. */
+  | { status: 'dead-lettered'; error: ConverterFailure }
+  /** Conversion failed and `deadLetters: 'caller'` was asked: the connector must dead-letter it itself. */
+  | { status: 'failed'; error: ConverterFailure };
+
+export interface SubmitOptions {
+  /**
+   * `host` (default): failed conversions go to the host's dead-letter table.
+   * `caller`: they come back as `failed`, for a connector with a broker-side dead-letter path
+   * (Kafka DLQ topic, AMQP dead-letter exchange).
+   */
+  deadLetters?: 'host' | 'caller';
+}
+
+/**
+ * The uplink pipeline, as a connector sees it: convert in the sandbox, store, then resolve.
+ *
+ * **At-least-once contract.** Acknowledge a message to its source only after the promise of the
+ * `submit` that carried it has resolved. While the platform is unavailable the promise waits
+ * (the pipeline retries with backoff); if the host stops first it rejects with `ShutdownError`,
+ * and the connector must then leave the message unacknowledged so the source redelivers it.
+ *
+ * @example
+ * const outcomes = await ctx.uplink.submit(batch.map(toRawMessage));
+ * batch.forEach((m) => m.ack()); // only now
+ */
+export interface UplinkService {
+  submit(messages: readonly RawMessage[], options?: SubmitOptions): Promise<UplinkOutcome[]>;
+}
+
+/** Downlinks waiting for a device, for connectors that can only answer (HTTP). */
+export interface PendingDownlinks {
+  /** Removes and returns the oldest pending downlink for the device, if any. */
+  take(deviceName: string): OutboundDownlink | undefined;
+}
+
+/**
+ * Routes mounted by a plugin, relative to its prefix `/api/v1/integrations/<type>`. Several
+ * instances of one type share the prefix, so put the instance's own key in the path (the HTTP
+ * connector uses its routing key). The host sets `remoteAddress` for each request.
+ */
+export type HttpRouter = Hono<{ Variables: { remoteAddress: string } }>;
