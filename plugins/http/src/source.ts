@@ -1,0 +1,160 @@
+import { isTbiError, type IntegrationContext, type OutboundDownlink, type UplinkOutcome } from '@tbi/plugin-api';
+import type { Context } from 'hono';
+import type { HttpConfig } from './config.js';
+import { downlinkResponse } from './downlink-response.js';
+import type { PendingResponses } from './pending-responses.js';
+import { readBody } from './read-body.js';
+import { requestMetadata } from './request-metadata.js';
+import { headersFilter } from './security/headers-filter.js';
+import { hmacVerifier } from './security/hmac.js';
+import { ipAllowlist } from './security/ip-allowlist.js';
+import { rateLimiter } from './security/rate-limit.js';
+
+/** Lifecycle of the integration as the routes see it. */
+export type SourceState = 'starting' | 'running' | 'stopped';
+
+/** What the uplink routes need besides the integration context. */
+export interface SourceOptions {
+  routingKey: string;
+  /** Synchronous downlinks kept by the plugin itself (see `sink.ts`). */
+  pending: PendingResponses;
+  state: () => SourceState;
+}
+
+type Ctx = Context<{ Variables: { remoteAddress: string } }>;
+
+/** Thrown inside the route when the pipeline took longer than `responseTimeoutMs`. */
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * Mounts the ThingsBoard-compatible webhook endpoint on the integration's router:
+ * `POST|PUT /{routingKey}[/suffix…]` is an uplink, `GET` a status check. The router is already
+ * under `/api/v1/integrations/http`; the routing key is a literal path segment because all `http`
+ * instances share that prefix.
+ *
+ * Order of checks, cheapest first: lifecycle (503), IP allowlist (403), rate limit (429),
+ * headers filter (403), body size (413), HMAC (401). Then the message goes through the pipeline
+ * and the answer waits until it is stored.
+ */
+export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: SourceOptions): void {
+  const { config, logger } = ctx;
+  const now = () => ctx.clock.now();
+  const allowed = ipAllowlist(config.ipAllowlist);
+  const headersOk = headersFilter(config.headersFilter);
+  const verify = config.hmac === undefined ? undefined : hmacVerifier(config.hmac, now);
+  const takeToken = config.rateLimit === undefined ? undefined : rateLimiter(config.rateLimit, now);
+  const hidden = new Set(Object.keys(config.headersFilter));
+  const requests = ctx.metrics.counter('tbi_http_uplink_requests_total', 'Uplink requests of the HTTP integration by response status', ['status']);
+  const retryAfter = String(config.retryAfterSeconds);
+
+  const answer = (status: number, body?: Record<string, unknown>, headers: Record<string, string> = {}): Response => {
+    requests.inc({ status: String(status) });
+    if (body === undefined) return new Response(null, { status, headers });
+    return Response.json(body, { status, headers });
+  };
+  const unavailable = (message: string) => answer(503, { error: 'UNAVAILABLE', message }, { 'retry-after': retryAfter });
+
+  const uplink = async (c: Ctx, pathSuffix: string): Promise<Response> => {
+    if (options.state() !== 'running') return unavailable(`integration ${ctx.name} is not running`);
+    const remoteAddress = c.get('remoteAddress') ?? '';
+    if (!allowed(remoteAddress)) {
+      logger.debug({ remoteAddress }, 'uplink refused: address not in the allowlist');
+      return answer(403, { error: 'FORBIDDEN', message: 'address not allowed' });
+    }
+    const limited = takeToken?.();
+    if (limited !== undefined && !limited.ok) {
+      return answer(429, { error: 'RATE_LIMITED', message: 'too many requests' }, { 'retry-after': String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))) });
+    }
+    const header = (name: string) => c.req.raw.headers.get(name) ?? undefined;
+    if (!headersOk(header)) {
+      logger.debug({ remoteAddress }, 'uplink refused: headers filter not met');
+      return answer(403, { error: 'FORBIDDEN', message: 'headers filter not met' });
+    }
+    const payload = await readBody(c.req.raw, config.maxBodyBytes);
+    if (payload === undefined) {
+      return answer(413, { error: 'PAYLOAD_TOO_LARGE', message: `body larger than ${config.maxBodyBytes} bytes` });
+    }
+    if (verify !== undefined) {
+      const verdict = verify(payload, header);
+      if (!verdict.ok) {
+        logger.debug({ remoteAddress, reason: verdict.reason }, 'uplink refused: signature check failed');
+        return answer(401, { error: 'BAD_SIGNATURE', message: verdict.reason });
+      }
+    }
+    const metadata = requestMetadata({
+      method: c.req.method,
+      headers: c.req.raw.headers,
+      url: new URL(c.req.url),
+      pathSuffix,
+      remoteAddress,
+      hiddenHeaders: hidden,
+    });
+
+    let outcome: UplinkOutcome | undefined;
+    try {
+      const submitted = ctx.uplink.submit([{ payload, metadata, receivedAt: now() }]);
+      const result = await withTimeout(submitted, config.responseTimeoutMs);
+      if (result === TIMED_OUT) {
+        // Not acknowledged: the sender must retry. The pipeline may still store this message
+        // later, so a retry can duplicate it (at-least-once).
+        submitted.then(
+          () => logger.info({ remoteAddress }, 'uplink stored after its request had been answered 503'),
+          () => {},
+        );
+        logger.warn({ timeoutMs: config.responseTimeoutMs }, 'uplink not stored in time; answered 503');
+        return unavailable('the platform did not store the message in time; retry later');
+      }
+      outcome = result[0];
+    } catch (error) {
+      if (isTbiError(error) && (error.code === 'SHUTTING_DOWN' || error.code === 'DELIVERY_FAILED')) {
+        return unavailable(error.message);
+      }
+      logger.error({ err: error }, 'uplink failed unexpectedly');
+      return answer(500, { error: 'INTERNAL', message: 'internal error' });
+    }
+    if (outcome === undefined) return answer(500, { error: 'INTERNAL', message: 'no outcome for the message' });
+    if (outcome.status !== 'stored') {
+      const { kind, message, path } = outcome.error;
+      return answer(400, { error: `CONVERTER_${kind}`, message, ...(path === undefined ? {} : { path }) });
+    }
+    if (outcome.records.length === 0) return answer(204);
+    const downlink = takeDownlink(ctx, options.pending, outcome.records.map((r) => r.deviceName));
+    if (downlink !== undefined) {
+      requests.inc({ status: '200' });
+      logger.debug({ deviceName: downlink.deviceName, commandId: downlink.commandId }, 'downlink delivered in the uplink response');
+      return downlinkResponse(downlink);
+    }
+    return answer(config.replaceNoContentToOk ? 200 : 204);
+  };
+
+  const statusCheck = (): Response => {
+    if (options.state() !== 'running') return unavailable(`integration ${ctx.name} is not running`);
+    return new Response(null, { status: 200 });
+  };
+  const notAllowed = () => new Response(null, { status: 405, headers: { allow: 'GET, HEAD, POST, PUT' } });
+
+  const base = `/${options.routingKey}`;
+  const withSuffix = `${base}/:suffix{.+}`;
+  ctx.http.on(['POST', 'PUT'], [base, withSuffix], (c) => uplink(c, c.req.param('suffix') ?? ''));
+  ctx.http.get(base, statusCheck);
+  ctx.http.get(withSuffix, statusCheck);
+  ctx.http.all(base, notAllowed);
+  ctx.http.all(withSuffix, notAllowed);
+}
+
+/** The first pending downlink for any device of the message, from our own store or the host's. */
+function takeDownlink(ctx: IntegrationContext<HttpConfig>, pending: PendingResponses, devices: string[]): OutboundDownlink | undefined {
+  for (const name of new Set(devices)) {
+    const found = pending.take(name) ?? ctx.downlinks.take(name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
