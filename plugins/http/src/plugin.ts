@@ -34,8 +34,8 @@ export async function createHttpIntegration(ctx: IntegrationContext<HttpConfig>)
     },
     async stop() {
       state = 'stopped';
-      const dropped = pending.drain();
-      if (dropped.length > 0) logger.warn({ count: dropped.length }, 'dropped downlinks that were waiting for an uplink');
+      const dropped = pending.clear(`integration ${ctx.name} stopped`);
+      if (dropped > 0) logger.warn({ count: dropped }, 'dropped downlinks that were waiting for an uplink');
     },
     health() {
       if (state === 'running') return { status: 'up', detail: `endpoint ${endpoint}` };

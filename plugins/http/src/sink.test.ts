@@ -86,12 +86,12 @@ describe('outboundSender', () => {
     expect(delays).toEqual([100, 200, 1000]);
   });
 
-  it('gives up after the retries with a retryable DeliveryError naming the attempts', async () => {
+  it('gives up after the retries with a final DeliveryError naming the attempts', async () => {
     script = [500, 500, 500];
     const { send } = sender({ url: `${base}/x?secret=1`, retries: 2 });
     const error = await send(downlink).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeliveryError);
-    expect((error as DeliveryError).retryable).toBe(true);
+    expect((error as DeliveryError).retryable).toBe(false);
     expect((error as DeliveryError).context).toMatchObject({ attempts: 3, url: `${base}/x` });
     expect(seen).toHaveLength(3);
   });
@@ -135,9 +135,10 @@ describe('outboundSender', () => {
 });
 
 describe('responseQueueSender', () => {
-  it('queues the downlink for the device', async () => {
+  it('queues the downlink for the device and resolves once a response takes it', async () => {
     const pending = new PendingResponses(5);
-    await responseQueueSender(pending, silent)(downlink);
+    const sent = responseQueueSender(pending, silent)(downlink);
     expect(pending.take('dev 1')).toBe(downlink);
+    await expect(sent).resolves.toBeUndefined();
   });
 });

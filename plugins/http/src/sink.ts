@@ -19,7 +19,8 @@ export interface OutboundDeps {
  * Sends downlinks as HTTP requests to the configured downlink URL. Network errors, timeouts,
  * 408, 429 and 5xx answers are retried `retries` times with exponential backoff (±20 % jitter,
  * `Retry-After` honoured up to `maxBackoffMs`); other 4xx answers fail at once. Every failure is a
- * `DeliveryError`, which the host records against the command.
+ * `DeliveryError` (not retryable: the configured retries are the whole budget), which the host
+ * records against the command.
  */
 export function outboundSender(config: DownlinkConfig & { url: string }, deps: OutboundDeps): (downlink: OutboundDownlink) => Promise<void> {
   const doFetch = deps.fetch ?? globalThis.fetch;
@@ -56,7 +57,9 @@ export function outboundSender(config: DownlinkConfig & { url: string }, deps: O
         failure = { message: timedOut ? `downlink URL did not answer within ${config.timeoutMs} ms` : `downlink request failed: ${(error as Error)?.message}`, retryable: true, cause: error };
       }
       if (!failure.retryable || attempt >= config.retries || deps.signal.aborted) {
-        throw new DeliveryError(failure.message, { retryable: failure.retryable, cause: failure.cause, context: { ...context, attempts: attempt + 1 } });
+        // Not retryable once our own retries are spent: `retries` in the config is the whole
+        // budget, the host must not multiply it with retries of its own.
+        throw new DeliveryError(failure.message, { retryable: false, cause: failure.cause, context: { ...context, attempts: attempt + 1 } });
       }
       const backoff = Math.min(config.maxBackoffMs, config.backoffMs * 2 ** attempt) * (0.8 + 0.4 * random());
       const delay = Math.min(config.maxBackoffMs, Math.max(backoff, failure.retryAfterMs ?? 0));
@@ -68,15 +71,12 @@ export function outboundSender(config: DownlinkConfig & { url: string }, deps: O
 
 /**
  * Synchronous mode (no downlink URL): keeps the downlink until the device's next uplink, whose
- * response carries it. The promise resolves once it is queued.
+ * response carries it. The promise settles with that outcome (see `PendingResponses.add`).
  */
 export function responseQueueSender(pending: PendingResponses, logger: Logger): (downlink: OutboundDownlink) => Promise<void> {
-  return async (downlink) => {
-    const dropped = pending.add(downlink);
+  return (downlink) => {
     logger.debug({ deviceName: downlink.deviceName, commandId: downlink.commandId }, 'downlink waits for the next uplink of its device');
-    if (dropped !== undefined) {
-      logger.warn({ deviceName: dropped.deviceName, commandId: dropped.commandId }, 'too many pending downlinks for the device; dropped the oldest');
-    }
+    return pending.add(downlink);
   };
 }
 
