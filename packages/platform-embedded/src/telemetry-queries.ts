@@ -1,0 +1,75 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { checkInteger } from './device-queries.js';
+import { invalidArgument } from './errors.js';
+import { decodeValue, type TypedColumns } from './typed-value.js';
+import type { AggregatedPoint, Aggregation, TelemetryPoint, TelemetryQuery } from './types.js';
+
+const AGGREGATIONS: readonly Aggregation[] = ['min', 'max', 'avg', 'count', 'none'];
+const MAX_LIMIT = 100_000;
+
+type ValueRow = TypedColumns & { ts: number };
+
+// Integer arithmetic needs integer operands: node:sqlite binds every JS number as REAL.
+const BUCKETS = (order: 'ASC' | 'DESC') => `
+  SELECT CAST(:from AS INTEGER) + ((ts - CAST(:from AS INTEGER)) / CAST(:interval AS INTEGER)) * CAST(:interval AS INTEGER) AS bucket,
+         min(coalesce(long_v, dbl_v)) AS min, max(coalesce(long_v, dbl_v)) AS max,
+         avg(coalesce(long_v, dbl_v)) AS avg, count(*) AS count
+  FROM telemetry
+  WHERE device_id = :device AND key_id = :key AND ts >= :from AND ts < :to
+  GROUP BY bucket ORDER BY bucket ${order} LIMIT :limit`;
+
+const RAW = (order: 'ASC' | 'DESC') => `
+  SELECT ts, bool_v, long_v, dbl_v, str_v, json_v FROM telemetry
+  WHERE device_id = :device AND key_id = :key AND ts >= :from AND ts < :to
+  ORDER BY ts ${order} LIMIT :limit`;
+
+/** Latest values and time-series reads. */
+export class TelemetryQueries {
+  private readonly latestRows: StatementSync;
+  private readonly keyId: StatementSync;
+  private readonly raw: Record<'asc' | 'desc', StatementSync>;
+  private readonly buckets: Record<'asc' | 'desc', StatementSync>;
+
+  constructor(db: DatabaseSync) {
+    this.latestRows = db.prepare(
+      `SELECT k.key, l.ts, l.bool_v, l.long_v, l.dbl_v, l.str_v, l.json_v
+       FROM telemetry_latest l JOIN telemetry_keys k ON k.id = l.key_id WHERE l.device_id = ? ORDER BY k.key`,
+    );
+    this.keyId = db.prepare('SELECT id FROM telemetry_keys WHERE key = ?');
+    this.raw = { asc: db.prepare(RAW('ASC')), desc: db.prepare(RAW('DESC')) };
+    this.buckets = { asc: db.prepare(BUCKETS('ASC')), desc: db.prepare(BUCKETS('DESC')) };
+  }
+
+  /** The newest value of each key (of the given keys only, when given). */
+  latest(deviceId: number, keys?: readonly string[]): Record<string, TelemetryPoint> {
+    const wanted = keys && keys.length > 0 ? new Set(keys) : undefined;
+    const out: Record<string, TelemetryPoint> = {};
+    for (const row of this.latestRows.all(deviceId) as unknown as (ValueRow & { key: string })[]) {
+      if (wanted === undefined || wanted.has(row.key)) out[row.key] = { ts: row.ts, value: decodeValue(row) };
+    }
+    return out;
+  }
+
+  series(deviceId: number, key: string, query: TelemetryQuery): (TelemetryPoint | AggregatedPoint)[] {
+    const { from, to } = query;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from >= to) {
+      throw invalidArgument('from and to must be integers (epoch ms) with from < to', { from, to });
+    }
+    const agg = query.agg ?? 'none';
+    if (!AGGREGATIONS.includes(agg)) throw invalidArgument(`agg must be one of ${AGGREGATIONS.join(', ')}`, { agg });
+    const order = query.order ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') throw invalidArgument('order must be asc or desc', { order });
+    const limit = checkInteger('limit', query.limit, 1, MAX_LIMIT, agg === 'none' ? 100 : 10_000);
+    const keyRow = this.keyId.get(key) as { id: number } | undefined;
+    if (keyRow === undefined) return [];
+    const params = { device: deviceId, key: keyRow.id, from, to, limit };
+    if (agg === 'none') {
+      return (this.raw[order].all(params) as unknown as ValueRow[]).map((r) => ({ ts: r.ts, value: decodeValue(r) }));
+    }
+    const interval = checkInteger('intervalMs', query.intervalMs, 1, Number.MAX_SAFE_INTEGER, to - from);
+    const rows = this.buckets[order].all({ ...params, interval }) as unknown as {
+      bucket: number; min: number | null; max: number | null; avg: number | null; count: number;
+    }[];
+    return rows.map((r) => ({ ts: r.bucket, value: agg === 'count' ? r.count : r[agg], count: r.count }));
+  }
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { DeviceRecord, IngestItem, PlatformCommand } from '@tbi/plugin-api';
+import { openEmbeddedPlatform, type EmbeddedPlatform, type EmbeddedPlatformOptions } from '../src/index.js';
+import { DATABASE_FILE } from '../src/open-database.js';
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  constructor(public ms = Date.UTC(2025, 0, 1)) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** A fresh data directory and platform; `cleanup` closes and removes both. */
+export async function tempPlatform(options: Partial<EmbeddedPlatformOptions> = {}) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tbi-platform-'));
+  const clock = new ManualClock();
+  const platform = await openEmbeddedPlatform({ dataDir, clock, ...options });
+  return {
+    dataDir,
+    clock,
+    platform,
+    reopen: async (more: Partial<EmbeddedPlatformOptions> = {}): Promise<EmbeddedPlatform> =>
+      openEmbeddedPlatform({ dataDir, clock, ...options, ...more }),
+    /** A second connection to the same database file, as another process would have. */
+    secondConnection: (): DatabaseSync => new DatabaseSync(path.join(dataDir, DATABASE_FILE), { timeout: 1000 }),
+    cleanup: async () => {
+      await platform.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function record(deviceName: string, fields: Partial<DeviceRecord> = {}): DeviceRecord {
+  return { entityType: 'DEVICE', deviceName, deviceType: 'thermostat', attributes: {}, telemetry: [], ...fields };
+}
+
+export function item(records: DeviceRecord[], sourceId?: string, integration = 'mqtt-1'): IngestItem {
+  return sourceId === undefined ? { integration, records } : { integration, sourceId, records };
+}
+
+/** Collects the commands the platform emits. */
+export function collectCommands(platform: EmbeddedPlatform): PlatformCommand[] {
+  const seen: PlatformCommand[] = [];
+  platform.onCommand((c) => seen.push(c));
+  return seen;
+}
+
+/** Counts rows of a table through a separate connection (what is really on disk). */
+export function countRows(db: DatabaseSync, table: string): number {
+  return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
