@@ -1,0 +1,239 @@
+// In-process harness for route tests: the plugin's real `create()` on a real Hono router, with a
+// real `IntegrationContext` whose `uplink.submit` converts with the real converter sandbox (when
+// `@tbi/converter-sandbox` provides `createConverterSandbox`) or a plain-JS stand-in, then
+// "stores" into a recording platform whose behaviour a test can change (slow, down, stopping).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  ShutdownError,
+  type ConverterSandbox,
+  type DeviceRecord,
+  type HttpRouter,
+  type Integration,
+  type IntegrationContext,
+  type Logger,
+  type Metrics,
+  type OutboundDownlink,
+  type PlatformClient,
+  type RawMessage,
+  type UplinkConverter,
+  type UplinkOutcome,
+} from '@tbi/plugin-api';
+import { Hono } from 'hono';
+import { httpConfigSchema, type HttpConfig, type HttpConfigInput } from '../src/config.js';
+import httpPlugin from '../src/plugin.js';
+
+export const silentLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
+
+/** Metrics that count in memory, enough for the plugin's counters. */
+function memoryMetrics(): Metrics & { values: Map<string, number> } {
+  const values = new Map<string, number>();
+  const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
+  const add = (name: string) => (labels?: Record<string, string>, v = 1) => values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
+  return {
+    values,
+    counter: (name) => ({ inc: add(name) }),
+    gauge: (name) => ({ inc: add(name), dec: (l, v = 1) => add(name)(l, -v), set: (l, v) => values.set(key(name, l), v) }),
+    histogram: (name) => ({ observe: (l, v) => values.set(key(name, l), v) }),
+  };
+}
+
+/** Stand-in sandbox: runs the decoder as a plain JS function (only used when the real one is missing). */
+function plainJsSandbox(): ConverterSandbox {
+  return {
+    async uplink(name, source) {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      const decoder = new Function('payload', 'metadata', 'decodeToString', 'decodeToJson', source) as (...a: unknown[]) => unknown;
+      const decodeToString = (bytes: number[]) => Buffer.from(bytes).toString('utf8');
+      const decodeToJson = (bytes: number[]) => JSON.parse(decodeToString(bytes)) as unknown;
+      const converter: UplinkConverter = {
+        name,
+        version: 1,
+        async run(batch) {
+          return batch.map((input) => {
+            try {
+              const output = decoder([...input.payload], input.metadata, decodeToString, decodeToJson);
+              const list = output === null || output === undefined ? [] : Array.isArray(output) ? output : [output];
+              const records: DeviceRecord[] = list.map((o: Record<string, unknown>) => ({
+                entityType: 'DEVICE',
+                deviceName: String(o.deviceName),
+                deviceType: String(o.deviceType ?? 'default'),
+                attributes: (o.attributes ?? {}) as DeviceRecord['attributes'],
+                telemetry: o.telemetry ? [{ ts: input.receivedAt ?? Date.now(), values: o.telemetry as DeviceRecord['attributes'] }] : [],
+              }));
+              return { ok: true as const, records, output, logs: [] };
+            } catch (error) {
+              return { ok: false as const, error: { kind: 'THREW' as const, message: (error as Error).message }, logs: [] };
+            }
+          });
+        },
+        async replace() {},
+        async dispose() {},
+      };
+      return converter;
+    },
+    async downlink() {
+      throw new Error('not used by the harness');
+    },
+  };
+}
+
+/** The real sandbox if its package is built far enough to provide one. */
+async function realSandbox(): Promise<(ConverterSandbox & { dispose?: () => Promise<void> }) | undefined> {
+  const mod = (await import('@tbi/converter-sandbox').catch(() => undefined)) as Record<string, unknown> | undefined;
+  const create = mod?.createConverterSandbox as ((options?: unknown) => unknown) | undefined;
+  if (typeof create !== 'function') return undefined;
+  return (await create({})) as ConverterSandbox & { dispose?: () => Promise<void> };
+}
+
+/** How the recording platform treats an ingest: store, wait forever (platform down), or fail. */
+export type PlatformMode = 'up' | 'down' | 'shutdown';
+
+export interface HarnessOptions {
+  config?: HttpConfigInput;
+  /** Body of the uplink decoder, ThingsBoard style (`payload` bytes, `metadata` map). */
+  decoder?: string;
+  /** The integration's own metadata, given to the converter. */
+  metadata?: Record<string, string>;
+  now?: () => number;
+}
+
+export interface Harness {
+  integration: Integration;
+  config: HttpConfig;
+  routingKey: string;
+  /** Client address the host would report for the next requests. */
+  remoteAddress: string;
+  platform: PlatformMode;
+  /** Every message the plugin submitted, as submitted. */
+  submitted: RawMessage[];
+  /** Records stored by the platform. */
+  stored: DeviceRecord[];
+  /** Metadata the converter saw, per message. */
+  converterMetadata: Array<Record<string, string>>;
+  /** Downlinks the host's own pending queue hands out (pull-mode fallback). */
+  hostPending: OutboundDownlink[];
+  metrics: ReturnType<typeof memoryMetrics>;
+  sandboxKind: 'real' | 'plain-js';
+  /** Sends a request to a path relative to `/api/v1/integrations/http` (e.g. `/${key}/x`). */
+  request(relativePath: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** Echoes the body into telemetry and takes the device name from `?device=` or the JSON body. */
+export const ECHO_DECODER = `
+  var text = String.fromCharCode.apply(null, payload);
+  var name = metadata['Query:device'];
+  if (!name) { try { name = JSON.parse(text).deviceName; } catch (e) {} }
+  if (metadata['Query:empty'] === '1') return [];
+  if (metadata['Query:fail'] === '1') throw new Error('converter says no');
+  return { deviceName: name || 'dev-1', deviceType: 'sensor', telemetry: { bytes: payload.length } };
+`;
+
+/** Creates and starts one `http` integration in-process. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const config = httpConfigSchema.parse(options.config ?? {});
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'tbi-http-'));
+  const real = await realSandbox();
+  const sandbox = real ?? plainJsSandbox();
+  const converter = await sandbox.uplink('harness/uplink', options.decoder ?? ECHO_DECODER);
+  const abort = new AbortController();
+  const metrics = memoryMetrics();
+  const integrationMetadata = options.metadata ?? {};
+  const waiting = new Set<(error: Error) => void>();
+
+  const h = {
+    remoteAddress: '127.0.0.1',
+    platform: 'up' as PlatformMode,
+    submitted: [] as RawMessage[],
+    stored: [] as DeviceRecord[],
+    converterMetadata: [] as Array<Record<string, string>>,
+    hostPending: [] as OutboundDownlink[],
+  };
+
+  const store = async (records: DeviceRecord[]): Promise<void> => {
+    if (h.platform === 'shutdown') throw new ShutdownError();
+    if (h.platform === 'down') {
+      // Like the real pipeline: wait while the platform is down, reject only when stopping.
+      await new Promise<void>((_, reject) => waiting.add(reject));
+    }
+    h.stored.push(...records);
+  };
+
+  const platform: PlatformClient = {
+    ingest: async (items) => {
+      for (const item of items) await store(item.records);
+      return { stored: items.length, duplicates: 0 };
+    },
+    onCommand: () => () => {},
+    commandResult: () => {},
+  };
+
+  const router: HttpRouter = new Hono();
+  router.use('*', async (c, next) => {
+    c.set('remoteAddress', h.remoteAddress);
+    await next();
+  });
+
+  const ctx: IntegrationContext<HttpConfig> = {
+    name: 'http-test',
+    type: 'http',
+    config,
+    metadata: integrationMetadata,
+    logger: silentLogger,
+    metrics,
+    clock: { now: options.now ?? Date.now },
+    http: router,
+    uplink: {
+      async submit(messages): Promise<UplinkOutcome[]> {
+        h.submitted.push(...messages);
+        const inputs = messages.map((m) => {
+          const metadata = { ...integrationMetadata, ...m.metadata, integrationName: 'http-test' };
+          h.converterMetadata.push(metadata);
+          return { payload: m.payload, metadata, ...(m.receivedAt === undefined ? {} : { receivedAt: m.receivedAt }) };
+        });
+        const results = await converter.run(inputs);
+        const outcomes: UplinkOutcome[] = [];
+        for (const result of results) {
+          if (!result.ok) {
+            outcomes.push({ status: 'dead-lettered', error: result.error });
+            continue;
+          }
+          await platform.ingest([{ integration: 'http-test', records: result.records }]);
+          outcomes.push({ status: 'stored', records: result.records });
+        }
+        return outcomes;
+      },
+    },
+    downlinks: { take: (deviceName) => {
+      const i = h.hostPending.findIndex((d) => d.deviceName === deviceName);
+      return i === -1 ? undefined : h.hostPending.splice(i, 1)[0];
+    } },
+    sandbox,
+    platform,
+    dataDir,
+    signal: abort.signal,
+  };
+
+  const integration = await httpPlugin.create(ctx);
+  await integration.start();
+  const routingKey = /endpoint \/api\/v1\/integrations\/http\/(\S+)/.exec(integration.health().detail ?? '')?.[1] ?? '';
+
+  return Object.assign(h, {
+    integration,
+    config,
+    routingKey,
+    metrics,
+    sandboxKind: (real ? 'real' : 'plain-js') as Harness['sandboxKind'],
+    request: (relativePath: string, init?: RequestInit) => Promise.resolve(router.request(relativePath, init)),
+    async stop() {
+      abort.abort();
+      await integration.stop();
+      for (const reject of waiting) reject(new ShutdownError());
+      await converter.dispose();
+      await real?.dispose?.();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  });
+}
