@@ -89,11 +89,17 @@ export class EmbeddedPlatform implements PlatformClient {
    * before (e.g. a restart) and not expired are handed to the new handler right after.
    */
   onCommand(handler: CommandHandler): () => void {
+    this.assertOpen();
+    // The backlog is read now, so a command created after subscribing is emitted once, not also
+    // replayed; it is handed over on the next turn, after the caller has the unsubscribe function.
+    const backlog = this.commands.queued(this.clock.now());
     this.handlers.add(handler);
-    setImmediate(() => {
-      if (this.closed || !this.handlers.has(handler)) return;
-      for (const record of this.commands.queued(this.clock.now())) this.emitTo(handler, record);
-    });
+    if (backlog.length > 0) {
+      setImmediate(() => {
+        if (this.closed || !this.handlers.has(handler)) return;
+        for (const record of backlog) this.emitTo(handler, record);
+      });
+    }
     return () => this.handlers.delete(handler);
   }
 
