@@ -1,52 +1,66 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
+// Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
+// their string forms too (as the host's own schema does).
+const int = () => z.coerce.number().int();
+const bool = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
 /** Header names are case-insensitive; keep them lower-case so lookups and metadata keys agree. */
 const headerName = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a valid HTTP header name')
   .transform((name) => name.toLowerCase());
 
-const cidr = z.string().refine(isCidr, { message: 'an IPv4 or IPv6 address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32' });
+const cidr = z
+  .string()
+  .refine(isCidr, { message: 'an IPv4 or IPv6 address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32' });
 
 /** HMAC signature check of the raw body (GitHub / Stripe style webhooks). */
-const hmacSchema = z.strictObject({
-  /** Header that carries the signature, e.g. `x-hub-signature-256` (GitHub). */
-  header: headerName,
-  /** Shared secret; put `${env:WEBHOOK_SECRET}` in the config so it comes from the environment. */
-  secret: z.string().min(1),
-  algorithm: z.enum(['sha256', 'sha512', 'sha1']).default('sha256'),
-  /** `auto` accepts `sha256=<hex>` (GitHub), plain hex and Base64. */
-  encoding: z.enum(['auto', 'hex', 'base64']).default('auto'),
-  /** Header with the send time (epoch s or ms); when set, `<timestamp>.<body>` is what is signed. */
-  timestampHeader: headerName.optional(),
-  /** Replay window: a timestamp further than this from now is refused. */
-  toleranceSeconds: z.number().int().positive().default(300),
-});
+const hmacSchema = z
+  .strictObject({
+    header: headerName.describe('Header that carries the signature, e.g. x-hub-signature-256 (GitHub).'),
+    secret: z.string().min(1).describe('Shared secret; write ${env:NAME} so it comes from the environment.'),
+    algorithm: z.enum(['sha256', 'sha512', 'sha1']).default('sha256'),
+    encoding: z
+      .enum(['auto', 'hex', 'base64'])
+      .default('auto')
+      .describe('auto accepts sha256=<hex> (GitHub), plain hex and Base64.'),
+    timestampHeader: headerName
+      .optional()
+      .describe('Header with the send time (epoch s or ms); when set, "<timestamp>.<body>" is what is signed.'),
+    toleranceSeconds: int().positive().default(300).describe('Replay window: timestamps further from now are refused.'),
+  })
+  .describe('Verify an HMAC signature of the raw body; 401 when it does not match.');
 
 /** Token bucket shared by every caller of this integration instance. */
-const rateLimitSchema = z.strictObject({
-  requestsPerSecond: z.number().positive(),
-  /** Requests allowed at once above the steady rate; defaults to one second's worth. */
-  burst: z.number().int().positive().optional(),
-});
+const rateLimitSchema = z
+  .strictObject({
+    requestsPerSecond: z.coerce.number().positive().describe('Average requests per second allowed.'),
+    burst: int().positive().optional().describe('Requests allowed at once; default one second of requests.'),
+  })
+  .describe('Per-integration rate limit; 429 with Retry-After beyond it.');
 
-/** Outbound downlink: the host sends each downlink to this URL instead of waiting for an uplink. */
-const downlinkSchema = z.strictObject({
-  /** `${deviceName}` and `${metadata.<key>}` (the downlink converter's output metadata) are replaced, URL-encoded. */
-  url: z.string().min(1).optional(),
-  method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE', 'GET']).default('POST'),
-  /** Extra request headers; values may use the same placeholders (not encoded). */
-  headers: z.record(z.string(), z.string()).default({}),
-  timeoutMs: z.number().int().positive().default(10_000),
-  /** Extra attempts after the first one, for network errors, 408, 429 and 5xx answers. */
-  retries: z.number().int().min(0).max(20).default(3),
-  /** First backoff; doubles each attempt up to `maxBackoffMs`, with ±20 % jitter. */
-  backoffMs: z.number().int().positive().default(500),
-  maxBackoffMs: z.number().int().positive().default(30_000),
-  /** Synchronous mode (no `url`): downlinks kept per device until its next uplink; the oldest is dropped beyond this. */
-  maxPendingPerDevice: z.number().int().positive().default(100),
-});
+/** Where downlinks go: a URL the plugin calls, or (without url) the device's next uplink response. */
+const downlinkSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Outbound downlink URL; ${deviceName}, ${commandId} and ${metadata.<key>} are replaced (URL-encoded). Without it, downlinks go back in uplink responses.'),
+    method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE', 'GET']).default('POST'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers; values may use the same placeholders.'),
+    timeoutMs: int().positive().default(10_000).describe('Time limit of one request.'),
+    retries: int().min(0).max(20).default(3).describe('Extra attempts after network errors, timeouts, 408, 429 and 5xx.'),
+    backoffMs: int().positive().default(500).describe('First backoff; doubles each attempt, ±20 % jitter.'),
+    maxBackoffMs: int().positive().default(30_000),
+    maxPendingPerDevice: int()
+      .positive()
+      .default(100)
+      .describe('Without url: downlinks kept per device until its next uplink; beyond it the oldest fails.'),
+  })
+  .describe('Downlinks: outbound URL, or synchronous (in the response to the next uplink).');
 
 /**
  * The `config` block of an `http` integration. Every field has a default, so `config: {}` works.
@@ -55,26 +69,28 @@ const downlinkSchema = z.strictObject({
  * { routingKey: 'c2a3…', replaceNoContentToOk: true, hmac: { header: 'x-hub-signature-256', secret: '${env:GH_SECRET}' } }
  */
 export const httpConfigSchema = z.strictObject({
-  /** Path segment of the endpoint; generated (UUID) and kept in the integration's data dir if absent. */
   routingKey: z
     .string()
     .regex(/^[A-Za-z0-9._~-]+$/, 'a URL path segment of letters, digits, ".", "_", "~" or "-"')
-    .optional(),
-  /** ThingsBoard "Replace response status from No-Content to OK": 200 instead of 204. */
-  replaceNoContentToOk: z.boolean().default(false),
-  /** Larger request bodies are refused with 413. */
-  maxBodyBytes: z.number().int().positive().default(1_048_576),
-  /** How long a request waits for the message to be stored before it gets 503 (the sender retries). */
-  responseTimeoutMs: z.number().int().positive().default(30_000),
-  /** `Retry-After` (seconds) sent with 503 answers. */
-  retryAfterSeconds: z.number().int().positive().default(5),
-  /** Every header listed must be present with exactly this value, else 403 (ThingsBoard "headers filter"). */
-  headersFilter: z.record(headerName, z.string()).default({}),
+    .optional()
+    .describe('Path segment of the endpoint; generated (UUID) and kept in the data dir when absent.'),
+  replaceNoContentToOk: bool()
+    .default(false)
+    .describe('ThingsBoard "Replace response status from No-Content to OK": 200 instead of 204.'),
+  maxBodyBytes: int().positive().default(1_048_576).describe('Larger bodies are refused with 413.'),
+  responseTimeoutMs: int()
+    .positive()
+    .default(30_000)
+    .describe('How long a request waits for its message to be stored before it gets 503 (the sender retries).'),
+  retryAfterSeconds: int().positive().default(5).describe('Retry-After sent with 503 answers.'),
+  headersFilter: z
+    .record(headerName, z.string())
+    .default({})
+    .describe('Headers that must be present with exactly these values, else 403.'),
   hmac: hmacSchema.optional(),
-  /** Client addresses or CIDR ranges allowed to call; empty allows everyone. */
-  ipAllowlist: z.array(cidr).default([]),
+  ipAllowlist: z.array(cidr).default([]).describe('Client addresses or CIDR ranges (IPv4, IPv6) allowed; empty allows all.'),
   rateLimit: rateLimitSchema.optional(),
-  downlink: downlinkSchema.default(downlinkSchema.parse({})),
+  downlink: downlinkSchema.default(() => downlinkSchema.parse({})),
 });
 
 /** The validated configuration of one `http` integration instance. */
@@ -86,7 +102,15 @@ export type RateLimitConfig = z.output<typeof rateLimitSchema>;
 export type DownlinkConfig = z.output<typeof downlinkSchema>;
 
 /** The same schema as JSON Schema (draft 2020-12), for `tbi schema` and editors. */
-export const configJsonSchema = z.toJSONSchema(httpConfigSchema, { io: 'input' }) as Record<string, unknown>;
+export const configJsonSchema = toJsonSchema();
+
+function toJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(httpConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  // zod leaves out defaults of schemas with a transform (the string forms of booleans); state it for editors.
+  const props = schema.properties as Record<string, Record<string, unknown>>;
+  if (props.replaceNoContentToOk) props.replaceNoContentToOk.default = false;
+  return schema;
+}
 
 function isCidr(value: string): boolean {
   const [address, prefix, ...rest] = value.split('/');

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { configJsonSchema, httpConfigSchema } from './config.js';
+
+describe('httpConfigSchema', () => {
+  it('fills every default from an empty block', () => {
+    expect(httpConfigSchema.parse({})).toEqual({
+      replaceNoContentToOk: false,
+      maxBodyBytes: 1_048_576,
+      responseTimeoutMs: 30_000,
+      retryAfterSeconds: 5,
+      headersFilter: {},
+      ipAllowlist: [],
+      downlink: { method: 'POST', headers: {}, timeoutMs: 10_000, retries: 3, backoffMs: 500, maxBackoffMs: 30_000, maxPendingPerDevice: 100 },
+    });
+  });
+
+  it('lower-cases header names and accepts numbers and booleans as strings (env references)', () => {
+    const config = httpConfigSchema.parse({
+      headersFilter: { 'X-Api-Key': 'v' },
+      hmac: { header: 'X-Hub-Signature-256', secret: 's', toleranceSeconds: '60' },
+      replaceNoContentToOk: 'true',
+      maxBodyBytes: '2048',
+    });
+    expect(config.headersFilter).toEqual({ 'x-api-key': 'v' });
+    expect(config.hmac).toMatchObject({ header: 'x-hub-signature-256', algorithm: 'sha256', encoding: 'auto', toleranceSeconds: 60 });
+    expect(config.replaceNoContentToOk).toBe(true);
+    expect(config.maxBodyBytes).toBe(2048);
+  });
+
+  it('reports bad values with their path', () => {
+    const result = httpConfigSchema.safeParse({ ipAllowlist: ['10.0.0.0/8', '10.0.0.0/33'], routingKey: 'a/b', typo: 1, replaceNoContentToOk: 'yes' });
+    expect(result.success).toBe(false);
+    const paths = result.error?.issues.map((i) => i.path.join('.'));
+    expect(paths).toEqual(expect.arrayContaining(['ipAllowlist.1', 'routingKey', 'replaceNoContentToOk', '']));
+  });
+
+  it('is published as JSON Schema with descriptions', () => {
+    const props = configJsonSchema.properties as Record<string, { description?: string; default?: unknown }>;
+    expect(props.replaceNoContentToOk?.default).toBe(false);
+    expect(props.hmac?.description).toContain('HMAC');
+    expect(Object.keys(props)).toEqual(expect.arrayContaining(['routingKey', 'headersFilter', 'ipAllowlist', 'rateLimit', 'downlink']));
+  });
+});
