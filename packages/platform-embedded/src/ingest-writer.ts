@@ -20,7 +20,16 @@ export interface CallWrite {
 // indexed SELECT.
 const MAX_CACHED = 100_000;
 
-function columns(c: TypedColumns): [number | null, number | null, number | null, string | null, string | null] {
+type Columns = [number | null, number | null, number | null, string | null, string | null];
+
+interface Latest {
+  deviceId: number;
+  keyId: number;
+  ts: number;
+  columns: Columns;
+}
+
+function columns(c: TypedColumns): Columns {
   return [c.bool_v, c.long_v, c.dbl_v, c.str_v, c.json_v];
 }
 
@@ -75,6 +84,8 @@ export class IngestWriter {
     const out: CallWrite = { stored: 0, duplicates: 0, newDevices: new Map(), newKeys: new Map(), replies: [] };
     // Devices seen by this call and the integration that carried them last.
     const touched = new Map<number, string>();
+    // Newest value per (device, key) of this call: one latest-value upsert each, not one per sample.
+    const latest = new Map<string, Latest>();
     for (const item of items) {
       if (item.sourceId !== undefined) {
         const { changes } = this.s.markProcessed.run(item.integration, item.sourceId, now);
@@ -86,10 +97,11 @@ export class IngestWriter {
       for (const record of item.records) {
         const deviceId = this.device(record, item.integration, now, out);
         touched.set(deviceId, item.integration);
-        this.writeRecord(deviceId, record, now, out);
+        this.writeRecord(deviceId, record, now, out, latest);
       }
       out.stored++;
     }
+    for (const l of latest.values()) this.s.putLatest.run(l.deviceId, l.keyId, l.ts, ...l.columns);
     for (const [deviceId, integration] of touched) this.s.touchDevice.run(now, integration, deviceId);
     return out;
   }
@@ -102,13 +114,15 @@ export class IngestWriter {
     for (const [key, id] of write.newKeys) this.keyIds.set(key, id);
   }
 
-  private writeRecord(deviceId: number, record: DeviceRecord, now: number, out: CallWrite): void {
+  private writeRecord(deviceId: number, record: DeviceRecord, now: number, out: CallWrite, latest: Map<string, Latest>): void {
     for (const sample of record.telemetry) {
       for (const [key, value] of Object.entries(sample.values)) {
         const keyId = this.key(key, out);
         const c = columns(encodeValue(value));
         this.s.putTelemetry.run(deviceId, keyId, sample.ts, ...c);
-        this.s.putLatest.run(deviceId, keyId, sample.ts, ...c);
+        const pair = `${deviceId}:${keyId}`;
+        const known = latest.get(pair);
+        if (known === undefined || sample.ts >= known.ts) latest.set(pair, { deviceId, keyId, ts: sample.ts, columns: c });
       }
     }
     for (const [key, value] of Object.entries(record.attributes)) {

@@ -43,7 +43,10 @@ describe('ingest', () => {
     await platform.ingest([item([record('t-1', { telemetry: [{ ts: 5000, values: { temp: 30 } }] })])]);
     await platform.ingest([item([record('t-1', { telemetry: [{ ts: 4000, values: { temp: 10 } }, { ts: 5000, values: { temp: 31 } }] })])]);
     expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 5000, value: 31 } });
-    expect(platform.telemetry('t-1', 'temp', { from: 0, to: 10_000 })).toEqual([{ ts: 5000, value: 31 }, { ts: 4000, value: 10 }]);
+    // Within one call, samples out of order: the newest still wins.
+    await platform.ingest([item([record('t-1', { telemetry: [{ ts: 7000, values: { temp: 7 } }, { ts: 6000, values: { temp: 6 } }] })])]);
+    expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 7000, value: 7 } });
+    expect(platform.telemetry('t-1', 'temp', { from: 0, to: 5500 })).toEqual([{ ts: 5000, value: 31 }, { ts: 4000, value: 10 }]);
   });
 
   it('creates devices and assets on first sight; type, customer and group apply only at creation', async () => {

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// Store benchmark of @tbi/platform-embedded (run by `pnpm bench`; build the package first).
+// Records stored per second through `ingest` for batches of 1, 100 and 1000 records, each record
+// one device with 3 telemetry values and a source position, against a baseline: a plain INSERT
+// loop of the same values into a bare table of the same database, one transaction per batch,
+// with the same durability settings (WAL, synchronous=FULL: one fsync per commit).
+// Progress on stderr; one JSON line on stdout at the end (protocol in scripts/bench.mjs).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { openEmbeddedPlatform } from '../dist/index.js';
+import { applyConnectionSettings } from '../dist/open-database.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const DEVICES = 1000;
+const log = (msg) => process.stderr.write(`  ${msg}\n`);
+
+function makeRecord(i) {
+  return {
+    entityType: 'DEVICE', deviceName: `dev-${i % DEVICES}`, deviceType: 'sensor', attributes: {},
+    telemetry: [{ ts: 1_700_000_000_000 + i, values: { temperature: 20 + (i % 100) / 10, humidity: i % 100, ok: i % 2 === 0 } }],
+  };
+}
+
+/** Runs `step(batchIndex)` (which stores one batch) for about SECONDS; returns batches/s. */
+async function measure(step) {
+  for (let i = 0; i < 3; i++) await step(i); // warm-up: statements prepared, devices created
+  let batches = 0;
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(Math.round(SECONDS * 1e9));
+  while (process.hrtime.bigint() < end) await step(3 + batches++);
+  return batches / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+async function ingestCase(dataDir, batch, concurrency = 1) {
+  const platform = await openEmbeddedPlatform({ dataDir });
+  let seq = 0;
+  const rate = await measure(async () => {
+    const calls = [];
+    for (let c = 0; c < concurrency; c++) {
+      const items = [];
+      for (let j = 0; j < batch; j++, seq++) items.push({ integration: 'bench', sourceId: `t/0/${seq}`, records: [makeRecord(seq)] });
+      calls.push(platform.ingest(items));
+    }
+    await Promise.all(calls);
+  });
+  await platform.close();
+  return rate * batch * concurrency;
+}
+
+function baselineCase(dataDir, batch) {
+  const db = new DatabaseSync(path.join(dataDir, 'platform.db'));
+  applyConnectionSettings(db);
+  db.exec('CREATE TABLE IF NOT EXISTS bench_baseline (device TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL, value REAL)');
+  const insert = db.prepare('INSERT INTO bench_baseline VALUES (?, ?, ?, ?)');
+  let seq = 0;
+  return measure(async () => {
+    db.exec('BEGIN IMMEDIATE');
+    for (let j = 0; j < batch; j++, seq++) {
+      const r = makeRecord(seq);
+      const { ts, values } = r.telemetry[0];
+      for (const [key, value] of Object.entries(values)) insert.run(r.deviceName, key, ts, Number(value));
+    }
+    db.exec('COMMIT');
+  }).then((rate) => {
+    db.close();
+    return rate * batch;
+  });
+}
+
+const rows = [];
+for (const batch of [1, 100, 1000]) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tbi-bench-platform-'));
+  try {
+    log(`batch ${batch}: ingest`);
+    const ingest = await ingestCase(dataDir, batch);
+    log(`batch ${batch}: baseline INSERT loop`);
+    const baseline = await baselineCase(dataDir, batch);
+    log(`batch ${batch}: ${Math.round(ingest)} vs ${Math.round(baseline)} records/s`);
+    rows.push([`plain INSERT loop (baseline), batch ${batch}`, Math.round(baseline), Math.round(baseline * 3), 1]);
+    rows.push([`ingest, batch ${batch}`, Math.round(ingest), Math.round(ingest * 3), ingest / baseline]);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+{
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tbi-bench-platform-'));
+  try {
+    log('batch 1 x 50 concurrent callers: ingest (group commit)');
+    const rate = await ingestCase(dataDir, 1, 50);
+    const base = rows[0][1];
+    rows.push(['ingest, batch 1, 50 concurrent callers (group commit)', Math.round(rate), Math.round(rate * 3), rate / base]);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+console.log(JSON.stringify({
+  suite: 'platform-embedded',
+  title: 'Embedded platform: SQLite store throughput',
+  description:
+    'Records stored per second through `EmbeddedPlatform.ingest` (each record: one of 1000 devices, 3 telemetry values ' +
+    'of mixed types, a source position for de-duplication), against a plain `INSERT` loop of the same values into a bare ' +
+    'table of the same database, one transaction per batch. Both run with WAL and `synchronous=FULL` (an fsync per commit).',
+  columns: ['case', 'records/s', 'values/s', 'vs baseline of the same batch'],
+  rows,
+  notes: [
+    `${SECONDS} s per case after a warm-up; database in ${os.tmpdir()}.`,
+    'ingest writes per value a telemetry row and the latest-value upsert, plus per record the dedup row and the device lookup/touch, so it does 2-3x the baseline\'s row writes.',
+    'With batch 1 both are bound by the fsync per commit; the group-commit row shows concurrent single-record callers sharing a commit.',
+  ],
+}));
