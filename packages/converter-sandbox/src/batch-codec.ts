@@ -1,0 +1,91 @@
+import type { ConverterFailure, ConverterLog, DownlinkRequest, UplinkInput } from '@tbi/plugin-api';
+import { LOG_LINES_PER_MESSAGE } from './runtime/runtime-source.js';
+
+/** What one message produced in the isolate, before the output is validated. */
+export type RawOutcome =
+  | { ok: true; output: unknown; logs: ConverterLog[] }
+  | { ok: false; error: ConverterFailure; logs: ConverterLog[] };
+
+/** Converter kinds: the same machinery runs both. */
+export type ConverterKind = 'uplink' | 'downlink';
+
+/** One batch ready to cross into the isolate: all payloads in one buffer plus one JSON string. */
+export interface EncodedBatch {
+  bytes: Uint8Array | undefined;
+  itemsJson: string;
+}
+
+/** Uplink: payloads concatenated (one copy into the isolate), `[[length, metadata], …]` as JSON. */
+export function encodeUplinkBatch(inputs: readonly UplinkInput[]): EncodedBatch {
+  let total = 0;
+  for (const input of inputs) total += input.payload.byteLength;
+  const bytes = new Uint8Array(total);
+  const items: [number, Record<string, string>][] = [];
+  let offset = 0;
+  for (const input of inputs) {
+    bytes.set(input.payload, offset);
+    offset += input.payload.byteLength;
+    items.push([input.payload.byteLength, input.metadata ?? {}]);
+  }
+  return { bytes, itemsJson: JSON.stringify(items) };
+}
+
+/** Downlink: the requests as one JSON string (a `msg` that JSON cannot carry becomes null). */
+export function encodeDownlinkBatch(requests: readonly DownlinkRequest[]): EncodedBatch {
+  const items = requests.map((r) => ({
+    msg: r.msg === undefined ? null : r.msg,
+    metadata: r.metadata ?? {},
+    msgType: r.msgType,
+    integrationMetadata: r.integrationMetadata ?? {},
+  }));
+  return { bytes: undefined, itemsJson: JSON.stringify(items) };
+}
+
+const LEVELS = new Set<ConverterLog['level']>(['debug', 'info', 'log', 'warn', 'error']);
+const KINDS = new Set<ConverterFailure['kind']>(['COMPILE', 'THREW', 'TIMEOUT', 'MEMORY', 'INVALID_OUTPUT']);
+
+function decodeLogs(frame: Record<string, unknown>): ConverterLog[] {
+  const logs: ConverterLog[] = [];
+  if (Array.isArray(frame.logs)) {
+    for (const entry of frame.logs as unknown[]) {
+      const e = entry as { level?: unknown; message?: unknown } | null;
+      const level = LEVELS.has(e?.level as ConverterLog['level']) ? (e?.level as ConverterLog['level']) : 'log';
+      logs.push({ level, message: typeof e?.message === 'string' ? e.message : String(e?.message) });
+    }
+  }
+  if (typeof frame.dropped === 'number' && frame.dropped > 0) {
+    logs.push({ level: 'warn', message: `[tbi] ${frame.dropped} more console lines dropped (at most ${LOG_LINES_PER_MESSAGE} per message)` });
+  }
+  return logs;
+}
+
+/** One frame written by the runtime: `{"o": output}`, `{"u": 1}` (undefined) or `{"e": failure}`. */
+export function decodeFrame(frame: unknown): RawOutcome {
+  if (typeof frame !== 'object' || frame === null) {
+    return { ok: false, error: { kind: 'THREW', message: 'the sandbox runtime returned a malformed result' }, logs: [] };
+  }
+  const f = frame as Record<string, unknown>;
+  const logs = decodeLogs(f);
+  if ('e' in f) {
+    const e = f.e as { kind?: unknown; message?: unknown } | null;
+    const kind = KINDS.has(e?.kind as ConverterFailure['kind']) ? (e?.kind as ConverterFailure['kind']) : 'THREW';
+    return { ok: false, error: { kind, message: typeof e?.message === 'string' ? e.message : 'the converter failed' }, logs };
+  }
+  if ('o' in f) return { ok: true, output: f.o, logs };
+  return { ok: true, output: undefined, logs };
+}
+
+/**
+ * Decodes the frames of a batch (`[frame, …]`) or of the partial text the runtime kept when a
+ * call was stopped (`frame,frame`). Returns null when the text is not what the runtime writes.
+ */
+export function decodeFrames(text: string, expected: number, partial = false): RawOutcome[] | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(partial ? `[${text}]` : text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || (!partial && parsed.length !== expected) || parsed.length > expected) return null;
+  return parsed.map(decodeFrame);
+}

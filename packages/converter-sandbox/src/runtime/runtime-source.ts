@@ -1,0 +1,197 @@
+import { HELPER_NAMES, HELPERS_SOURCE } from './helpers-source.js';
+
+/** Console lines kept per message, and characters per line. */
+export const LOG_LINES_PER_MESSAGE = 50;
+export const LOG_LINE_CHARS = 1024;
+/** Largest JSON text one message's output may serialise to. */
+export const MAX_OUTPUT_CHARS = 4 * 1024 * 1024;
+/** File names the converter is compiled under; stack traces and syntax errors name them. */
+export const UPLINK_FILENAME = 'uplink-converter.js';
+export const DOWNLINK_FILENAME = 'downlink-converter.js';
+
+/**
+ * The runtime evaluated once in every fresh isolate, before any user code. Its completion value is
+ * the runtime API (reached only through the host's `Reference`; nothing of it is on the global):
+ * `check` (syntax check of a body), `install` (set the compiled converter), `runUplink`,
+ * `runDownlink` (batch loops) and `state` (progress, read by the host after a timeout).
+ *
+ * Why it is built this way:
+ * - The runtime is strict code, so a sloppy converter cannot reach it through `fn.caller`,
+ *   `arguments.callee.caller` or CallSite `getFunction`/`getThis`.
+ * - Built-ins the runtime relies on are captured before user code runs; a converter that
+ *   tampers with `JSON`, `Array.prototype`… only breaks its own output, which the host validates.
+ * - Each message's result is serialised HERE with `JSON.stringify`, so getters, proxies and
+ *   `toJSON` of the result run inside the isolate under the time limit; the host only ever
+ *   receives one string per batch.
+ * - Frames are joined with string concatenation (no `push`, no array setters to intercept).
+ * - Escape hatches with no use in a converter are removed: WebAssembly (memory outside the heap
+ *   limit), SharedArrayBuffer/Atomics (blocking waits), FinalizationRegistry/WeakRef (callbacks
+ *   that would run outside any call and its time limit).
+ */
+export const RUNTIME_SOURCE = String.raw`(function (global) {
+'use strict';
+${HELPERS_SOURCE}
+var R_stringify = JSON.stringify;
+var R_parse = JSON.parse;
+var R_defineProperty = Object.defineProperty;
+var R_freeze = Object.freeze;
+var R_Function = Function;
+var R_Promise = Promise;
+var R_Error = Error;
+var R_String = String;
+var R_slice = String.prototype.slice;
+var R_indexOf = String.prototype.indexOf;
+var R_apply = Reflect.apply;
+var LOG_LINES = ${LOG_LINES_PER_MESSAGE};
+var LOG_CHARS = ${LOG_LINE_CHARS};
+var MAX_OUTPUT = ${MAX_OUTPUT_CHARS};
+
+['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef'].forEach(function (name) {
+  delete global[name];
+});
+
+var helpers = { ${HELPER_NAMES.map((name) => `${name}: ${name}`).join(', ')} };
+Object.keys(helpers).forEach(function (name) {
+  R_defineProperty(global, name, { value: helpers[name], writable: false, enumerable: false, configurable: false });
+});
+
+function q(text) { return R_stringify(text); }
+function cut(text, max) {
+  return text.length > max ? R_apply(R_slice, text, [0, max - 1]) + '\u2026' : text;
+}
+
+var logs = '';
+var logCount = 0;
+var logDropped = 0;
+
+function formatArg(value) {
+  if (typeof value === 'string') return value;
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return R_String(value);
+  try {
+    if (value instanceof R_Error) return R_String(value.name) + ': ' + R_String(value.message);
+    var json = R_stringify(value);
+    return json === undefined ? R_String(value) : json;
+  } catch (e) {
+    return '[unprintable ' + typeof value + ']';
+  }
+}
+
+function logger(level) {
+  return function () {
+    if (logCount >= LOG_LINES) { logDropped++; return; }
+    var line = '';
+    for (var i = 0; i < arguments.length && line.length <= LOG_CHARS; i++) {
+      line += (i > 0 ? ' ' : '') + formatArg(arguments[i]);
+    }
+    logs += (logCount > 0 ? ',' : '') + '{"level":"' + level + '","message":' + q(cut(line, LOG_CHARS)) + '}';
+    logCount++;
+  };
+}
+
+var consoleObject = R_freeze({
+  log: logger('log'), info: logger('info'), warn: logger('warn'), error: logger('error'),
+  debug: logger('debug'), trace: logger('debug'), dir: logger('log'),
+});
+R_defineProperty(global, 'console', { value: consoleObject, writable: false, enumerable: false, configurable: false });
+
+function logsPart() {
+  if (logCount === 0 && logDropped === 0) return '';
+  return ',"logs":[' + logs + ']' + (logDropped > 0 ? ',"dropped":' + logDropped : '');
+}
+
+function failure(kind, message) {
+  return '{"e":{"kind":"' + kind + '","message":' + q(cut(message, 2000)) + '}' + logsPart() + '}';
+}
+
+var state = { out: '', index: 0, done: false };
+var converter = null;
+var fileName = '';
+
+// "TypeError: x is not a function (line 3, column 7)", lines counted in the user's source.
+function describeError(error) {
+  try {
+    if (error === null || (typeof error !== 'object' && typeof error !== 'function')) {
+      return 'the converter threw ' + formatArg(error);
+    }
+    var name = error.name;
+    var message = error.message;
+    var text = (typeof name === 'string' && name ? name : 'Error') + ': ' + (typeof message === 'string' ? message : formatArg(message));
+    var stack = error.stack;
+    if (typeof stack === 'string') {
+      var at = R_apply(R_indexOf, stack, [fileName + ':']);
+      if (at >= 0) {
+        var rest = R_apply(R_slice, stack, [at + fileName.length + 1, at + fileName.length + 24]);
+        var parts = rest.split(':');
+        var line = parseInt(parts[0], 10);
+        var column = parseInt(parts[1], 10);
+        if (line > 0) text += ' (line ' + line + (column > 0 ? ', column ' + column : '') + ')';
+      }
+    }
+    return text;
+  } catch (e) {
+    return 'the converter threw a value that could not be described';
+  }
+}
+
+function invoke(a, b, c, d) {
+  logs = ''; logCount = 0; logDropped = 0;
+  var result;
+  try {
+    result = converter(a, b, c, d);
+  } catch (error) {
+    return failure('THREW', describeError(error));
+  }
+  var json;
+  try {
+    if (result instanceof R_Promise) {
+      return failure('INVALID_OUTPUT', 'the converter returned a Promise: converters run synchronously (no async functions, no await)');
+    }
+    json = R_stringify(result);
+  } catch (error) {
+    return failure('INVALID_OUTPUT', 'the output could not be turned into JSON: ' + describeError(error));
+  }
+  if (json === undefined) return '{"u":1' + logsPart() + '}';
+  if (json.length > MAX_OUTPUT) {
+    return failure('INVALID_OUTPUT', 'the output is ' + json.length + ' characters of JSON, more than the limit of ' + MAX_OUTPUT);
+  }
+  return '{"o":' + json + logsPart() + '}';
+}
+
+return {
+  state: state,
+  check: function (params, body) {
+    try { R_Function(params, body); return ''; } catch (error) { return describeError(error); }
+  },
+  install: function (fn, name) { converter = fn; fileName = name; },
+  runUplink: function (bytes, itemsJson) {
+    var items = R_parse(itemsJson);
+    var out = '';
+    var offset = 0;
+    state.out = ''; state.index = 0; state.done = false;
+    for (var i = 0; i < items.length; i++) {
+      state.index = i;
+      var length = items[i][0];
+      var payload = new Array(length);
+      for (var j = 0; j < length; j++) payload[j] = bytes[offset + j];
+      offset += length;
+      out += (i > 0 ? ',' : '') + invoke(payload, items[i][1]);
+      state.out = out;
+    }
+    state.done = true;
+    return '[' + out + ']';
+  },
+  runDownlink: function (itemsJson) {
+    var items = R_parse(itemsJson);
+    var out = '';
+    state.out = ''; state.index = 0; state.done = false;
+    for (var i = 0; i < items.length; i++) {
+      state.index = i;
+      var item = items[i];
+      out += (i > 0 ? ',' : '') + invoke(item.msg, item.metadata, item.msgType, item.integrationMetadata);
+      state.out = out;
+    }
+    state.done = true;
+    return '[' + out + ']';
+  },
+};
+})(globalThis)`;
