@@ -202,3 +202,19 @@ export async function tempDir(prefix = 'tbi-pipeline-'): Promise<string> {
   const path = await import('node:path');
   return mkdtemp(path.join(tmpdir(), prefix));
 }
+
+/** Serves a Hono app on an ephemeral loopback port; returns its base URL and a closer. */
+export async function serveOnLoopback(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<{ url: string; close(): Promise<void> }> {
+  const { serve } = await import('@hono/node-server');
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () => new Promise<void>((done) => {
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          server.close(() => done());
+        }),
+      });
+    });
+  });
+}
