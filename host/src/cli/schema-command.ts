@@ -1,0 +1,36 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import { buildJsonSchema } from '../config/json-schema.js';
+import { discoverForConfig } from '../lifecycle/prepare-host.js';
+import { discoverPlugins } from '../plugins/discover-plugins.js';
+import { loadPlugin, type LoadedPlugin } from '../plugins/load-plugin.js';
+import { optionalConfigFile } from './config-option.js';
+
+/**
+ * `tbi schema`: the config file's JSON Schema for editors, with each installed plugin's
+ * `config` schema where the plugin publishes one. Unlike `tbi plugins`, this imports the
+ * compatible plugins (their schema is code); one that fails to load is skipped with a warning.
+ */
+export function schemaCommand(out: (text: string) => void, warn: (text: string) => void): Command {
+  return new Command('schema')
+    .description("print the config file's JSON Schema (with the config schemas of the installed plugins)")
+    .option('-c, --config <file>', "also use the config's plugins: entries; default: tbi.yaml if present")
+    .option('-o, --output <file>', 'write the schema to a file instead of stdout')
+    .action(async (opts: { config?: string; output?: string }) => {
+      const file = optionalConfigFile(opts.config);
+      const discovery = file ? await discoverForConfig(await loadConfig(file)) : await discoverPlugins({ from: path.resolve('.') });
+      const plugins: LoadedPlugin[] = [];
+      for (const info of discovery.plugins.filter((p) => p.compatible)) {
+        try {
+          plugins.push(await loadPlugin(info));
+        } catch (error) {
+          warn(`tbi: skipping ${info.packageName} in the schema: ${(error as Error).message}\n`);
+        }
+      }
+      const text = `${JSON.stringify(buildJsonSchema(plugins), null, 2)}\n`;
+      if (opts.output) await writeFile(opts.output, text);
+      else out(text);
+    });
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+// Numbers may come from `${env:NAME}` references, which are strings: coerce them.
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+/** Where a converter's source comes from: exactly one of `inline` and `file`. */
+export const converterSourceSchema = z
+  .object({
+    inline: z.string().min(1).optional().describe('The converter source, inline.'),
+    file: z.string().min(1).optional().describe('Path of the converter file, relative to the config file.'),
+  })
+  .strict()
+  .refine((v) => (v.inline === undefined) !== (v.file === undefined), {
+    message: 'expected exactly one of "inline" and "file"',
+  })
+  .describe('A converter: `{ file: converters/x.js }` or `{ inline: "..." }`.');
+
+/** Time and memory limits for one converter call. */
+export const converterLimitsSchema = z
+  .object({
+    timeoutMs: positiveInt.optional().describe('Time limit of one converter call (one batch), in ms.'),
+    memoryMb: positiveInt.optional().describe('Heap limit of the converter isolate, in MiB.'),
+  })
+  .strict();
+
+const metadataValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+/** One integration instance. Its `config` block is validated by its plugin's own schema. */
+export const integrationSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'expected a name of letters, digits, "_", "." and "-"' })
+      .describe('Unique name of this instance; used in logs, metrics and the API.'),
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, { message: 'expected a lower-case integration type such as "mqtt"' })
+      .describe('The integration type, provided by an installed plugin (http, mqtt, kafka…).'),
+    enabled: z.boolean().default(true).describe('Start this integration with the host.'),
+    config: z.record(z.string(), z.unknown()).default({}).describe("The connector's settings (see its plugin)."),
+    metadata: z.record(z.string(), metadataValue).default({}).describe('Key/values given to the converters.'),
+    uplinkConverter: converterSourceSchema,
+    downlinkConverter: converterSourceSchema.optional(),
+    converterLimits: converterLimitsSchema.optional(),
+    maxInFlight: positiveInt.optional().describe('Messages of this integration in the pipeline at once.'),
+    debug: z
+      .object({ mode: z.enum(['off', 'all', 'failures']).default('failures') })
+      .strict()
+      .default({ mode: 'failures' })
+      .describe('Which converter runs are kept as debug events.'),
+  })
+  .strict();
+
+const embeddedPlatformSchema = z
+  .object({
+    type: z.literal('embedded'),
+    telemetryTtlDays: positiveInt.optional().describe('Delete telemetry older than this many days.'),
+  })
+  .strict();
+
+/** The whole host configuration file. */
+export const hostConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    http: z
+      .object({
+        host: z.string().default('0.0.0.0').describe('Interface to listen on.'),
+        port: port.default(8080),
+        tls: z
+          .object({ cert: z.string().describe('PEM certificate file.'), key: z.string().describe('PEM key file.') })
+          .strict()
+          .optional(),
+        bodyLimitBytes: positiveInt.default(1_048_576).describe('Largest request body accepted, in bytes.'),
+      })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576 }),
+    auth: z
+      .object({ token: z.string().min(1).optional().describe('Bearer token of the control API (or env TBI_TOKEN).') })
+      .strict()
+      .default({}),
+    dataDir: z.string().default('./.data').describe('Directory for the host state, relative to the config file.'),
+    platform: z
+      .discriminatedUnion('type', [embeddedPlatformSchema])
+      .default({ type: 'embedded' })
+      .describe('Where device data goes.'),
+    plugins: z.array(z.string().min(1)).default([]).describe('Extra plugins: package names or local paths.'),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+    shutdownGraceMs: positiveInt.default(10_000).describe('Longest clean shutdown before the host exits anyway.'),
+    converters: z
+      .object({
+        poolSize: positiveInt.optional().describe('Isolates shared by all converters.'),
+        limits: converterLimitsSchema.optional().describe('Default limits of every converter.'),
+      })
+      .strict()
+      .default({}),
+    integrations: z.array(integrationSchema).default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.integrations.forEach((integration, i) => {
+      const first = seen.get(integration.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['integrations', i, 'name'],
+          message: `expected a unique name, but integrations[${first}] is also called "${integration.name}"`,
+        });
+      }
+      seen.set(integration.name, i);
+    });
+  });
+
+/** The validated host configuration. */
+export type HostConfig = z.output<typeof hostConfigSchema>;
+/** One validated integration entry. */
+export type IntegrationEntry = z.output<typeof integrationSchema>;
+/** A converter source entry. */
+export type ConverterSourceEntry = z.output<typeof converterSourceSchema>;

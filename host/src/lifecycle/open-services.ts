@@ -1,0 +1,66 @@
+import { createConverterSandbox, loadConverterSource } from '@tbi/converter-sandbox';
+import { createPlatformRoutes, openEmbeddedPlatform, type EmbeddedPlatform } from '@tbi/platform-embedded';
+import type { Clock, Logger, Metrics } from '@tbi/plugin-api';
+import type { Hono } from 'hono';
+import type { HostConfig } from '../config/config-schema.js';
+import { openPipeline } from '../pipeline/pipeline.js';
+import type { ConverterSourceLoader, PipelineService, SandboxService } from './host-services.js';
+
+/** The host's shared services, opened in order and closed in reverse. */
+export interface OpenServices {
+  sandbox: SandboxService;
+  platform: EmbeddedPlatform;
+  pipeline: PipelineService;
+  /** Control routes of the platform and the pipeline, for `/api`. */
+  apiRoutes: Hono[];
+  close(): Promise<void>;
+}
+
+/** Reads converter sources with the sandbox package's loader (inline or file). */
+export const loadSource: ConverterSourceLoader = (spec, kind, baseDir) => loadConverterSource(spec, kind, baseDir);
+
+/** Makes the converter sandbox with the config's pool size and default limits. */
+export function openSandbox(config: HostConfig): SandboxService {
+  return createConverterSandbox({
+    ...(config.converters.poolSize === undefined ? {} : { poolSize: config.converters.poolSize }),
+    ...(config.converters.limits === undefined ? {} : { defaultLimits: config.converters.limits }),
+  });
+}
+
+/**
+ * Opens the sandbox, the platform and the pipeline. If one fails to open, those already open are
+ * closed before the error is thrown.
+ */
+export async function openServices(
+  config: HostConfig,
+  deps: { logger: Logger; metrics: Metrics; clock: Clock; sandbox?: SandboxService },
+): Promise<OpenServices> {
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        deps.logger.warn({ err }, 'closing a service failed');
+      }
+    }
+  };
+  try {
+    const sandbox = deps.sandbox ?? openSandbox(config);
+    closers.push(() => sandbox.dispose());
+    const platform = await openEmbeddedPlatform({
+      dataDir: config.dataDir,
+      ...(config.platform.telemetryTtlDays === undefined ? {} : { telemetryTtlDays: config.platform.telemetryTtlDays }),
+      clock: deps.clock,
+      logger: deps.logger.child({ component: 'platform' }),
+    });
+    closers.push(() => platform.close());
+    const pipeline = await openPipeline({ platform, logger: deps.logger, metrics: deps.metrics, clock: deps.clock, dataDir: config.dataDir });
+    closers.push(() => pipeline.close());
+    const platformRoutes = createPlatformRoutes(platform, { logger: deps.logger.child({ component: 'platform-api' }) });
+    return { sandbox, platform, pipeline, apiRoutes: [pipeline.routes(), platformRoutes], close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
