@@ -84,7 +84,7 @@ async function realSandbox(): Promise<(ConverterSandbox & { dispose?: () => Prom
   const mod = (await import('@tbi/converter-sandbox').catch(() => undefined)) as Record<string, unknown> | undefined;
   const create = mod?.createConverterSandbox as ((options?: unknown) => unknown) | undefined;
   if (typeof create !== 'function') return undefined;
-  return (await create({})) as ConverterSandbox & { dispose?: () => Promise<void> };
+  return (await create({ poolSize: 1 })) as ConverterSandbox & { dispose?: () => Promise<void> };
 }
 
 /** How the recording platform treats an ingest: store, wait forever (platform down), or fail. */

@@ -45,6 +45,8 @@ describe('HTTP uplink endpoint (in-process)', () => {
 
   it('passes JSON, text and binary bodies to the converter byte for byte', async () => {
     const t = await harness({ config: { routingKey: 'k' } });
+    // The converter runs in the real isolated-vm sandbox.
+    expect(t.sandboxKind).toBe('real');
     const json = '{"deviceName":"j","t":21.5}';
     const text = 'temp=21.5;hum=40 ü';
     const binary = new Uint8Array([0, 1, 2, 0xff, 0xfe, 0x80, 0x7f]);
