@@ -20,8 +20,9 @@ export interface OpenServices {
 export const loadSource: ConverterSourceLoader = (spec, kind, baseDir) => loadConverterSource(spec, kind, baseDir);
 
 /** Makes the converter sandbox with the config's pool size and default limits. */
-export function openSandbox(config: HostConfig): SandboxService {
+export function openSandbox(config: HostConfig, logger?: Logger): SandboxService {
   return createConverterSandbox({
+    ...(logger ? { logger: logger.child({ component: 'sandbox' }) } : {}),
     ...(config.converters.poolSize === undefined ? {} : { poolSize: config.converters.poolSize }),
     ...(config.converters.limits === undefined ? {} : { defaultLimits: config.converters.limits }),
   });
