@@ -81,6 +81,7 @@ export class EmbeddedPlatform implements PlatformClient {
    */
   ingest(items: readonly IngestItem[]): Promise<{ stored: number; duplicates: number }> {
     if (this.closed) return Promise.reject(new ShutdownError('the embedded platform is closed'));
+    if (Array.isArray(items) && items.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
     return this.queue.enqueue(items);
   }
 
