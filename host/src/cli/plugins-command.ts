@@ -1,10 +1,6 @@
-import path from 'node:path';
 import { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
-import { discoverPlugins } from '../plugins/discover-plugins.js';
 import { listPlugins, type PluginList } from '../plugins/plugin-listing.js';
-import { discoverForConfig } from '../lifecycle/prepare-host.js';
-import { optionalConfigFile } from './config-option.js';
+import { discoverForCli } from './discover-for-cli.js';
 
 /** Formats rows as columns separated by two spaces. */
 export function formatTable(rows: string[][]): string {
@@ -33,8 +29,7 @@ export function pluginsCommand(out: (text: string) => void): Command {
     .option('-c, --config <file>', "also list the config's plugins: entries; default: tbi.yaml if present")
     .option('--json', 'print JSON: { pluginApi, projectDir, plugins: [{ package, version, type, pluginApi, compatible, reason?, conflict? }] }')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const file = optionalConfigFile(opts.config);
-      const discovery = file ? await discoverForConfig(await loadConfig(file)) : await discoverPlugins({ from: path.resolve('.') });
+      const discovery = await discoverForCli(opts.config);
       const list = listPlugins(discovery);
       out(opts.json ? `${JSON.stringify(list, null, 2)}\n` : human(list));
     });

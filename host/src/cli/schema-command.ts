@@ -1,12 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
 import { buildJsonSchema } from '../config/json-schema.js';
-import { discoverForConfig } from '../lifecycle/prepare-host.js';
-import { discoverPlugins } from '../plugins/discover-plugins.js';
 import { loadPlugin, type LoadedPlugin } from '../plugins/load-plugin.js';
-import { optionalConfigFile } from './config-option.js';
+import { discoverForCli } from './discover-for-cli.js';
 
 /**
  * `tbi schema`: the config file's JSON Schema for editors, with each installed plugin's
@@ -19,8 +15,7 @@ export function schemaCommand(out: (text: string) => void, warn: (text: string) 
     .option('-c, --config <file>', "also use the config's plugins: entries; default: tbi.yaml if present")
     .option('-o, --output <file>', 'write the schema to a file instead of stdout')
     .action(async (opts: { config?: string; output?: string }) => {
-      const file = optionalConfigFile(opts.config);
-      const discovery = file ? await discoverForConfig(await loadConfig(file)) : await discoverPlugins({ from: path.resolve('.') });
+      const discovery = await discoverForCli(opts.config);
       const plugins: LoadedPlugin[] = [];
       for (const info of discovery.plugins.filter((p) => p.compatible)) {
         try {
