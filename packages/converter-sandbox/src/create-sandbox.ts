@@ -12,7 +12,6 @@ import {
   SandboxDownlinkConverter,
   SandboxUplinkConverter,
   type ConverterSettings,
-  type SandboxConverter,
 } from './sandbox-converter.js';
 
 /** Options of `createConverterSandbox`. */
@@ -57,7 +56,7 @@ export function createConverterSandbox(options: ConverterSandboxOptions = {}): C
     throw new RangeError(`poolSize must be an integer from 1 to 64, got ${poolSize}`);
   }
   resolveLimits(options.defaultLimits, undefined);
-  const converters = new Set<SandboxConverter<unknown, unknown>>();
+  const converters = new Set<{ dispose(): Promise<void> }>();
   const onCatastrophicError =
     options.onCatastrophicError ??
     ((message: string) => {
@@ -75,19 +74,21 @@ export function createConverterSandbox(options: ConverterSandboxOptions = {}): C
       ...(options.clock ? { clock: options.clock } : {}),
     };
   }
-  const forget = (c: SandboxConverter<never, unknown>) => converters.delete(c as SandboxConverter<unknown, unknown>);
+  const forget = (c: object) => {
+    converters.delete(c as { dispose(): Promise<void> });
+  };
 
   return {
     async uplink(name, source, limits): Promise<UplinkConverter> {
       const s = settings('uplink', name, limits);
       const converter = new SandboxUplinkConverter(s, await createPool(s, source), forget);
-      converters.add(converter as SandboxConverter<unknown, unknown>);
+      converters.add(converter);
       return converter;
     },
     async downlink(name, source, limits): Promise<DownlinkConverter> {
       const s = settings('downlink', name, limits);
       const converter = new SandboxDownlinkConverter(s, await createPool(s, source), forget);
-      converters.add(converter as SandboxConverter<unknown, unknown>);
+      converters.add(converter);
       return converter;
     },
     async dispose() {

@@ -6,3 +6,5 @@ export { normaliseUplinkOutput } from './normalise-uplink.js';
 export { validateDownlinkOutput } from './validate-downlink.js';
 export { HELPER_NAMES } from './runtime/helpers-source.js';
 export { LOG_LINE_CHARS, LOG_LINES_PER_MESSAGE, MAX_OUTPUT_CHARS } from './runtime/runtime-source.js';
+export { runConverterCases, type CaseReport, type CaseResult } from './cases/run-cases.js';
+export { findConverterCases } from './cases/find-cases.js';

@@ -113,7 +113,12 @@ export class IsolateSlot {
   private asCompileError(error: unknown): ConverterError {
     const raw = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     // isolated-vm writes "Unexpected token '}' [uplink-converter.js:3:1]".
-    const text = raw.replace(/\s*\[[^\]]*?:(\d+):(\d+)\]$/, ' (line $1, column $2)');
+    const lines = this.options.source.split('\n').length;
+    const text = raw.replace(/\s*\[[^\]]*?:(\d+):(\d+)\]$/, (_, line: string, column: string) =>
+      Number(line) > lines
+        ? ' (at the end of the converter: a closing brace, bracket or parenthesis is probably missing)'
+        : ` (line ${line}, column ${column})`,
+    );
     return new ConverterError('COMPILE', `the converter does not compile: ${text}`, { cause: error });
   }
 
@@ -128,7 +133,7 @@ export class IsolateSlot {
         return { status: 'crashed', message: `the converter's isolate could not be rebuilt: ${(error as Error).message}` };
       }
     }
-    const args: unknown[] = batch.bytes === undefined
+    const args: ivm.Transferable[] = batch.bytes === undefined
       ? [batch.itemsJson]
       : [new ivm.ExternalCopy(batch.bytes).copyInto({ release: true }), batch.itemsJson];
     try {
@@ -151,10 +156,10 @@ export class IsolateSlot {
       result = { status: 'timeout-after' };
       try {
         // The isolate survives a timeout: read how far the loop got before throwing it away.
-        const done = (await live.state.get('done', { timeout: 1000 })) as unknown;
+        const done = (await live.state.get('done')) as unknown;
         if (done !== true) {
-          const index = (await live.state.get('index', { timeout: 1000 })) as unknown;
-          const out = (await live.state.get('out', { timeout: 1000 })) as unknown;
+          const index = (await live.state.get('index')) as unknown;
+          const out = (await live.state.get('out')) as unknown;
           const finished = typeof out === 'string' && out !== '' ? decodeFrames(out, count, true) : [];
           if (typeof index === 'number' && finished !== null && finished.length === index) {
             result = { status: 'timeout', done: finished, index };

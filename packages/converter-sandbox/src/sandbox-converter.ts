@@ -61,7 +61,7 @@ abstract class SandboxConverter<I, R> implements Converter<I, R> {
   constructor(
     protected readonly settings: ConverterSettings,
     pool: IsolatePool,
-    private readonly onDispose: (c: SandboxConverter<I, R>) => void,
+    private readonly onDispose: (c: object) => void,
   ) {
     this.current = pool;
   }
