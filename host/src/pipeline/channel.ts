@@ -79,11 +79,14 @@ export interface IntegrationChannel {
    */
   replaceConverters(converters: { uplink?: UplinkConverter; downlink?: DownlinkConverter }): void;
   /**
-   * Stops the channel: open submits reject with `ShutdownError` (never acknowledged), platform
-   * retries stop, waiting pull downlinks fail. Resolves when the batch in progress has returned.
-   * Converters are not disposed: they belong to the caller.
+   * Stops the channel: new submits are refused; with `graceMs`, messages in flight get that long
+   * to be stored (a clean stop without redeliveries); then open submits reject with
+   * `ShutdownError` (never acknowledged), platform retries stop, waiting pull downlinks fail.
+   * Resolves when the batch in progress has returned. Converters are not disposed: they belong
+   * to the caller. Call it together with `Integration.stop()` (not after it): a connector whose
+   * stop waits for its handlers would otherwise wait for ever while the platform is down.
    */
-  detach(): Promise<void>;
+  detach(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** The channel implementation, with what the pipeline itself needs (replay, downlinks). */
@@ -212,10 +215,10 @@ export class Channel implements IntegrationChannel {
     return this.#downlink.deliver(command);
   }
 
-  detach(): Promise<void> {
+  detach(options: { graceMs?: number } = {}): Promise<void> {
     this.#detached ??= (async () => {
       try {
-        await Promise.all([this.#engine.close(), this.#downlink.close()]);
+        await Promise.all([this.#engine.close(options.graceMs), this.#downlink.close()]);
       } finally {
         this.ring.close();
         const labels = integrationLabels(this.name);

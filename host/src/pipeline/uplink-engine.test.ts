@@ -179,6 +179,21 @@ describe('uplink pipeline', () => {
     expect(channel.health().status).toBe('stopped');
   });
 
+  it('with a grace period, lets in-flight messages finish on detach while refusing new ones', async () => {
+    const { pipeline, platform } = await setup();
+    let open!: () => void;
+    platform.gate = new Promise((r) => (open = r));
+    const channel = pipeline.attach({ name: 'a', type: 't', metadata: {}, uplink: functionConverter(jsonDecode), downlinkMode: 'none' });
+    const inFlight = channel.uplink.submit([message('a')]);
+    await until(() => platform.calls.length === 1);
+    const detached = channel.detach({ graceMs: 30_000 });
+    await expect(channel.uplink.submit([message('late')])).rejects.toBeInstanceOf(ShutdownError);
+    open();
+    expect((await inFlight)[0]?.status).toBe('stored');
+    await detached;
+    expect(platform.stored.map((i) => i.records[0]!.deviceName)).toEqual(['a']);
+  });
+
   it('records debug events: everything in mode all, failures only in mode failures', async () => {
     const { pipeline } = await setup();
     const converter = functionConverter((input) => {

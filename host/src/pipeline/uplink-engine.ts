@@ -98,6 +98,7 @@ export class UplinkEngine {
   #storing: Promise<void> | undefined;
   #scheduled = false;
   #closed = false;
+  #closing = false;
   #retrying = 0;
 
   constructor(deps: UplinkEngineDeps) {
@@ -106,7 +107,7 @@ export class UplinkEngine {
 
   /** Hands messages to the pipeline; see `UplinkService.submit`. */
   submit(messages: readonly RawMessage[], options: SubmitOptions = {}, replay = false): Promise<UplinkOutcome[]> {
-    if (this.#closed) return Promise.reject(new ShutdownError(`integration ${this.#d.name} is stopping`));
+    if (this.#closed || this.#closing) return Promise.reject(new ShutdownError(`integration ${this.#d.name} is stopping`));
     if (messages.length === 0) return Promise.resolve([]);
     const ticket = new SubmitTicket(messages.length);
     const now = this.#d.clock.now();
@@ -136,11 +137,20 @@ export class UplinkEngine {
   }
 
   /**
-   * Stops: every open submit rejects with `ShutdownError` (so nothing more is acknowledged),
+   * Stops: new submits are refused at once; those in flight get up to `graceMs` to be stored;
+   * then every open submit rejects with `ShutdownError` (so nothing more is acknowledged),
    * retries stop, and the promise resolves once the batch in progress (if any) has returned.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  async close(graceMs = 0): Promise<void> {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    if (graceMs > 0 && this.#open.size > 0) {
+      // Let what is in flight finish (new submits are refused meanwhile), up to `graceMs`.
+      let timer: NodeJS.Timeout | undefined;
+      const settled = Promise.allSettled([...this.#open].map((t) => t.promise));
+      await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
     this.#closed = true;
     this.#abort.abort();
     const error = new ShutdownError(`integration ${this.#d.name} stopped before these messages were stored`);
