@@ -80,7 +80,7 @@ export async function openPipeline(deps: PipelineDeps): Promise<Pipeline> {
           ? `no integration carries device ${command.deviceName}`
           : `integration ${command.integration}, which carries device ${command.deviceName}, is not running`;
       logger.warn({ commandId: command.id, deviceName: command.deviceName, integration: command.integration }, error);
-      shared.metrics.downlinksFailed.inc(integrationLabels(command.integration ?? ''));
+      shared.metrics.downlinksFailed.inc(integrationLabels(command.integration ?? '(none)'));
       deps.platform.commandResult(command.id, { ok: false, error });
       return;
     }
