@@ -67,24 +67,29 @@ export function convertCommand(out: (text: string) => void, setExitCode: (code: 
 }
 
 /**
- * `tbi test-converters [dir]`: runs every converter test case file under a directory and
- * prints one line per case; exit 1 when any case does not match.
+ * `tbi test-converters [dir]`: runs every `*.cases.json` under a directory against the converter
+ * beside it and prints one line per case; exit 1 when any case (or case file) fails.
  */
 export function testConvertersCommand(out: (text: string) => void, setExitCode: (code: number) => void): Command {
   return new Command('test-converters')
-    .description('run the converter test cases (*.cases.json / *.cases.yaml) under a directory')
+    .description('run the converter test cases (<converter>.cases.json beside <converter>.js) under a directory')
     .argument('[dir]', 'directory to search', '.')
     .action(async (dir: string) => {
       const files = await findConverterCases(path.resolve(dir));
-      if (files.length === 0) throw new TbiError('NO_CASES', `no converter test cases found under ${dir}`);
+      if (files.length === 0) throw new TbiError('NO_CASES', `no converter test cases (*.cases.json) found under ${dir}`);
       let failed = 0;
       let passed = 0;
       for (const file of files) {
         const report = await runConverterCases(file);
+        const shown = path.relative(process.cwd(), file);
+        if (report.error !== undefined) {
+          failed++;
+          out(`FAIL ${shown}: ${report.error}\n`);
+        }
         for (const c of report.cases) {
           if (c.ok) passed++;
           else failed++;
-          out(`${c.ok ? 'ok  ' : 'FAIL'} ${path.relative(process.cwd(), file)}: ${c.name}${c.ok ? '' : `\n     ${c.message ?? ''}`}\n`);
+          out(`${c.ok ? 'ok  ' : 'FAIL'} ${shown} > ${c.name}${c.ok ? '' : `\n     ${c.message ?? ''}`}\n`);
         }
       }
       out(`${passed} passed, ${failed} failed\n`);
