@@ -194,6 +194,14 @@ describe('uplink pipeline', () => {
     expect(platform.stored.map((i) => i.records[0]!.deviceName)).toEqual(['a']);
   });
 
+  it('rejects a malformed submit without disturbing the stream', async () => {
+    const { pipeline } = await setup();
+    const channel = pipeline.attach({ name: 'a', type: 't', metadata: {}, uplink: functionConverter(jsonDecode), downlinkMode: 'none' });
+    await expect(channel.uplink.submit([{ payload: 'text' as unknown as Uint8Array, metadata: {} }])).rejects.toMatchObject({ code: 'INVALID_SUBMIT' });
+    await expect(channel.uplink.submit([{ payload: new Uint8Array(), metadata: undefined as unknown as Record<string, string> }])).rejects.toMatchObject({ code: 'INVALID_SUBMIT' });
+    expect((await channel.uplink.submit([message('fine')]))[0]?.status).toBe('stored');
+  });
+
   it('records debug events: everything in mode all, failures only in mode failures', async () => {
     const { pipeline } = await setup();
     const converter = functionConverter((input) => {

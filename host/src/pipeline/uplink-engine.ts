@@ -1,5 +1,6 @@
 import {
   isTbiError,
+  PluginError,
   ShutdownError,
   type Clock,
   type ConverterFailure,
@@ -75,6 +76,11 @@ const STORE_BACKLOG = 2;
 
 const failureOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** A connector broke the `submit` contract: a bug in the plugin, reported to it. */
+function invalid(integration: string, problem: string): PluginError {
+  return new PluginError('INVALID_SUBMIT', `integration ${integration}: ${problem}`, { context: { integration } });
+}
+
 /** A platform error that retrying cannot fix: the data itself is refused. */
 function isRejection(error: unknown): boolean {
   return isTbiError(error) && error.code === 'DELIVERY_FAILED' && (error as { retryable?: boolean }).retryable === false;
@@ -108,7 +114,12 @@ export class UplinkEngine {
   /** Hands messages to the pipeline; see `UplinkService.submit`. */
   submit(messages: readonly RawMessage[], options: SubmitOptions = {}, replay = false): Promise<UplinkOutcome[]> {
     if (this.#closed || this.#closing) return Promise.reject(new ShutdownError(`integration ${this.#d.name} is stopping`));
+    if (!Array.isArray(messages)) return Promise.reject(invalid(this.#d.name, 'submit takes an array of messages'));
     if (messages.length === 0) return Promise.resolve([]);
+    for (const [index, m] of messages.entries()) {
+      if (!(m?.payload instanceof Uint8Array)) return Promise.reject(invalid(this.#d.name, `message ${index} has no Uint8Array payload`));
+      if (typeof m.metadata !== 'object' || m.metadata === null) return Promise.reject(invalid(this.#d.name, `message ${index} has no metadata object`));
+    }
     const ticket = new SubmitTicket(messages.length);
     const now = this.#d.clock.now();
     const caller = options.deadLetters === 'caller';
@@ -176,13 +187,23 @@ export class UplinkEngine {
     if (this.#closed || this.#converting || this.#queue.length === 0) return;
     if (this.#store.length >= STORE_BACKLOG) return; // the store stage will pump when it catches up
     const batch = this.#take();
-    this.#converting = this.#convert(batch).then((converted) => {
-      this.#converting = undefined;
-      if (this.#closed) return;
-      this.#store.push(converted);
-      this.#drainStore();
-      if (this.#queue.length > 0) this.#schedule();
-    });
+    this.#converting = this.#convert(batch).then(
+      (converted) => {
+        this.#converting = undefined;
+        if (this.#closed) return;
+        this.#store.push(converted);
+        this.#drainStore();
+        if (this.#queue.length > 0) this.#schedule();
+      },
+      (error: unknown) => {
+        // A bug, not a bad message (those become dead letters): fail the batch, keep the stream.
+        this.#converting = undefined;
+        this.#d.logger.error({ integration: this.#d.name, err: error }, 'preparing an uplink batch failed unexpectedly');
+        this.#release(batch.length);
+        for (const job of batch) job.ticket.fail(error);
+        if (this.#queue.length > 0) this.#schedule();
+      },
+    );
   }
 
   #take(): Job[] {
