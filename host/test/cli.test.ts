@@ -39,6 +39,16 @@ describe('the tbi CLI in a project with plugins installed from tarballs', () => 
     expect(tbi.stderr()).toBe('');
   });
 
+  it('exits non-zero when stopping takes longer than shutdownGraceMs', async () => {
+    const text = config(echo('stuck', 'stuck', '      hangOnStop: true')).replace('shutdownGraceMs: 20000', 'shutdownGraceMs: 300');
+    await writeFile(path.join(project, 'stuck.yaml'), text);
+    const tbi = spawnTbi(['start', '-c', 'stuck.yaml'], { cwd: project, env: { MY_TOKEN: 'x' } });
+    await tbi.waitForLog((l) => l.msg === 'host started');
+    tbi.child.kill('SIGTERM');
+    expect(await tbi.exited).toBe(1);
+    expect(tbi.stderr()).toBe('tbi: shutdown took longer than shutdownGraceMs (300 ms): exiting anyway\n');
+  });
+
   it('validates a project, importing the plugin installed from its tarball', async () => {
     await writeFile(path.join(project, 'tbi.yaml'), config(echo('webhook', 'sample')));
     const result = await runTbi(['validate'], { cwd: project, env: { MY_TOKEN: 'x' } });

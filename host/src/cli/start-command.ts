@@ -41,7 +41,8 @@ export function startCommand(setExitCode: (code: number) => void): Command {
           process.stderr.write(`tbi: shutdown took longer than shutdownGraceMs (${h.config.shutdownGraceMs} ms): exiting anyway\n`);
           process.exit(EXIT_USER_ERROR);
         }, h.config.shutdownGraceMs);
-        grace.unref();
+        // Not unref'd: a plugin whose stop() never settles leaves nothing else to keep the process
+        // alive, and the exit must still be a deliberate one.
         await h.stop();
         clearTimeout(grace);
         stopped?.();
@@ -59,6 +60,8 @@ export function startCommand(setExitCode: (code: number) => void): Command {
         if (signalled) void stopWithin(handle);
         await done;
         setExitCode(0);
+        // Everything is closed; a handle a plugin leaked must not keep the process alive.
+        setTimeout(() => process.exit(0), 1000).unref();
       } finally {
         process.off('SIGTERM', shutdown);
         process.off('SIGINT', shutdown);
