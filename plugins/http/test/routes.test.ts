@@ -14,7 +14,7 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
   return h;
 }
 
-const post = (body: BodyInit | null, headers: Record<string, string> = {}, method = 'POST'): RequestInit => ({ method, body, headers });
+const post = (body: RequestInit['body'], headers: Record<string, string> = {}, method = 'POST'): RequestInit => ({ method, body, headers });
 
 const downlink = (deviceName: string, contentType: 'JSON' | 'TEXT' | 'BINARY', data: string): OutboundDownlink => ({
   commandId: `cmd-${Math.random()}`,
