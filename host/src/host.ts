@@ -56,7 +56,7 @@ export interface HostHandle {
    * Stops accepting requests, stops every integration (releasing in-flight work), closes the
    * pipeline, platform and sandbox, and resolves when all is closed. Safe to call twice.
    */
-  stop(): Promise<void>;
+  stop(reason?: string): Promise<void>;
 }
 
 /**
@@ -97,6 +97,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
         baseDir: loaded.baseDir,
         dataDir: config.dataDir,
         converterLimits: config.converters.limits,
+        drainMs: Math.floor(config.shutdownGraceMs / 2),
         logger,
       }),
   );
@@ -138,9 +139,9 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
   logger.info({ url: listening.url, ready: supervisor.readiness().ready }, 'host started');
 
   let stopping: Promise<void> | undefined;
-  const stop = () =>
+  const stop = (reason = 'stop requested') =>
     (stopping ??= (async () => {
-      logger.info({}, 'stopping: no new requests, stopping integrations');
+      logger.info({ reason }, `${reason}: stopping (no new requests; integrations release in-flight work)`);
       supervisor.shuttingDown = true;
       const closed = listening.close();
       await supervisor.stopAll();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import { findConverterCases, runConverterCases, testConverter } from '@tbi/converter-sandbox';
+import { findConverterCases, loadConverterSource, runConverterCases, testConverter } from '@tbi/converter-sandbox';
 import { TbiError } from '@tbi/plugin-api';
 import { EXIT_USER_ERROR } from './report-error.js';
 
@@ -31,14 +31,13 @@ function keyValue(value: string, previous: Record<string, string> = {}): Record<
 export function convertCommand(out: (text: string) => void, setExitCode: (code: number) => void): Command {
   return new Command('convert')
     .description('run a converter on one payload in the sandbox and print what it returns')
-    .requiredOption('--converter <file>', 'the converter source file')
+    .requiredOption('--converter <file>', 'the converter: a .js file, or a ThingsBoard converter export (.json)')
     .requiredOption('--payload <file>', 'the payload file, or - for stdin (with --downlink: a JSON {msg, metadata, msgType, integrationMetadata})')
-    .option('--metadata <key=value>', 'metadata for the converter (repeatable)', keyValue, {})
+    .option('--metadata <key=value>', 'metadata for the converter (repeatable)', keyValue)
     .option('--downlink', 'the converter is a downlink converter')
-    .action(async (opts: { converter: string; payload: string; metadata: Record<string, string>; downlink?: boolean }) => {
-      const source = await readFile(opts.converter, 'utf8').catch((cause: Error) => {
-        throw new TbiError('INPUT_NOT_FOUND', `cannot read the converter ${opts.converter}: ${cause.message}`, { cause });
-      });
+    .action(async (opts: { converter: string; payload: string; metadata?: Record<string, string>; downlink?: boolean }) => {
+      const metadata = opts.metadata ?? {};
+      const { source } = await loadConverterSource({ file: opts.converter }, opts.downlink ? 'downlink' : 'uplink', process.cwd());
       const payload = await readInput(opts.payload);
       let result;
       if (opts.downlink) {
@@ -53,13 +52,13 @@ export function convertCommand(out: (text: string) => void, setExitCode: (code: 
           source,
           request: {
             msg: request.msg ?? {},
-            metadata: { ...(request.metadata as Record<string, string> | undefined), ...opts.metadata },
+            metadata: { ...(request.metadata as Record<string, string> | undefined), ...metadata },
             msgType: (request.msgType as string | undefined) ?? 'RPC_CALL_FROM_SERVER_TO_DEVICE',
             integrationMetadata: (request.integrationMetadata as Record<string, string> | undefined) ?? {},
           },
         });
       } else {
-        result = await testConverter({ kind: 'uplink', source, payload, metadata: opts.metadata });
+        result = await testConverter({ kind: 'uplink', source, payload, metadata });
       }
       out(`${JSON.stringify(result, null, 2)}\n`);
       setExitCode(result.ok ? 0 : EXIT_USER_ERROR);

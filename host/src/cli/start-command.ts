@@ -34,16 +34,16 @@ export function startCommand(setExitCode: (code: number) => void): Command {
           process.exit(EXIT_USER_ERROR);
         }
         signalled = signal;
-        if (handle) void stopWithin(handle);
+        if (handle) void stopWithin(handle, signal);
       };
-      const stopWithin = async (h: HostHandle) => {
+      const stopWithin = async (h: HostHandle, signal: NodeJS.Signals) => {
         const grace = setTimeout(() => {
           process.stderr.write(`tbi: shutdown took longer than shutdownGraceMs (${h.config.shutdownGraceMs} ms): exiting anyway\n`);
           process.exit(EXIT_USER_ERROR);
         }, h.config.shutdownGraceMs);
         // Not unref'd: a plugin whose stop() never settles leaves nothing else to keep the process
         // alive, and the exit must still be a deliberate one.
-        await h.stop();
+        await h.stop(`received ${signal}`);
         clearTimeout(grace);
         stopped?.();
       };
@@ -57,7 +57,7 @@ export function startCommand(setExitCode: (code: number) => void): Command {
           ...(opts.pretty === undefined ? {} : { pretty: opts.pretty }),
           ...(opts.logLevel ? { logLevel: opts.logLevel as LogLevel } : {}),
         });
-        if (signalled) void stopWithin(handle);
+        if (signalled) void stopWithin(handle, signalled);
         await done;
         setExitCode(0);
         // Everything is closed; a handle a plugin leaked must not keep the process alive.

@@ -43,8 +43,12 @@ export interface InstanceDeps {
   baseDir: string;
   dataDir: string;
   converterLimits: SandboxLimits | undefined;
+  /** How long in-flight messages get to be stored when the instance stops, before release. */
+  drainMs: number;
   logger: Logger;
 }
+
+const SEVERITY: Record<IntegrationHealth['status'], number> = { up: 0, starting: 1, degraded: 2, stopped: 3, down: 4 };
 
 /**
  * One configured integration: builds its child container and context, starts and stops the
@@ -110,12 +114,18 @@ export class IntegrationInstance implements RoutableInstance {
 
   private health(): IntegrationHealth {
     switch (this.state) {
-      case 'running':
+      case 'running': {
+        // The plugin knows its connection; the channel knows the platform (degraded while it
+        // fails). The worse of the two is the instance's health.
+        let own: IntegrationHealth;
         try {
-          return this.running!.integration.health();
+          own = this.running!.integration.health();
         } catch (cause) {
-          return { status: 'down', detail: `health() threw: ${(cause as Error).message}` };
+          own = { status: 'down', detail: `health() threw: ${(cause as Error).message}` };
         }
+        const channel = this.running!.channel.health();
+        return SEVERITY[channel.status] > SEVERITY[own.status] ? channel : own;
+      }
       case 'starting':
         return { status: 'starting' };
       case 'failed':
@@ -228,8 +238,13 @@ export class IntegrationInstance implements RoutableInstance {
         this.logger.warn({ err }, `${what} failed while stopping`);
       }
     };
-    if (integration) await step('integration.stop()', () => integration.stop());
-    if (channel) await step('detaching from the pipeline', () => channel.detach());
+    // Together: the channel refuses new submits and gives in-flight ones `drainMs` to be stored
+    // (then rejects them with ShutdownError, so they are never acknowledged), while the plugin
+    // stops reading and answers its in-flight requests.
+    await Promise.all([
+      integration ? step('integration.stop()', () => integration.stop()) : undefined,
+      channel ? step('detaching from the pipeline', () => channel.detach({ graceMs: this.deps.drainMs })) : undefined,
+    ]);
     for (const converter of converters) await step(`disposing converter ${converter.name}`, () => converter.dispose());
   }
 }

@@ -3,7 +3,7 @@ import { createPlatformRoutes, openEmbeddedPlatform, type EmbeddedPlatform } fro
 import type { Clock, Logger, Metrics } from '@tbi/plugin-api';
 import type { Hono } from 'hono';
 import type { HostConfig } from '../config/config-schema.js';
-import { openPipeline } from '../pipeline/pipeline.js';
+import { openPipeline } from '../pipeline/index.js';
 import type { ConverterSourceLoader, PipelineService, SandboxService } from './host-services.js';
 
 /** The host's shared services, opened in order and closed in reverse. */

@@ -23,7 +23,7 @@ export function createLogger(options: LoggerOptions = {}): Logger & pino.Logger 
   const redact = options.redact ?? ((text: string) => text);
   const usePretty = options.pretty ?? process.stdout.isTTY === true;
   const target: DestinationStream =
-    options.destination ?? (usePretty ? pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ sync: true }));
+    options.destination ?? (usePretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ sync: true }));
   return pino(
     {
       level: options.level ?? 'info',
