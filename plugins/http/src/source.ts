@@ -98,7 +98,7 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
         // Not acknowledged: the sender must retry. The pipeline may still store this message
         // later, so a retry can duplicate it (at-least-once).
         submitted.then(
-          () => logger.info({ remoteAddress }, 'uplink stored after its request had been answered 503'),
+          (late) => logger.info({ remoteAddress, outcome: late[0]?.status }, 'uplink finished after its request had been answered 503'),
           () => {},
         );
         logger.warn({ timeoutMs: config.responseTimeoutMs }, 'uplink not stored in time; answered 503');
