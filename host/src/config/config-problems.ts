@@ -56,6 +56,8 @@ export function issuesToProblems(issues: readonly SchemaIssue[], prefix: ConfigP
 function splitMessage(message: string): { expected: string; received?: string } {
   const m = /expected (.+?)(?:,? (?:but )?received (.+))?$/i.exec(message);
   if (m?.[1] !== undefined) return { expected: m[1], received: m[2] };
+  // Messages already phrased as an expectation ("a URL path segment of …") are kept as they are.
+  if (/^(a|an|one|the|exactly|at|no|only)\b/i.test(message)) return { expected: message };
   return { expected: `a valid value (${message})` };
 }
 

@@ -67,7 +67,7 @@ async function checkConverters(loaded: LoadedConfig, options: { loadSource: Conv
         }
       } catch (cause) {
         const reason = cause instanceof Error ? cause.message : String(cause);
-        problems.push(new ConfigError({ file, path: formatPath(path), expected: `a ${kind} converter that loads and compiles (${reason})`, cause }));
+        problems.push(new ConfigError({ file, path: formatPath(path), expected: `${kind === 'uplink' ? 'an' : 'a'} ${kind} converter that loads and compiles (${reason})`, cause }));
       }
     }
   }
