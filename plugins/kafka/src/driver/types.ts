@@ -1,0 +1,91 @@
+// The small surface the plugin needs from a Kafka client. The plugin codes against these types
+// only; `platformatic.ts` implements them with @platformatic/kafka (see README: client choice).
+import type { CommitPoint, TopicPartition } from '../offset-tracker.js';
+
+/** One record as the consumer delivered it. */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  /** Leader epoch of the record's batch, sent with the offset commit (KIP-320). */
+  leaderEpoch: number;
+  key: Buffer | undefined;
+  value: Buffer | undefined;
+  /** Epoch ms. */
+  timestamp: bigint;
+  headers: Array<[string, Buffer]>;
+  /** Group generation under which the record was fetched. */
+  generation: number;
+}
+
+/** What the consumer tells the plugin. Calls happen in delivery order. */
+export interface ConsumerEvents {
+  /** Records of one fetch, in offset order per partition. */
+  records(records: ConsumedRecord[]): void;
+  /** The group assignment after a (re)join: every partition this member now owns. */
+  assigned(partitions: TopicPartition[], generation: number): void;
+  /** The consumer stream was re-created after an error: it reads again from the committed offsets. */
+  restarted(error: Error): void;
+}
+
+/** Options of a consumer in a group. */
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  fromBeginning: boolean;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  maxBytes: number;
+  maxBytesPerPartition: number;
+  maxWaitMs: number;
+}
+
+/** A group consumer with manual commits. */
+export interface ConsumerDriver {
+  /** Joins the group and starts delivering to `events`; resolves once consuming. */
+  start(events: ConsumerEvents): Promise<void>;
+  /** Switches to another topic list (topic pattern refresh): re-creates the stream. */
+  setTopics(topics: string[]): Promise<void>;
+  /** Stops fetching (back-pressure); records already fetched may still arrive. */
+  pause(): void;
+  resume(): void;
+  /** Commits offsets (next offset to read). Rejects when the broker refused them. */
+  commit(points: readonly CommitPoint[]): Promise<void>;
+  /** End offsets (high watermarks) of the given partitions, for lag. */
+  endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>>;
+  /** Whether the consumer is a member of its group and connected. */
+  isActive(): boolean;
+  /** Leaves the group and closes connections. */
+  close(): Promise<void>;
+}
+
+/** A record to produce. */
+export interface ProducerRecord {
+  topic: string;
+  key?: Buffer;
+  value: Buffer;
+  headers?: Array<[string, Buffer]>;
+}
+
+/** Options of the producer. */
+export interface ProducerOptions {
+  acks: 'all' | 'leader' | 'none';
+  idempotent: boolean;
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+}
+
+/** A producer; `send` resolves when the broker acknowledged every record (per `acks`). */
+export interface ProducerDriver {
+  send(records: readonly ProducerRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Creates clients; one per integration instance. */
+export interface KafkaDriver {
+  consumer(options: ConsumerOptions): ConsumerDriver;
+  producer(options: ProducerOptions): ProducerDriver;
+  /** Every topic name of the cluster (for topic patterns). */
+  listTopics(): Promise<string[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,292 @@
+import { isTbiError, type IntegrationContext, type IntegrationHealth, type UplinkOutcome } from '@tbi/plugin-api';
+import type { KafkaConfig, UplinkConfig } from './config.js';
+import { deadLetterRecord } from './dead-letter.js';
+import type { ConsumedRecord, ConsumerDriver, KafkaDriver, ProducerDriver } from './driver/types.js';
+import { OffsetTracker, partitionKey, type Segment, type TopicPartition } from './offset-tracker.js';
+import { toRawMessage } from './record-message.js';
+
+const RETRY_BACKOFF_MS = [200, 500, 1000, 2000, 5000];
+
+/**
+ * The uplink of a `kafka` integration: a group consumer whose records go through the pipeline
+ * in batches (`ctx.uplink.submit`), with offsets committed only once the pipeline stored them.
+ *
+ * - Each fetch is cut into batches of at most `maxPollRecords`; up to `maxInFlightBatches` are in
+ *   the pipeline at once, beyond that (or when the host signals back-pressure) fetching pauses.
+ * - Per partition, the `OffsetTracker` knows the offset below which everything is stored; commits
+ *   happen at most every `commitIntervalMs` and never before `submit` resolved.
+ * - With `deadLetterTopic`, failed conversions come back (`deadLetters: 'caller'`), are produced
+ *   to that topic with Kafka Connect error headers, and only then count as done.
+ */
+export class KafkaSource {
+  readonly #ctx: IntegrationContext<KafkaConfig>;
+  readonly #config: UplinkConfig;
+  readonly #driver: KafkaDriver;
+  readonly #dlqProducer: () => ProducerDriver;
+  readonly #tracker = new OffsetTracker();
+  readonly #inFlight = new Set<Promise<void>>();
+  #consumer: ConsumerDriver | undefined;
+  #epoch = 0;
+  #hostPaused = false;
+  #flowPaused = false;
+  #stopping = false;
+  #restarting: string | undefined;
+  #commitTimer: NodeJS.Timeout | undefined;
+  #committing: Promise<void> | undefined;
+  #lagTimer: NodeJS.Timeout | undefined;
+  #topicTimer: NodeJS.Timeout | undefined;
+  #topics: string[] = [];
+  readonly #metrics;
+
+  constructor(ctx: IntegrationContext<KafkaConfig>, config: UplinkConfig, driver: KafkaDriver, dlqProducer: () => ProducerDriver) {
+    this.#ctx = ctx;
+    this.#config = config;
+    this.#driver = driver;
+    this.#dlqProducer = dlqProducer;
+    const m = ctx.metrics;
+    this.#metrics = {
+      consumed: m.counter('tbi_kafka_records_consumed_total', 'Records fetched from Kafka and handed to the pipeline'),
+      committed: m.counter('tbi_kafka_offset_commits_total', 'Offset commits, by result', ['result']),
+      deadLetters: m.counter('tbi_kafka_dead_letter_records_total', 'Records produced to the dead-letter topic'),
+      lag: m.gauge('tbi_kafka_consumer_lag', 'Records behind the end of each assigned partition (from the committed offset)', ['topic', 'partition']),
+      paused: m.gauge('tbi_kafka_consumer_paused', '1 while fetching is paused (back-pressure)'),
+    };
+  }
+
+  /** Resolves topics, joins the group and starts consuming. */
+  async start(): Promise<void> {
+    this.#topics = await this.#resolveTopics();
+    const groupId = this.#config.groupId ?? `tbi-${this.#ctx.name}`;
+    this.#consumer = this.#driver.consumer({
+      groupId,
+      topics: this.#topics,
+      fromBeginning: this.#config.autoOffsetReset === 'earliest',
+      sessionTimeoutMs: this.#config.sessionTimeoutMs,
+      heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
+      rebalanceTimeoutMs: this.#config.rebalanceTimeoutMs,
+      maxBytes: this.#config.maxPollBytes,
+      maxBytesPerPartition: this.#config.maxPartitionFetchBytes,
+      maxWaitMs: this.#config.fetchMaxWaitMs,
+    });
+    await this.#consumer.start({
+      records: (records) => this.#onRecords(records),
+      assigned: (partitions, generation) => this.#onAssigned(partitions, generation),
+      restarted: (error) => this.#onRestarted(error),
+    });
+    this.#ctx.logger.info({ groupId, topics: this.#topics }, 'kafka consumer joined its group');
+    if (this.#config.lagIntervalMs > 0) {
+      this.#lagTimer = setInterval(() => void this.#measureLag(), this.#config.lagIntervalMs);
+      this.#lagTimer.unref();
+    }
+    if (this.#config.topicPattern !== undefined) {
+      this.#topicTimer = setInterval(() => void this.#refreshTopics(), this.#config.topicRefreshMs);
+      this.#topicTimer.unref();
+    }
+  }
+
+  /** Stops fetching, lets batches in the pipeline finish (or be released), commits, leaves the group. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#lagTimer);
+    clearInterval(this.#topicTimer);
+    this.#consumer?.pause();
+    await Promise.allSettled([...this.#inFlight]);
+    clearTimeout(this.#commitTimer);
+    await this.#committing;
+    await this.#commitNow();
+    await this.#consumer?.close();
+  }
+
+  /** Host back-pressure: stop fetching until `resume`. */
+  pause(): void {
+    this.#hostPaused = true;
+    this.#applyFlow();
+  }
+
+  resume(): void {
+    this.#hostPaused = false;
+    this.#applyFlow();
+  }
+
+  health(): IntegrationHealth {
+    if (this.#stopping) return { status: 'stopped' };
+    if (this.#restarting !== undefined) return { status: 'degraded', detail: `consumer restarting: ${this.#restarting}` };
+    if (this.#consumer?.isActive() !== true) return { status: 'degraded', detail: 'consumer is (re)joining its group' };
+    return { status: 'up', detail: `consuming ${this.#topics.join(', ')}` };
+  }
+
+  #onRecords(records: ConsumedRecord[]): void {
+    if (this.#stopping) return;
+    const receivedAt = this.#ctx.clock.now();
+    for (let i = 0; i < records.length; i += this.#config.maxPollRecords) {
+      const chunk = this.#track(records.slice(i, i + this.#config.maxPollRecords));
+      if (chunk.records.length === 0) continue;
+      this.#metrics.consumed.inc({}, chunk.records.length);
+      const task = this.#process(chunk.records, chunk.segments, receivedAt, this.#epoch).finally(() => {
+        this.#inFlight.delete(task);
+        this.#applyFlow();
+      });
+      this.#inFlight.add(task);
+    }
+    this.#applyFlow();
+  }
+
+  /** Registers the chunk's records per partition; drops records of partitions not (or no longer) owned. */
+  #track(records: ConsumedRecord[]): { records: ConsumedRecord[]; segments: Segment[] } {
+    const byPartition = new Map<string, ConsumedRecord[]>();
+    for (const r of records) {
+      const key = partitionKey(r.topic, r.partition);
+      let list = byPartition.get(key);
+      if (list === undefined) byPartition.set(key, (list = []));
+      list.push(r);
+    }
+    const kept: ConsumedRecord[] = [];
+    const segments: Segment[] = [];
+    for (const list of byPartition.values()) {
+      const first = list[0]!;
+      const last = list[list.length - 1]!;
+      const segment = this.#tracker.add(first.topic, first.partition, first.offset, last.offset, last.leaderEpoch, first.generation);
+      if (segment === undefined) continue;
+      segments.push(segment);
+      kept.push(...list);
+    }
+    return { records: kept, segments };
+  }
+
+  async #process(records: ConsumedRecord[], segments: Segment[], receivedAt: number, epoch: number): Promise<void> {
+    const dlq = this.#config.deadLetterTopic;
+    const messages = records.map((r) => toRawMessage(r, receivedAt));
+    const outcomes = await this.#retry('submit', () => this.#ctx.uplink.submit(messages, { deadLetters: dlq ? 'caller' : 'host' }));
+    if (outcomes === undefined) return; // shutting down: leave it uncommitted, Kafka redelivers
+    if (dlq !== undefined) {
+      const failed = failedRecords(records, outcomes).map(({ record, error }) => deadLetterRecord(dlq, record, error, this.#ctx.name));
+      if (failed.length > 0) {
+        const sent = await this.#retry('dead-letter produce', () => this.#dlqProducer().send(failed));
+        if (sent === undefined) return;
+        this.#metrics.deadLetters.inc({}, failed.length);
+        this.#ctx.logger.warn({ count: failed.length, topic: dlq }, 'conversion failed; records sent to the dead-letter topic');
+      }
+    }
+    if (epoch !== this.#epoch) return;
+    for (const segment of segments) this.#tracker.complete(segment);
+    this.#scheduleCommit();
+  }
+
+  /** Runs `fn` until it succeeds; `undefined` when the host is stopping. */
+  async #retry<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if ((isTbiError(error) && error.code === 'SHUTTING_DOWN') || this.#stopping) return undefined;
+        const delay = RETRY_BACKOFF_MS[Math.min(attempt, RETRY_BACKOFF_MS.length - 1)]!;
+        this.#ctx.logger.warn({ err: error, attempt: attempt + 1, retryInMs: delay }, `${what} failed; retrying`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  #scheduleCommit(): void {
+    if (this.#commitTimer !== undefined || this.#stopping) return;
+    this.#commitTimer = setTimeout(() => {
+      this.#commitTimer = undefined;
+      void this.#commitNow();
+    }, this.#config.commitIntervalMs);
+  }
+
+  /** Commits every partition's stored offset; one commit at a time. */
+  async #commitNow(): Promise<void> {
+    while (this.#committing !== undefined) await this.#committing;
+    const points = this.#tracker.commitPoints();
+    if (points.length === 0 || this.#consumer === undefined) return;
+    this.#tracker.markCommitted(points);
+    this.#committing = this.#consumer
+      .commit(points)
+      .then(() => this.#metrics.committed.inc({ result: 'ok' }))
+      .catch((error: unknown) => {
+        this.#tracker.uncommit(points);
+        this.#metrics.committed.inc({ result: 'failed' });
+        this.#ctx.logger.warn({ err: error, partitions: points.length }, 'offset commit failed; retrying with the next batch');
+        this.#scheduleCommit();
+      })
+      .finally(() => {
+        this.#committing = undefined;
+      });
+    await this.#committing;
+  }
+
+  #onAssigned(partitions: TopicPartition[], generation: number): void {
+    this.#restarting = undefined;
+    // What is stored is committed (revoked partitions included); what is still in the pipeline
+    // is dropped from tracking and redelivered to whoever owns the partition now.
+    const stored = this.#tracker.commitPoints();
+    const { added, revoked } = this.#tracker.assign(partitions, generation);
+    if (stored.length > 0 && this.#consumer !== undefined) {
+      this.#consumer.commit(stored).catch((error: unknown) => this.#ctx.logger.warn({ err: error }, 'commit on rebalance failed'));
+    }
+    if (added.length > 0 || revoked.length > 0) {
+      this.#ctx.logger.info({ generation, assigned: partitions.length, added: added.length, revoked: revoked.length }, 'kafka partitions assigned');
+    }
+    for (const p of revoked) this.#metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, 0);
+  }
+
+  #onRestarted(error: Error): void {
+    this.#restarting = error.message;
+    this.#epoch += 1;
+    this.#tracker.reset();
+    this.#ctx.logger.warn({ err: error }, 'kafka consumer stream failed; re-creating it (reads again from the committed offsets)');
+  }
+
+  #applyFlow(): void {
+    const full = this.#inFlight.size >= this.#config.maxInFlightBatches;
+    const shouldPause = this.#hostPaused || full || this.#stopping;
+    if (shouldPause === this.#flowPaused) return;
+    this.#flowPaused = shouldPause;
+    this.#metrics.paused.set({}, shouldPause ? 1 : 0);
+    if (shouldPause) this.#consumer?.pause();
+    else this.#consumer?.resume();
+  }
+
+  async #measureLag(): Promise<void> {
+    if (this.#consumer === undefined || this.#stopping) return;
+    const committed = this.#tracker.committedOffsets().filter((p) => p.offset >= 0n);
+    try {
+      const ends = await this.#consumer.endOffsets(committed);
+      for (const p of committed) {
+        const end = ends.get(partitionKey(p.topic, p.partition));
+        if (end !== undefined) this.#metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, Number(end - p.offset));
+      }
+    } catch (error) {
+      this.#ctx.logger.debug({ err: error }, 'could not measure consumer lag');
+    }
+  }
+
+  async #resolveTopics(): Promise<string[]> {
+    const pattern = this.#config.topicPattern;
+    if (pattern === undefined) return this.#config.topics;
+    const re = new RegExp(pattern);
+    const all = await this.#driver.listTopics();
+    return [...new Set([...this.#config.topics, ...all.filter((t) => re.test(t))])].sort();
+  }
+
+  async #refreshTopics(): Promise<void> {
+    try {
+      const topics = await this.#resolveTopics();
+      if (topics.join('\n') === this.#topics.join('\n') || this.#stopping) return;
+      this.#ctx.logger.info({ topics }, 'topic pattern matches another set of topics; resubscribing');
+      this.#topics = topics;
+      await this.#commitNow();
+      await this.#consumer?.setTopics(topics);
+    } catch (error) {
+      this.#ctx.logger.warn({ err: error }, 'topic pattern refresh failed');
+    }
+  }
+}
+
+function failedRecords(records: ConsumedRecord[], outcomes: UplinkOutcome[]) {
+  const failed: Array<{ record: ConsumedRecord; error: Extract<UplinkOutcome, { status: 'failed' }>['error'] }> = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'failed') failed.push({ record: records[i]!, error: outcome.error });
+  });
+  return failed;
+}
