@@ -55,6 +55,9 @@ describe('the tbi CLI in a project with plugins installed from tarballs', () => 
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('tbi.yaml is valid: 1 integration(s)\n  webhook: type echo (tbi-fixture-echo 1.2.3)\n');
     expect(result.code).toBe(0);
+    const printed = await runTbi(['validate', '--print'], { cwd: project, env: { MY_TOKEN: 'printed-secret-token' } });
+    expect(printed.stdout).toContain('"token": "[redacted]"');
+    expect(printed.stdout).not.toContain('printed-secret-token');
   });
 
   it("rejects an integration block that its plugin's schema refuses, naming file, line and path", async () => {
