@@ -1,0 +1,143 @@
+import type { Counter, Gauge, IntegrationHealth, Logger } from '@tbi/plugin-api';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { backoffDelay, type Backoff } from './backoff.js';
+
+/** What the connection tells its owner. */
+export interface ConnectionHandlers {
+  /** After every CONNACK: subscribe, start a new acknowledgement epoch. */
+  onConnect(sessionPresent: boolean): void;
+  /** The connection is gone (messages not acknowledged on it will be redelivered). */
+  onClose(): void;
+}
+
+export interface ConnectionOptions {
+  client: IClientOptions;
+  reconnect: Backoff;
+  /** For logs and health, e.g. `mqtt://127.0.0.1:1883`; never carries credentials. */
+  url: string;
+  logger: Logger;
+  metrics: { connected: Gauge; reconnects: Counter };
+}
+
+/**
+ * One MQTT client connection that reconnects for ever with exponential backoff (the `mqtt`
+ * client's own reconnection has a fixed period, so it is turned off and driven from here), and
+ * reports its state for `health()` and the `tbi_mqtt_connected` gauge.
+ */
+export class MqttConnection {
+  readonly client: MqttClient;
+  #state: 'starting' | 'up' | 'down' | 'stopped' = 'starting';
+  #attempt = 0;
+  #lastError: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopping = false;
+  #firstOutcome: (() => void) | undefined;
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly handlers: ConnectionHandlers,
+  ) {
+    this.client = mqtt.connect({ ...options.client, reconnectPeriod: 0, manualConnect: true, resubscribe: false });
+    const { logger, metrics } = options;
+    this.client.on('connect', (connack) => {
+      const sessionPresent = connack.sessionPresent;
+      if (this.#attempt > 0 || this.#state !== 'starting') logger.info({ url: options.url, attempts: this.#attempt, sessionPresent }, 'reconnected to the MQTT broker');
+      else logger.info({ url: options.url, clientId: this.client.options.clientId, sessionPresent }, 'connected to the MQTT broker');
+      this.#state = 'up';
+      this.#attempt = 0;
+      this.#lastError = undefined;
+      metrics.connected.set({}, 1);
+      this.handlers.onConnect(sessionPresent);
+      this.#settleFirst();
+    });
+    this.client.on('error', (error) => {
+      this.#lastError = error.message;
+      logger.debug({ url: options.url, err: error.message }, 'MQTT connection error');
+    });
+    this.client.on('disconnect', (packet) => {
+      this.#lastError = `broker sent DISCONNECT (reason ${packet.reasonCode ?? 0})`;
+      logger.warn({ url: options.url, reasonCode: packet.reasonCode, reason: packet.properties?.reasonString }, 'the MQTT broker closed the session');
+    });
+    this.client.on('close', () => {
+      metrics.connected.set({}, 0);
+      const wasUp = this.#state === 'up';
+      this.handlers.onClose();
+      if (this.#stopping) return;
+      this.#state = 'down';
+      if (wasUp) logger.warn({ url: options.url, err: this.#lastError }, 'lost the connection to the MQTT broker; reconnecting');
+      this.#scheduleReconnect();
+      this.#settleFirst();
+    });
+  }
+
+  /**
+   * Connects. Resolves after the first attempt either way: a broker that is down at start is not a
+   * failure of the integration, which keeps reconnecting and reports `down` meanwhile.
+   */
+  start(): Promise<void> {
+    const first = new Promise<void>((resolve) => (this.#firstOutcome = resolve));
+    this.client.connect();
+    return first;
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  health(): IntegrationHealth {
+    const { url } = this.options;
+    switch (this.#state) {
+      case 'up':
+        return { status: 'up', detail: `connected to ${url} as ${this.client.options.clientId}` };
+      case 'starting':
+        return { status: 'starting', detail: `connecting to ${url}` };
+      case 'down':
+        return { status: 'down', detail: `reconnecting to ${url} (attempt ${this.#attempt})${this.#lastError ? `: ${this.#lastError}` : ''}` };
+      default:
+        return { status: 'stopped' };
+    }
+  }
+
+  /** Disconnects cleanly (DISCONNECT, so the broker keeps the persistent session), within `timeoutMs`. */
+  async stop(timeoutMs = 5_000): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#timer);
+    this.#settleFirst();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => this.client.end(true, {}, () => resolve()), timeoutMs);
+      this.client.end(false, {}, () => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    this.#state = 'stopped';
+    this.options.metrics.connected.set({}, 0);
+  }
+
+  /** Drops the connection (the broker redelivers what is unacknowledged) and reconnects with backoff. */
+  recycle(reason: string): void {
+    if (this.#stopping || !this.client.connected) return;
+    this.#lastError = reason;
+    this.options.logger.warn({ url: this.options.url, reason }, 'dropping the MQTT connection to get unacknowledged messages redelivered');
+    this.client.stream.destroy();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#timer !== undefined || this.#stopping) return;
+    this.#attempt++;
+    const delay = backoffDelay(this.#attempt, this.options.reconnect);
+    this.options.logger.debug({ url: this.options.url, attempt: this.#attempt, delayMs: delay }, 'reconnecting to the MQTT broker');
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#stopping) return;
+      this.options.metrics.reconnects.inc({});
+      this.client.reconnect();
+    }, delay);
+  }
+
+  #settleFirst(): void {
+    const resolve = this.#firstOutcome;
+    this.#firstOutcome = undefined;
+    resolve?.();
+  }
+}

@@ -1,0 +1,100 @@
+import { definePlugin, type Integration, type IntegrationContext } from '@tbi/plugin-api';
+import type { IClientOptions } from 'mqtt';
+import { resolveClientId } from './client-id.js';
+import { configJsonSchema, mqttConfigSchema, type MqttConfig } from './config.js';
+import { MqttConnection } from './connection.js';
+import { MqttSink } from './sink.js';
+import { MqttSource } from './source.js';
+import { loadTls } from './tls-files.js';
+
+const PROTOCOLS = {
+  '3.1': { protocolVersion: 3, protocolId: 'MQIsdp' },
+  '3.1.1': { protocolVersion: 4, protocolId: 'MQTT' },
+  '5': { protocolVersion: 5, protocolId: 'MQTT' },
+} as const;
+
+/** Builds the `mqtt` client options from a validated config (no I/O besides reading TLS files). */
+export async function clientOptions(config: MqttConfig, clientId: string): Promise<{ options: IClientOptions; url: string }> {
+  const tls = await loadTls(config.tls);
+  const port = config.port ?? (tls ? 8883 : 1883);
+  const protocol = tls ? 'mqtts' : 'mqtt';
+  const v5 = config.protocolVersion === '5';
+  const options: IClientOptions = {
+    protocol,
+    host: config.host,
+    port,
+    ...PROTOCOLS[config.protocolVersion],
+    clientId,
+    keepalive: config.keepaliveSec,
+    connectTimeout: config.connectTimeoutSec * 1000,
+    clean: config.cleanSession,
+    // A QoS 0 downlink while disconnected fails at once instead of waiting in memory.
+    queueQoSZero: false,
+    ...(config.username !== undefined && { username: config.username }),
+    ...(config.password !== undefined && { password: config.password }),
+    ...(v5 && {
+      properties: {
+        sessionExpiryInterval: config.cleanSession ? 0 : config.sessionExpirySec,
+        receiveMaximum: config.receiveMaximum,
+      },
+    }),
+    ...tls,
+  };
+  const url = `${protocol}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  return { options, url };
+}
+
+/**
+ * Creates one MQTT integration instance: a connection that reconnects for ever, the uplink
+ * (subscriptions, micro-batches, PUBACK after storage) and the downlink (publishes).
+ */
+export async function createMqttIntegration(ctx: IntegrationContext<MqttConfig>): Promise<Integration> {
+  const config = ctx.config;
+  const clientId = await resolveClientId(config.clientId, ctx.name, ctx.dataDir);
+  const { options, url } = await clientOptions(config, clientId);
+  let source: MqttSource | undefined;
+  const connection = new MqttConnection(
+    {
+      client: options,
+      reconnect: config.reconnect,
+      url,
+      logger: ctx.logger,
+      metrics: {
+        connected: ctx.metrics.gauge('tbi_mqtt_connected', '1 while connected to the MQTT broker, else 0.'),
+        reconnects: ctx.metrics.counter('tbi_mqtt_reconnect_attempts_total', 'Reconnection attempts to the MQTT broker.'),
+      },
+    },
+    { onConnect: (sessionPresent) => source?.onConnect(sessionPresent), onClose: () => source?.onClose() },
+  );
+  source = new MqttSource(ctx, connection);
+  const sink = new MqttSink(ctx, connection);
+  const uplink = source;
+  let stopped = false;
+
+  return {
+    start: () => connection.start(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await uplink.stop(config.stopGraceMs);
+      await connection.stop();
+    },
+    health() {
+      const health = connection.health();
+      if (health.status === 'up' && uplink.problem !== undefined) return { status: 'degraded', detail: uplink.problem };
+      return health;
+    },
+    pause: () => uplink.pause(),
+    resume: () => uplink.resume(),
+    send: (downlink) => sink.send(downlink),
+  };
+}
+
+/** The `mqtt` integration type: `type: mqtt` in the host config. */
+export default definePlugin<MqttConfig>({
+  type: 'mqtt',
+  configSchema: mqttConfigSchema,
+  configJsonSchema,
+  downlink: 'push',
+  create: createMqttIntegration,
+});

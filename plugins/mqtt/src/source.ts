@@ -1,0 +1,256 @@
+import { isTbiError, type IntegrationContext, type RawMessage } from '@tbi/plugin-api';
+import type { IPublishPacket, MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { AckTracker, type Delivery } from './ack-tracker.js';
+import type { MqttConfig } from './config.js';
+import { metadataBuilder, type MetadataBuilder } from './message-metadata.js';
+import { RejectedFile } from './rejected-file.js';
+import { uplinkMetrics, type UplinkMetrics } from './uplink-metrics.js';
+
+/** A message on its way from the broker to the pipeline. */
+interface Item {
+  packet: IPublishPacket;
+  delivery: Delivery | undefined;
+  receivedAt: number;
+}
+
+/**
+ * Handed to the `mqtt` client's `handleMessage` callback to keep it from acknowledging: with an
+ * error argument it skips its PUBACK (QoS 1) / PUBCOMP (QoS 2) and goes on with the next packet.
+ */
+const DEFERRED = new Error('acknowledged later by tbi, after the pipeline stored the message');
+
+/** QoS 0 messages kept while paused; beyond this they are dropped (QoS 0 is at most once). */
+const MAX_HELD_QOS0 = 10_000;
+
+/** What the source needs from the connection. */
+export interface SourceConnection {
+  readonly client: MqttClient;
+  readonly connected: boolean;
+  recycle(reason: string): void;
+}
+
+/**
+ * The uplink: subscribes, gathers arriving messages into micro-batches, submits them to the
+ * pipeline, and acknowledges each QoS 1/2 message to the broker only once its submit resolved.
+ *
+ * How the acknowledgement is held back: the `mqtt` client calls `handleMessage(packet, done)`
+ * for every PUBLISH and sends the PUBACK in `done`. Waiting before calling `done` would stop the
+ * client from reading anything else (it handles one packet at a time), so `done` is called at
+ * once with an error, which makes the client skip its PUBACK, and the PUBACK is written here
+ * later. The broker stops sending QoS 1/2 messages once `receiveMaximum` (MQTT 5) or its own
+ * in-flight limit (3.1.1) are unacknowledged, which bounds what the host holds in memory and is
+ * the back-pressure towards the broker: the rest waits in the broker's session queue.
+ */
+export class MqttSource {
+  readonly #ctx: IntegrationContext<MqttConfig>;
+  readonly #config: MqttConfig;
+  readonly #conn: SourceConnection;
+  readonly #tracker: AckTracker;
+  readonly #metadata: MetadataBuilder;
+  readonly #rejected: RejectedFile;
+  readonly #metrics: UplinkMetrics;
+  readonly #submits = new Set<Promise<void>>();
+  #batch: Item[] = [];
+  #held: Item[] = [];
+  #heldQos0 = 0;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #paused = false;
+  #closed = false;
+  #subscribedOnce = false;
+  #problem: string | undefined;
+
+  constructor(ctx: IntegrationContext<MqttConfig>, conn: SourceConnection) {
+    this.#ctx = ctx;
+    this.#config = ctx.config;
+    this.#conn = conn;
+    this.#metadata = metadataBuilder(ctx.config);
+    this.#rejected = new RejectedFile(ctx.dataDir);
+    this.#metrics = uplinkMetrics(ctx.metrics);
+    this.#tracker = new AckTracker((messageId, qos) => this.#writeAck(messageId, qos));
+    conn.client.handleMessage = (packet, done) => this.#onMessage(packet, done);
+  }
+
+  /** A subscription the broker refused, for `health()`. */
+  get problem(): string | undefined {
+    return this.#problem;
+  }
+
+  /** After every CONNACK. */
+  onConnect(sessionPresent: boolean): void {
+    // MQTT 3.1.1 re-sends retained messages on every SUBSCRIBE; with a resumed session the
+    // subscriptions are still there, so only the first connection of this process subscribes.
+    const v5 = this.#config.protocolVersion === '5';
+    if (sessionPresent && this.#subscribedOnce && !v5) return;
+    this.#subscribe(v5);
+  }
+
+  /** The connection is gone: whatever it did not acknowledge is redelivered on the next one. */
+  onClose(): void {
+    this.#tracker.newEpoch();
+    this.#metrics.unacked.set({}, 0);
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    const held = this.#held;
+    this.#held = [];
+    this.#heldQos0 = 0;
+    for (const item of held) this.#enqueue(item);
+  }
+
+  /**
+   * Takes no more messages (they stay unacknowledged and the broker redelivers them), hands over
+   * what was gathered, and waits up to `graceMs` for submits in flight to resolve and be acknowledged.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#closed = true;
+    this.#clearTimer();
+    this.#flush();
+    this.#held = [];
+    if (this.#submits.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.#submits]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+  }
+
+  #subscribe(v5: boolean): void {
+    const group = this.#config.sharedGroup;
+    const map: Record<string, { qos: 0 | 1 | 2; rh?: number }> = {};
+    for (const f of this.#config.topicFilters) {
+      const topic = group === undefined ? f.filter : `$share/${group}/${f.filter}`;
+      // Retain handling 1: retained messages only for a subscription that did not exist yet.
+      map[topic] = v5 ? { qos: f.qos, rh: 1 } : { qos: f.qos };
+    }
+    this.#conn.client.subscribe(map, (error, granted) => {
+      if (error) {
+        this.#problem = `subscribe failed: ${error.message}`;
+        this.#ctx.logger.error({ err: error.message, filters: Object.keys(map) }, 'MQTT subscribe failed');
+        return;
+      }
+      const refused = (granted ?? []).filter((g) => g.qos === 128 || g.qos > 2);
+      this.#problem = refused.length > 0 ? `the broker refused ${refused.map((g) => g.topic).join(', ')}` : undefined;
+      if (refused.length > 0) this.#ctx.logger.error({ refused: refused.map((g) => g.topic) }, 'the MQTT broker refused subscriptions');
+      else this.#ctx.logger.info({ filters: (granted ?? []).map((g) => ({ topic: g.topic, qos: g.qos })) }, 'subscribed');
+      this.#subscribedOnce = true;
+    });
+  }
+
+  #onMessage(packet: IPublishPacket, done: (error?: Error) => void): void {
+    const qos = packet.qos;
+    if (this.#closed) {
+      // Stopping: leave it unacknowledged; the broker redelivers it to the next session.
+      done(qos > 0 ? DEFERRED : undefined);
+      return;
+    }
+    const delivery = qos > 0 && packet.messageId !== undefined ? this.#tracker.track(packet.messageId, qos as 1 | 2) : undefined;
+    this.#metrics.received.inc({ qos: String(qos) });
+    if (delivery) this.#metrics.unacked.set({}, this.#tracker.pending);
+    const item: Item = { packet, delivery, receivedAt: this.#ctx.clock.now() };
+    if (packet.payload.length > this.#config.maxMessageBytes) this.#reject(item);
+    else if (this.#paused) this.#hold(item);
+    else this.#enqueue(item);
+    done(qos > 0 ? DEFERRED : undefined);
+  }
+
+  #hold(item: Item): void {
+    if (item.delivery === undefined) {
+      if (this.#heldQos0 >= MAX_HELD_QOS0) {
+        this.#metrics.dropped.inc({});
+        return;
+      }
+      this.#heldQos0++;
+    }
+    this.#held.push(item);
+  }
+
+  #enqueue(item: Item): void {
+    this.#batch.push(item);
+    const { maxMessages, lingerMs } = this.#config.batch;
+    if (this.#batch.length >= maxMessages) {
+      this.#clearTimer();
+      this.#flush();
+    } else if (this.#timer === undefined) {
+      this.#timer = lingerMs > 0 ? setTimeout(() => this.#flush(), lingerMs) : setImmediate(() => this.#flush());
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer as NodeJS.Timeout);
+    clearImmediate(this.#timer as NodeJS.Immediate);
+    this.#timer = undefined;
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const items = this.#batch;
+    if (items.length === 0) return;
+    this.#batch = [];
+    const messages: RawMessage[] = items.map((item) => ({
+      payload: item.packet.payload as Buffer,
+      metadata: this.#metadata(item.packet),
+      receivedAt: item.receivedAt,
+    }));
+    const submit = this.#ctx.uplink.submit(messages).then(
+      () => {
+        for (const item of items) this.#settle(item);
+      },
+      (error: unknown) => this.#submitFailed(error, items.length),
+    );
+    this.#submits.add(submit);
+    void submit.finally(() => this.#submits.delete(submit));
+  }
+
+  #submitFailed(error: unknown, count: number): void {
+    if (isTbiError(error) && error.code === 'SHUTTING_DOWN') {
+      this.#ctx.logger.info({ count }, 'host stopping: messages left unacknowledged for redelivery');
+      return;
+    }
+    // Not stored and not acknowledged: their in-flight slots at the broker stay taken until the
+    // connection ends, so end it and let the broker redeliver them.
+    this.#ctx.logger.error({ err: error instanceof Error ? error.message : String(error), count }, 'uplink submit failed');
+    this.#conn.recycle('uplink submit failed');
+  }
+
+  #reject(item: Item): void {
+    const size = item.packet.payload.length;
+    const reason = `message of ${size} bytes is larger than maxMessageBytes (${this.#config.maxMessageBytes})`;
+    const metadata = this.#metadata(item.packet);
+    this.#metrics.oversized.inc({});
+    this.#ctx.logger.warn({ topic: item.packet.topic, size, limit: this.#config.maxMessageBytes, file: this.#rejected.file }, 'message too large: dead-lettered, not converted');
+    this.#rejected.append({ at: item.receivedAt, reason, size, metadata, payload: item.packet.payload as Buffer }).then(
+      () => this.#settle(item),
+      (error: unknown) => {
+        this.#ctx.logger.error({ err: (error as Error).message, file: this.#rejected.file }, 'could not write the rejected message; it stays unacknowledged');
+        this.#conn.recycle('could not write a rejected message');
+      },
+    );
+  }
+
+  #settle(item: Item): void {
+    if (item.delivery === undefined) return;
+    const sent = this.#tracker.settle(item.delivery);
+    if (sent > 0) this.#metrics.acked.inc({}, sent);
+    this.#metrics.unacked.set({}, this.#tracker.pending);
+  }
+
+  /** Writes a PUBACK (QoS 1) or PUBCOMP (QoS 2) on the current connection. */
+  #writeAck(messageId: number, qos: 1 | 2): void {
+    const client = this.#conn.client;
+    if (!this.#conn.connected) return;
+    const v5 = this.#config.protocolVersion === '5';
+    if (qos === 2) {
+      // What the client would have done itself after handleMessage for a QoS 2 PUBREL.
+      client.incomingStore.del({ messageId } as IPublishPacket, () => {});
+      (client as unknown as { _releaseIncomingQoS2Publish?(id: number): void })._releaseIncomingQoS2Publish?.(messageId);
+    }
+    const packet = v5 ? { cmd: qos === 1 ? 'puback' : 'pubcomp', messageId, reasonCode: 0 } : { cmd: qos === 1 ? 'puback' : 'pubcomp', messageId };
+    mqttPacket.writeToStream(packet as mqttPacket.Packet, client.stream, { protocolVersion: v5 ? 5 : 4 });
+  }
+}

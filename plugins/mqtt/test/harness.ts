@@ -1,0 +1,171 @@
+// In-process harness: the plugin's real `create()` with a real `IntegrationContext` whose
+// `uplink.submit` records what it gets and "stores" it, and whose platform a test can switch to
+// "down" (submits wait, as the real pipeline does while the platform fails) or "shutdown"
+// (submits reject with ShutdownError, as when the host stops). Brokers are the real Mosquitto.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  ShutdownError,
+  type HttpRouter,
+  type Integration,
+  type IntegrationContext,
+  type Logger,
+  type Metrics,
+  type RawMessage,
+  type UplinkOutcome,
+} from '@tbi/plugin-api';
+import { mqttConfigSchema, type MqttConfig, type MqttConfigInput } from '../src/config.js';
+import plugin from '../src/plugin.js';
+
+/** Log lines kept in memory, so tests can assert on them. */
+export interface MemoryLogger extends Logger {
+  lines: Array<{ level: string; msg?: string; obj: object }>;
+}
+
+export function memoryLogger(): MemoryLogger {
+  const lines: MemoryLogger['lines'] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, msg, obj });
+  const logger: MemoryLogger = { lines, trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger;
+}
+
+/** Metrics that keep their values in memory, keyed `name{labels}`. */
+export function memoryMetrics(): Metrics & { values: Map<string, number>; get(name: string, labels?: Record<string, string>): number } {
+  const values = new Map<string, number>();
+  const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
+  const add = (name: string) => (labels?: Record<string, string>, v = 1) => void values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
+  return {
+    values,
+    get: (name, labels) => values.get(key(name, labels)) ?? 0,
+    counter: (name) => ({ inc: add(name) }),
+    gauge: (name) => ({ inc: add(name), dec: (l, v = 1) => add(name)(l, -v), set: (l, v) => void values.set(key(name, l), v) }),
+    histogram: (name) => ({ observe: (l, v) => void values.set(key(name, l), v) }),
+  };
+}
+
+/** `up`: store at once; `down`: submits wait until the platform is up again; `shutdown`: reject. */
+export type PlatformMode = 'up' | 'down' | 'shutdown';
+
+export interface Harness {
+  integration: Integration;
+  config: MqttConfig;
+  ctx: IntegrationContext<MqttConfig>;
+  logger: MemoryLogger;
+  metrics: ReturnType<typeof memoryMetrics>;
+  /** Every message submitted, in order. */
+  submitted: RawMessage[];
+  /** Messages whose submit resolved ("stored"), in order. */
+  stored: RawMessage[];
+  /** Sizes of the submit calls (micro-batches). */
+  batches: number[];
+  platform: PlatformMode;
+  setPlatform(mode: PlatformMode): void;
+  /** Payloads of stored messages as UTF-8 strings. */
+  storedTexts(): string[];
+  /** Stops the integration (as the host does), then the harness. */
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  name?: string;
+  /** Reuse a data dir (and so the generated client ID) of an earlier harness. */
+  dataDir?: string;
+  platform?: PlatformMode;
+}
+
+/** Creates and starts one `mqtt` integration in-process. */
+export async function startHarness(input: MqttConfigInput, options: HarnessOptions = {}): Promise<Harness> {
+  const config = mqttConfigSchema.parse(input);
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'tbi-mqtt-')));
+  const logger = memoryLogger();
+  const metrics = memoryMetrics();
+  const abort = new AbortController();
+  const waiting = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
+
+  const h = {
+    submitted: [] as RawMessage[],
+    stored: [] as RawMessage[],
+    batches: [] as number[],
+    platform: options.platform ?? ('up' as PlatformMode),
+  };
+
+  const ctx: IntegrationContext<MqttConfig> = {
+    name: options.name ?? 'mqtt-test',
+    type: 'mqtt',
+    config,
+    metadata: {},
+    logger,
+    metrics,
+    clock: { now: Date.now },
+    http: {} as HttpRouter,
+    uplink: {
+      async submit(messages): Promise<UplinkOutcome[]> {
+        if (h.platform === 'shutdown') throw new ShutdownError();
+        h.submitted.push(...messages);
+        h.batches.push(messages.length);
+        while (h.platform === 'down') {
+          // Like the real pipeline: wait while the platform is down, reject only when stopping.
+          await new Promise<void>((resolve, reject) => waiting.add({ resolve, reject }));
+        }
+        h.stored.push(...messages);
+        return messages.map(() => ({ status: 'stored', records: [] }));
+      },
+    },
+    downlinks: { take: () => undefined },
+    sandbox: {
+      uplink: () => Promise.reject(new Error('not used by the mqtt plugin')),
+      downlink: () => Promise.reject(new Error('not used by the mqtt plugin')),
+    },
+    platform: { ingest: () => Promise.reject(new Error('not used')), onCommand: () => () => {}, commandResult: () => {} },
+    dataDir,
+    signal: abort.signal,
+  };
+
+  const integration = await plugin.create(ctx);
+  await integration.start();
+  let stopped = false;
+  return Object.assign(h, {
+    integration,
+    config,
+    ctx,
+    logger,
+    metrics,
+    setPlatform(mode: PlatformMode) {
+      h.platform = mode;
+      const wake = [...waiting];
+      waiting.clear();
+      for (const w of wake) {
+        if (mode === 'shutdown') w.reject(new ShutdownError());
+        else w.resolve();
+      }
+    },
+    storedTexts: () => h.stored.map((m) => Buffer.from(m.payload).toString('utf8')),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      abort.abort();
+      const stopping = integration.stop();
+      // As the host does after integration.stop(): whatever is still waiting is released.
+      setTimeout(() => this.setPlatform('shutdown'), config.stopGraceMs + 100).unref();
+      await stopping;
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** A topic prefix of its own for each test, so persistent sessions of earlier runs never match. */
+export function uniquePrefix(label: string): string {
+  return `tbi-test/${label}/${randomUUID().slice(0, 8)}`;
+}
+
+/** Polls until `ok()` or the timeout; returns whether it became true. */
+export async function eventually(ok: () => boolean | Promise<boolean>, timeoutMs = 20_000, stepMs = 50): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await ok()) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

@@ -1,0 +1,160 @@
+// The uplink against the real Mosquitto (shared instance, anonymous listener), in-process.
+import { readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { broker, publishMany, SHARED_PORTS, testClient } from './broker.js';
+import { eventually, startHarness, uniquePrefix, type Harness } from './harness.js';
+
+let publisher: MqttClient;
+const harnesses: Harness[] = [];
+const dirs: string[] = [];
+
+const base = { host: '127.0.0.1', port: SHARED_PORTS.plain, reconnect: { initialDelayMs: 200, maxDelayMs: 1000 } };
+async function harness(...args: Parameters<typeof startHarness>): Promise<Harness> {
+  const h = await startHarness(...args);
+  harnesses.push(h);
+  return h;
+}
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tbi-mqtt-session-'));
+  dirs.push(dir);
+  return dir;
+}
+
+beforeAll(async () => {
+  await broker().start();
+  publisher = await testClient();
+});
+afterEach(async () => {
+  await Promise.all(harnesses.splice(0).map((h) => h.stop()));
+});
+afterAll(async () => {
+  await publisher?.endAsync();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('uplink against Mosquitto', () => {
+  it('subscribes several filters with wildcards and puts topic, QoS, retain and device patterns into metadata', async () => {
+    const p = uniquePrefix('filters');
+    const h = await harness({
+      ...base,
+      protocolVersion: '5',
+      topicFilters: [
+        { filter: `${p}/sensors/+/telemetry`, qos: 1 },
+        { filter: `${p}/gw/#`, qos: 0, deviceNamePattern: 'gw-${topic[-1]}', deviceTypePattern: 'gateway' },
+      ],
+      deviceNamePattern: '${topic[-2]}',
+      deviceTypePattern: '${topic[-3]}',
+    });
+    expect(h.integration.health().status).toBe('up');
+    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await publisher.publishAsync(`${p}/sensors/device1/telemetry`, '{"t":1}', { qos: 1, properties: { contentType: 'application/json', userProperties: { site: 'north', tag: ['a', 'b'] } } });
+    await publisher.publishAsync(`${p}/gw/a/b/box7`, 'gw', { qos: 1 });
+    await publisher.publishAsync(`${p}/sensors/device1/other`, 'not subscribed', { qos: 1 });
+    await publisher.publishAsync(`${p}/sensors/device2/telemetry`, 'q0', { qos: 0 });
+
+    expect(await eventually(() => h.stored.length >= 3)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    const byText = Object.fromEntries(h.stored.map((m) => [Buffer.from(m.payload).toString(), m.metadata]));
+    expect(Object.keys(byText).sort()).toEqual(['gw', 'q0', '{"t":1}']);
+    expect(byText['{"t":1}']).toEqual({
+      topic: `${p}/sensors/device1/telemetry`,
+      qos: '1',
+      retain: 'false',
+      contentType: 'application/json',
+      'userProperty:site': 'north',
+      'userProperty:tag': 'a,b',
+      deviceName: 'device1',
+      deviceType: 'sensors',
+    });
+    // Granted QoS 0 on the second filter: delivered at QoS 0 whatever the publisher used.
+    expect(byText.gw).toMatchObject({ topic: `${p}/gw/a/b/box7`, qos: '0', deviceName: 'gw-box7', deviceType: 'gateway' });
+    expect(byText.q0).toMatchObject({ qos: '0', deviceName: 'device2' });
+    expect(h.metrics.get('tbi_mqtt_messages_received_total', { qos: '1' })).toBe(1);
+  });
+
+  it('marks retained messages', async () => {
+    const p = uniquePrefix('retain');
+    await publisher.publishAsync(`${p}/state`, 'kept', { qos: 1, retain: true });
+    const h = await harness({ ...base, topicFilters: [{ filter: `${p}/#` }] });
+    expect(await eventually(() => h.stored.length === 1)).toBe(true);
+    expect(h.stored[0]!.metadata).toMatchObject({ topic: `${p}/state`, retain: 'true' });
+    await publisher.publishAsync(`${p}/state`, '', { qos: 1, retain: true }); // clear it
+  });
+
+  it('hands messages over in micro-batches', async () => {
+    const p = uniquePrefix('batch');
+    const h = await harness({ ...base, protocolVersion: '5', topicFilters: [{ filter: `${p}/#` }], batch: { maxMessages: 100, lingerMs: 20 } });
+    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await publishMany(publisher, `${p}/x`, 1000);
+    expect(await eventually(() => h.stored.length === 1000)).toBe(true);
+    expect(Math.max(...h.batches)).toBeLessThanOrEqual(100);
+    expect(h.batches.length).toBeLessThan(1000 / 2); // batched, not one submit per message
+    expect(h.metrics.get('tbi_mqtt_messages_acked_total')).toBe(1000);
+  });
+
+  it('acknowledges QoS 1 only after the submit resolved: a session cut while the platform is down gets every message again', async () => {
+    const p = uniquePrefix('ack');
+    const dataDir = await tempDir();
+    const config = { ...base, protocolVersion: '5' as const, topicFilters: [{ filter: `${p}/#`, qos: 1 as const }], stopGraceMs: 200 };
+    const first = await startHarness(config, { dataDir, platform: 'down' });
+    await eventually(() => first.logger.lines.some((l) => l.msg === 'subscribed'));
+    await publishMany(publisher, `${p}/x`, 50);
+    expect(await eventually(() => first.submitted.length === 50)).toBe(true);
+    expect(first.stored).toHaveLength(0);
+    expect(first.metrics.get('tbi_mqtt_messages_acked_total')).toBe(0);
+    expect(first.metrics.get('tbi_mqtt_messages_unacked')).toBe(50);
+    await first.stop();
+
+    // Same client ID (kept in the data dir), platform up: the broker redelivers all 50.
+    const second = await harness(config, { dataDir });
+    expect(await eventually(() => second.stored.length >= 50)).toBe(true);
+    expect(new Set(second.storedTexts())).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `m-${i}`)));
+  });
+
+  it('keeps a persistent session: messages published while the integration is stopped arrive after it starts', async () => {
+    const p = uniquePrefix('session');
+    const dataDir = await tempDir();
+    const config = { ...base, topicFilters: [{ filter: `${p}/#`, qos: 1 as const }] };
+    const first = await startHarness(config, { dataDir });
+    await eventually(() => first.logger.lines.some((l) => l.msg === 'subscribed'));
+    await publishMany(publisher, `${p}/x`, 10);
+    expect(await eventually(() => first.stored.length === 10)).toBe(true);
+    await first.stop();
+    await publishMany(publisher, `${p}/x`, 20, { from: 10 });
+    const second = await harness(config, { dataDir });
+    expect(await eventually(() => second.stored.length >= 20)).toBe(true);
+    expect(second.storedTexts().sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m-${i + 10}`).sort());
+  });
+
+  it('dead-letters messages over maxMessageBytes into rejected.jsonl without converting them, and acknowledges them', async () => {
+    const p = uniquePrefix('size');
+    const dataDir = await tempDir();
+    const h = await harness({ ...base, topicFilters: [{ filter: `${p}/#` }], maxMessageBytes: 100 }, { dataDir });
+    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await publisher.publishAsync(`${p}/big`, 'x'.repeat(101), { qos: 1 });
+    await publisher.publishAsync(`${p}/small`, 'y'.repeat(100), { qos: 1 });
+    expect(await eventually(() => h.stored.length === 1 && h.metrics.get('tbi_mqtt_messages_acked_total') === 2)).toBe(true);
+    expect(h.storedTexts()).toEqual(['y'.repeat(100)]);
+    const lines = (await readFile(path.join(dataDir, 'rejected.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ reason: 'message of 101 bytes is larger than maxMessageBytes (100)', size: 101, metadata: { topic: `${p}/big` } });
+    expect(Buffer.from(lines[0].payload, 'base64').toString()).toBe('x'.repeat(101));
+    expect(h.metrics.get('tbi_mqtt_messages_oversized_total')).toBe(1);
+  });
+
+  it('holds messages while paused and hands them over on resume', async () => {
+    const p = uniquePrefix('pause');
+    const h = await harness({ ...base, topicFilters: [{ filter: `${p}/#` }] });
+    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    h.integration.pause!();
+    await publishMany(publisher, `${p}/x`, 30);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(h.submitted).toHaveLength(0);
+    h.integration.resume!();
+    expect(await eventually(() => h.stored.length === 30)).toBe(true);
+  });
+});
