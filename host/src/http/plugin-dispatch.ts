@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { HttpRouter } from '@tbi/plugin-api';
-import { PLUGIN_PREFIX, REMOTE_ADDRESS_ENV, UNMATCHED_HEADER } from './plugin-router.js';
+import { REMOTE_ADDRESS_ENV, UNMATCHED_HEADER } from './plugin-router.js';
 
 /** What dispatch needs to know about one integration instance. */
 export interface RoutableInstance {
@@ -12,8 +12,8 @@ export interface RoutableInstance {
 }
 
 /**
- * Forwards a request under `/api/v1/integrations/<type>/` to the routers of that type's instances,
- * with the prefix stripped, until one matches. Answers 503 while an instance that should run has
+ * Forwards a request under `/api/v1/integrations/<type>/` to the routers of that type's instances
+ * (which carry the prefix as their base path) until one matches. Answers 503 while an instance that should run has
  * not started (Backstage's lifecycle middleware does the same), 404 when nothing matches.
  */
 export function dispatchToPlugins(instancesOf: (type: string) => readonly RoutableInstance[]) {
@@ -21,22 +21,11 @@ export function dispatchToPlugins(instancesOf: (type: string) => readonly Routab
     const type = c.req.param('type') ?? '';
     const instances = instancesOf(type);
     if (instances.length === 0) return c.json({ error: `no integration of type "${type}" is configured` }, 404);
-    const url = new URL(c.req.url);
-    const rest = url.pathname.slice(PLUGIN_PREFIX.length + 1 + type.length) || '/';
-    const target = new URL(rest + url.search, url);
     const live = instances.map((i) => i.liveRouter()).filter((r): r is HttpRouter => r !== undefined);
     const env = { ...(c.env as object | undefined), [REMOTE_ADDRESS_ENV]: c.get('remoteAddress') };
     for (const [index, router] of live.entries()) {
       // A body can be read once: every router but the last gets a copy.
-      const source = index < live.length - 1 ? c.req.raw.clone() : c.req.raw;
-      const hasBody = source.body !== null && source.method !== 'GET' && source.method !== 'HEAD';
-      const request = new Request(target, {
-        method: source.method,
-        headers: source.headers,
-        body: hasBody ? source.body : null,
-        signal: source.signal,
-        ...(hasBody ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      const request = index < live.length - 1 ? c.req.raw.clone() : c.req.raw;
       const response = await router.fetch(request, env);
       if (!response.headers.has(UNMATCHED_HEADER)) return response;
     }

@@ -15,8 +15,10 @@ export const UNMATCHED_HEADER = 'x-tbi-unmatched';
  * host sets `remoteAddress` for every request and marks requests no route matched, so a type with
  * several instances can try each in turn.
  */
-export function createPluginRouter(logger: Logger): HttpRouter {
-  const router: HttpRouter = new Hono();
+export function createPluginRouter(logger: Logger, type: string): HttpRouter {
+  // The router carries the full prefix, so dispatch can hand it the original request untouched:
+  // rebuilding a Request (and its body stream) per webhook call cost about half the throughput.
+  const router = new Hono().basePath(`${PLUGIN_PREFIX}/${type}`) as unknown as HttpRouter;
   router.use('*', async (c, next) => {
     const env = c.env as Record<string, unknown> | undefined;
     c.set('remoteAddress', typeof env?.[REMOTE_ADDRESS_ENV] === 'string' ? (env[REMOTE_ADDRESS_ENV] as string) : 'unknown');

@@ -178,7 +178,7 @@ export class IntegrationInstance implements RoutableInstance {
       });
       const dataDir = path.join(deps.dataDir, 'integrations', entry.name);
       await mkdir(dataDir, { recursive: true });
-      const router = createPluginRouter(this.logger);
+      const router = createPluginRouter(this.logger, this.type);
       const child = createIntegrationContainer(deps.root, {
         value: { name: entry.name, type: entry.type, config: this.pluginConfig, metadata: entry.metadata },
         logger: this.logger,
