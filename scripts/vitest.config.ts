@@ -8,7 +8,7 @@ const conditions = ['@tbi/source', 'node', 'import', 'module', 'default'];
 export default defineConfig({
   root: new URL('..', import.meta.url).pathname,
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['@tbi/source'] } },
+  ssr: { resolve: { conditions } },
   test: {
     include: ['{packages,plugins,host,examples}/**/*.test.ts', '{packages,plugins,host,examples}/*/test/**/*.test.ts', 'host/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
