@@ -19,3 +19,11 @@ export { createLogger, type LoggerOptions } from './logging/create-logger.js';
 export { PLUGIN_PREFIX } from './http/plugin-router.js';
 export { main, createProgram, type CliIo } from './cli/main.js';
 export { hostVersion } from './host-version.js';
+export {
+  openPipeline,
+  type Pipeline,
+  type PipelineDeps,
+  type AttachOptions,
+  type ChannelStatus,
+  type IntegrationChannel,
+} from './pipeline/index.js';
