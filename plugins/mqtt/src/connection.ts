@@ -131,7 +131,9 @@ export class MqttConnection {
       this.#timer = undefined;
       if (this.#stopping) return;
       this.options.metrics.reconnects.inc({});
-      this.client.reconnect();
+      // Keep the stores: QoS 2 messages received (PUBREC sent) but not yet released by PUBREL
+      // live in the incoming store, and the broker sends only the PUBREL after a reconnection.
+      this.client.reconnect({ incomingStore: this.client.incomingStore, outgoingStore: this.client.outgoingStore });
     }, delay);
   }
 

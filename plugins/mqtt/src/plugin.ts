@@ -35,7 +35,10 @@ export async function clientOptions(config: MqttConfig, clientId: string): Promi
     ...(v5 && {
       properties: {
         sessionExpiryInterval: config.cleanSession ? 0 : config.sessionExpirySec,
-        receiveMaximum: config.receiveMaximum,
+        // With QoS 2 subscriptions the receive maximum is not sent: Mosquitto 2.0 refills its
+        // send quota at PUBREC (MQTT 5 §4.9 says PUBCOMP) and so exceeds it, and the client then
+        // drops the connection with "Receive Maximum exceeded" (seen with mqtt 5.16).
+        ...(!config.topicFilters.some((f) => f.qos === 2) && { receiveMaximum: config.receiveMaximum }),
       },
     }),
     ...tls,

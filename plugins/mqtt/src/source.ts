@@ -149,6 +149,10 @@ export class MqttSource {
       return;
     }
     const delivery = qos > 0 && packet.messageId !== undefined ? this.#tracker.track(packet.messageId, qos as 1 | 2) : undefined;
+    // QoS 2 arrives here on PUBREL. The client counts a QoS 2 message against receiveMaximum until
+    // PUBCOMP, but some brokers (Mosquitto 2.0) refill their send quota at PUBREC already and send
+    // more, which would make the client drop the connection: count it only up to PUBREL.
+    if (qos === 2 && packet.messageId !== undefined) this.#releaseQos2(packet.messageId);
     this.#metrics.received.inc({ qos: String(qos) });
     if (delivery) this.#metrics.unacked.set({}, this.#tracker.pending);
     const item: Item = { packet, delivery, receivedAt: this.#ctx.clock.now() };
@@ -240,16 +244,17 @@ export class MqttSource {
     this.#metrics.unacked.set({}, this.#tracker.pending);
   }
 
+  #releaseQos2(messageId: number): void {
+    (this.#conn.client as unknown as { _releaseIncomingQoS2Publish?(id: number): void })._releaseIncomingQoS2Publish?.(messageId);
+  }
+
   /** Writes a PUBACK (QoS 1) or PUBCOMP (QoS 2) on the current connection. */
   #writeAck(messageId: number, qos: 1 | 2): void {
     const client = this.#conn.client;
     if (!this.#conn.connected) return;
     const v5 = this.#config.protocolVersion === '5';
-    if (qos === 2) {
-      // What the client would have done itself after handleMessage for a QoS 2 PUBREL.
-      client.incomingStore.del({ messageId } as IPublishPacket, () => {});
-      (client as unknown as { _releaseIncomingQoS2Publish?(id: number): void })._releaseIncomingQoS2Publish?.(messageId);
-    }
+    // What the client would have done itself after handleMessage for a QoS 2 PUBREL.
+    if (qos === 2) client.incomingStore.del({ messageId } as IPublishPacket, () => {});
     const packet = v5 ? { cmd: qos === 1 ? 'puback' : 'pubcomp', messageId, reasonCode: 0 } : { cmd: qos === 1 ? 'puback' : 'pubcomp', messageId };
     mqttPacket.writeToStream(packet as mqttPacket.Packet, client.stream, { protocolVersion: v5 ? 5 : 4 });
   }

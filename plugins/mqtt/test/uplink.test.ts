@@ -115,6 +115,17 @@ describe('uplink against Mosquitto', () => {
     expect(new Set(second.storedTexts())).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `m-${i}`)));
   });
 
+  it('completes QoS 2 deliveries with PUBCOMP after storage', async () => {
+    const p = uniquePrefix('qos2');
+    const h = await harness({ ...base, protocolVersion: '5', topicFilters: [{ filter: `${p}/#`, qos: 2 }] });
+    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await publishMany(publisher, `${p}/x`, 300, { qos: 2 });
+    expect(await eventually(() => h.stored.length === 300)).toBe(true);
+    expect(new Set(h.storedTexts()).size).toBe(300);
+    expect(h.stored.every((m) => m.metadata.qos === '2')).toBe(true);
+    expect(await eventually(() => h.metrics.get('tbi_mqtt_messages_acked_total') === 300)).toBe(true);
+  });
+
   it('keeps a persistent session: messages published while the integration is stopped arrive after it starts', async () => {
     const p = uniquePrefix('session');
     const dataDir = await tempDir();
