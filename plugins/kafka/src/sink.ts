@@ -32,7 +32,12 @@ export class KafkaSink {
   /** Sends one downlink; resolves once the broker acknowledged it. */
   send(downlink: OutboundDownlink): Promise<void> {
     if (this.#closed) return Promise.reject(new DeliveryError('the kafka integration is stopping', { retryable: true }));
-    const record = downlinkRecord(downlink, this.#config.topic);
+    let record: ProducerRecord;
+    try {
+      record = downlinkRecord(downlink, this.#config.topic);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
       if (this.#queue.length >= this.#config.batchSize) this.#flush();

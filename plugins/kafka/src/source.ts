@@ -6,6 +6,7 @@ import { OffsetTracker, partitionKey, type Segment, type TopicPartition } from '
 import { toRawMessage } from './record-message.js';
 
 const RETRY_BACKOFF_MS = [200, 500, 1000, 2000, 5000];
+const STOPPED = Symbol('stopped');
 
 /**
  * The uplink of a `kafka` integration: a group consumer whose records go through the pipeline
@@ -25,6 +26,8 @@ export class KafkaSource {
   readonly #dlqProducer: () => ProducerDriver;
   readonly #tracker = new OffsetTracker();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Batches cut from fetched records, waiting for a place in the pipeline. */
+  #backlog: Array<{ records: ConsumedRecord[]; segments: Segment[]; receivedAt: number; epoch: number }> = [];
   #consumer: ConsumerDriver | undefined;
   #epoch = 0;
   #hostPaused = false;
@@ -122,9 +125,19 @@ export class KafkaSource {
       const chunk = this.#track(records.slice(i, i + this.#config.maxPollRecords));
       if (chunk.records.length === 0) continue;
       this.#metrics.consumed.inc({}, chunk.records.length);
-      const task = this.#process(chunk.records, chunk.segments, receivedAt, this.#epoch).finally(() => {
+      this.#backlog.push({ ...chunk, receivedAt, epoch: this.#epoch });
+    }
+    this.#pump();
+  }
+
+  /** Moves batches from the backlog into the pipeline while there is room, then adjusts fetching. */
+  #pump(): void {
+    while (this.#backlog.length > 0 && this.#inFlight.size < this.#config.maxInFlightBatches && !this.#stopping) {
+      const batch = this.#backlog.shift()!;
+      if (batch.epoch !== this.#epoch) continue; // the consumer restarted: it reads these again
+      const task = this.#process(batch.records, batch.segments, batch.receivedAt, batch.epoch).finally(() => {
         this.#inFlight.delete(task);
-        this.#applyFlow();
+        this.#pump();
       });
       this.#inFlight.add(task);
     }
@@ -157,12 +170,12 @@ export class KafkaSource {
     const dlq = this.#config.deadLetterTopic;
     const messages = records.map((r) => toRawMessage(r, receivedAt));
     const outcomes = await this.#retry('submit', () => this.#ctx.uplink.submit(messages, { deadLetters: dlq ? 'caller' : 'host' }));
-    if (outcomes === undefined) return; // shutting down: leave it uncommitted, Kafka redelivers
+    if (outcomes === STOPPED) return; // shutting down: leave it uncommitted, Kafka redelivers
     if (dlq !== undefined) {
       const failed = failedRecords(records, outcomes).map(({ record, error }) => deadLetterRecord(dlq, record, error, this.#ctx.name));
       if (failed.length > 0) {
         const sent = await this.#retry('dead-letter produce', () => this.#dlqProducer().send(failed));
-        if (sent === undefined) return;
+        if (sent === STOPPED) return;
         this.#metrics.deadLetters.inc({}, failed.length);
         this.#ctx.logger.warn({ count: failed.length, topic: dlq }, 'conversion failed; records sent to the dead-letter topic');
       }
@@ -172,13 +185,13 @@ export class KafkaSource {
     this.#scheduleCommit();
   }
 
-  /** Runs `fn` until it succeeds; `undefined` when the host is stopping. */
-  async #retry<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  /** Runs `fn` until it succeeds; `STOPPED` when the host is stopping. */
+  async #retry<T>(what: string, fn: () => Promise<T>): Promise<T | typeof STOPPED> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (error) {
-        if ((isTbiError(error) && error.code === 'SHUTTING_DOWN') || this.#stopping) return undefined;
+        if ((isTbiError(error) && error.code === 'SHUTTING_DOWN') || this.#stopping) return STOPPED;
         const delay = RETRY_BACKOFF_MS[Math.min(attempt, RETRY_BACKOFF_MS.length - 1)]!;
         this.#ctx.logger.warn({ err: error, attempt: attempt + 1, retryInMs: delay }, `${what} failed; retrying`);
         await new Promise((resolve) => setTimeout(resolve, delay));
@@ -234,11 +247,12 @@ export class KafkaSource {
     this.#restarting = error.message;
     this.#epoch += 1;
     this.#tracker.reset();
+    this.#backlog = [];
     this.#ctx.logger.warn({ err: error }, 'kafka consumer stream failed; re-creating it (reads again from the committed offsets)');
   }
 
   #applyFlow(): void {
-    const full = this.#inFlight.size >= this.#config.maxInFlightBatches;
+    const full = this.#backlog.length > 0 || this.#inFlight.size >= this.#config.maxInFlightBatches;
     const shouldPause = this.#hostPaused || full || this.#stopping;
     if (shouldPause === this.#flowPaused) return;
     this.#flowPaused = shouldPause;

@@ -1,0 +1,277 @@
+// In-process harness for broker tests: the plugin's real integration (real @platformatic/kafka
+// driver, real Kafka broker from scripts/brokers/kafka.sh) with an `IntegrationContext` whose
+// `uplink.submit` records messages by sourceId instead of converting and storing them. A test can
+// make it stall (platform down), fail conversions of chosen messages, or reject (host stopping).
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Admin, Consumer, Producer } from '@platformatic/kafka';
+import {
+  ShutdownError,
+  type Integration,
+  type IntegrationContext,
+  type Logger,
+  type Metrics,
+  type RawMessage,
+  type SubmitOptions,
+  type UplinkOutcome,
+  type UplinkService,
+} from '@tbi/plugin-api';
+import { Hono } from 'hono';
+import { kafkaConfigSchema, type KafkaConfig, type KafkaConfigInput } from '../src/config.js';
+import kafkaPlugin from '../src/plugin.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../../..');
+export const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
+export const PLAINTEXT = '127.0.0.1:19092';
+export const SASL = '127.0.0.1:19094';
+export const SSL = '127.0.0.1:19095';
+export const SSL_DIR = path.join(ROOT, '.cache/kafka/ssl');
+export const caPem = () => readFileSync(path.join(SSL_DIR, 'ca.pem'), 'utf8');
+
+/** Starts (or finds running) a broker instance of scripts/brokers/kafka.sh. */
+export async function ensureBroker(env: Record<string, string> = {}): Promise<void> {
+  await promisify(execFile)(path.join(ROOT, 'scripts/brokers/kafka.sh'), ['start'], { env: { ...process.env, ...env }, timeout: 180_000 });
+}
+
+/** Runs scripts/brokers/kafka.sh with a command for one broker instance. */
+export async function brokerScript(command: 'start' | 'stop' | 'restart', env: Record<string, string> = {}): Promise<void> {
+  await promisify(execFile)(path.join(ROOT, 'scripts/brokers/kafka.sh'), [command], { env: { ...process.env, ...env }, timeout: 180_000 });
+}
+
+let counter = 0;
+/** A topic (or group) name no other test uses. */
+export function unique(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+}
+
+export async function createTopic(topic: string, partitions = 1, brokers = [PLAINTEXT]): Promise<void> {
+  const admin = new Admin({ clientId: 'test-admin', bootstrapBrokers: brokers });
+  try {
+    await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+}
+
+export interface TestRecord {
+  key?: string;
+  value: string;
+  partition?: number;
+  headers?: Record<string, string>;
+}
+
+/** A producer for test data (acks=all); `send` resolves when the broker has every record. */
+export function testProducer(brokers = [PLAINTEXT]) {
+  const producer = new Producer({ clientId: 'test-producer', bootstrapBrokers: brokers, autocreateTopics: true, acks: -1, retries: 20, retryDelay: 500 });
+  return {
+    async send(topic: string, records: TestRecord[]): Promise<void> {
+      for (let i = 0; i < records.length; i += 1000) {
+        await producer.send({
+          messages: records.slice(i, i + 1000).map((r) => ({
+            topic,
+            value: Buffer.from(r.value),
+            ...(r.key === undefined ? {} : { key: Buffer.from(r.key) }),
+            ...(r.partition === undefined ? {} : { partition: r.partition }),
+            headers: new Map(Object.entries(r.headers ?? {}).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
+          })),
+        });
+      }
+    },
+    close: () => producer.close(true),
+  };
+}
+
+export async function produce(topic: string, records: TestRecord[], brokers = [PLAINTEXT]): Promise<void> {
+  const p = testProducer(brokers);
+  try {
+    await p.send(topic, records);
+  } finally {
+    await p.close();
+  }
+}
+
+/** Reads `count` records of a topic from the beginning (own throwaway group). */
+export async function readTopic(topic: string, count: number, timeoutMs = 30_000) {
+  const consumer = new Consumer({ clientId: 'test-reader', groupId: unique('reader'), bootstrapBrokers: [PLAINTEXT], autocommit: false });
+  const records: Array<{ key: string | undefined; value: string; headers: Map<string, string>; partition: number }> = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${records.length} of ${count} records of ${topic}`)), timeoutMs);
+      if (count === 0) { clearTimeout(timer); resolve(); }
+      stream.on('data', (m) => {
+        records.push({
+          key: m.key?.toString(),
+          value: m.value?.toString() ?? '',
+          headers: new Map(m.headerEntries.map(([k, v]) => [k.toString(), v?.toString() ?? ''])),
+          partition: m.partition,
+        });
+        if (records.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      stream.on('error', reject);
+    });
+    await stream.close();
+  } finally {
+    await consumer.close(true);
+  }
+  return records;
+}
+
+/** Committed offsets of a group for a topic, by partition (-1: none). */
+export async function committedOffsets(groupId: string, topic: string, partitions: number): Promise<bigint[]> {
+  const consumer = new Consumer({ clientId: 'test-offsets', groupId, bootstrapBrokers: [PLAINTEXT] });
+  try {
+    const map = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [...Array(partitions).keys()] }] });
+    return map.get(topic) ?? [];
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+/**
+ * Stands in for the pipeline: "stores" every submitted message by its sourceId. `stall()` makes
+ * submits wait (platform down) until `release()`; `failWhen` marks messages as failed
+ * conversions; `stopping()` makes pending and new submits reject with ShutdownError.
+ */
+export class RecordingUplink implements UplinkService {
+  readonly stored = new Map<string, RawMessage>();
+  /** Every submit's message count, in order. */
+  readonly submits: number[] = [];
+  /** Messages handed over more than once (redeliveries). */
+  duplicates = 0;
+  failWhen: (m: RawMessage) => boolean = () => false;
+  #gate: Promise<void> | undefined;
+  #open: (() => void) | undefined;
+  #shutdown: ((e: Error) => void)[] = [];
+  #stopping = false;
+
+  stall(): void {
+    this.#gate ??= new Promise((resolve) => (this.#open = resolve));
+  }
+
+  release(): void {
+    this.#open?.();
+    this.#gate = undefined;
+  }
+
+  stopping(): void {
+    this.#stopping = true;
+    for (const reject of this.#shutdown) reject(new ShutdownError());
+  }
+
+  async submit(messages: readonly RawMessage[], options: SubmitOptions = {}): Promise<UplinkOutcome[]> {
+    if (this.#stopping) throw new ShutdownError();
+    this.submits.push(messages.length);
+    if (this.#gate !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        this.#shutdown.push(reject);
+        void this.#gate!.then(resolve);
+      });
+    }
+    return messages.map((m) => {
+      if (this.failWhen(m)) {
+        const error = { kind: 'THREW' as const, message: `cannot convert ${m.sourceId}` };
+        return options.deadLetters === 'caller' ? { status: 'failed' as const, error } : { status: 'dead-lettered' as const, error };
+      }
+      if (this.stored.has(m.sourceId!)) this.duplicates += 1;
+      this.stored.set(m.sourceId!, m);
+      return { status: 'stored' as const, records: [] };
+    });
+  }
+}
+
+export const silentLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
+
+/** Logs to stderr, for debugging a test (`KAFKA_TEST_LOG=1`). */
+const stderrLogger: Logger = {
+  trace() {},
+  debug() {},
+  info: (o, m) => process.stderr.write(`INFO ${m} ${JSON.stringify(o, replacer)}\n`),
+  warn: (o, m) => process.stderr.write(`WARN ${m} ${JSON.stringify(o, replacer)}\n`),
+  error: (o, m) => process.stderr.write(`ERROR ${m} ${JSON.stringify(o, replacer)}\n`),
+  child: () => stderrLogger,
+};
+function replacer(_key: string, value: unknown) {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return value.message;
+  return value;
+}
+
+/** Metrics that keep the last value per name and labels. */
+export function memoryMetrics(): Metrics & { values: Map<string, number> } {
+  const values = new Map<string, number>();
+  const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
+  const add = (name: string) => (labels?: Record<string, string>, v = 1) => void values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
+  return {
+    values,
+    counter: (name) => ({ inc: add(name) }),
+    gauge: (name) => ({ inc: add(name), dec: (l, v = 1) => add(name)(l, -v), set: (l, v) => void values.set(key(name, l), v) }),
+    histogram: (name) => ({ observe: (l, v) => void values.set(key(name, l), v) }),
+  };
+}
+
+export interface Harness {
+  integration: Integration;
+  uplink: RecordingUplink;
+  metrics: ReturnType<typeof memoryMetrics>;
+  config: KafkaConfig;
+  stop(): Promise<void>;
+}
+
+/** Creates and starts the plugin's integration with a recording uplink. */
+export async function startIntegration(input: KafkaConfigInput, uplink = new RecordingUplink(), name = unique('kafka-it')): Promise<Harness> {
+  const config = kafkaConfigSchema.parse(input);
+  const controller = new AbortController();
+  const metrics = memoryMetrics();
+  const ctx: IntegrationContext<KafkaConfig> = {
+    name,
+    type: 'kafka',
+    config,
+    metadata: {},
+    logger: process.env.KAFKA_TEST_LOG ? stderrLogger : silentLogger,
+    metrics,
+    clock: { now: () => Date.now() },
+    http: new Hono() as IntegrationContext['http'],
+    uplink,
+    downlinks: { take: () => undefined },
+    sandbox: {
+      uplink: () => Promise.reject(new Error('not used')),
+      downlink: () => Promise.reject(new Error('not used')),
+    },
+    platform: { ingest: () => Promise.reject(new Error('not used')), onCommand: () => () => {}, commandResult() {} },
+    dataDir: '/nonexistent',
+    signal: controller.signal,
+  };
+  const integration = await kafkaPlugin.create(ctx);
+  await integration.start();
+  return {
+    integration,
+    uplink,
+    metrics,
+    config,
+    async stop() {
+      uplink.stopping();
+      controller.abort();
+      await integration.stop();
+    },
+  };
+}
+
+/** Polls `check` until it returns true. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** `count` records `{"n":i}` keyed `dev-<i % devices>`. */
+export function numbered(count: number, devices = 10, from = 0): TestRecord[] {
+  return Array.from({ length: count }, (_, i) => ({ key: `dev-${(from + i) % devices}`, value: JSON.stringify({ n: from + i }) }));
+}
