@@ -4,7 +4,7 @@ import { LOG_LINES_PER_MESSAGE } from './runtime/runtime-source.js';
 /** What one message produced in the isolate, before the output is validated. */
 export type RawOutcome =
   | { ok: true; output: unknown; logs: ConverterLog[] }
-  | { ok: false; error: ConverterFailure; logs: ConverterLog[] };
+  | { ok: false; error: ConverterFailure; logs: ConverterLog[]; retry?: true };
 
 /** Converter kinds: the same machinery runs both. */
 export type ConverterKind = 'uplink' | 'downlink';
@@ -59,12 +59,19 @@ function decodeLogs(frame: Record<string, unknown>): ConverterLog[] {
   return logs;
 }
 
-/** One frame written by the runtime: `{"o": output}`, `{"u": 1}` (undefined) or `{"e": failure}`. */
+/**
+ * One frame written by the runtime: `{"o": output}`, `{"u": 1}` (undefined), `{"e": failure}`,
+ * or `{"r": 1}` (not run because the isolate was tainted: run it again in a fresh one).
+ */
 export function decodeFrame(frame: unknown): RawOutcome {
   if (typeof frame !== 'object' || frame === null) {
     return { ok: false, error: { kind: 'THREW', message: 'the sandbox runtime returned a malformed result' }, logs: [] };
   }
   const f = frame as Record<string, unknown>;
+  if ('r' in f) {
+    const message = 'not converted: an earlier message of the batch changed built-in objects';
+    return { ok: false, error: { kind: 'THREW', message }, logs: [], retry: true };
+  }
   const logs = decodeLogs(f);
   if ('e' in f) {
     const e = f.e as { kind?: unknown; message?: unknown } | null;

@@ -1,7 +1,7 @@
 import ivm from 'isolated-vm';
 import { ConverterError, type ConverterLimits } from '@tbi/plugin-api';
 import { decodeFrames, type ConverterKind, type EncodedBatch, type RawOutcome } from './batch-codec.js';
-import { DOWNLINK_FILENAME, RUNTIME_SOURCE, UPLINK_FILENAME } from './runtime/runtime-source.js';
+import { DOWNLINK_FILENAME, runtimeSource, UPLINK_FILENAME } from './runtime/runtime-source.js';
 
 /** How one call into an isolate ended. */
 export type CallResult =
@@ -68,7 +68,7 @@ export class IsolateSlot {
       // Setting up is our code plus compiling the user's; give it more room than one batch.
       const timeout = Math.max(2000, limits.timeoutMs);
       const context = await isolate.createContext();
-      const runtimeScript = await isolate.compileScript(RUNTIME_SOURCE, { filename: 'tbi-runtime.js' });
+      const runtimeScript = await isolate.compileScript(runtimeSource(limits.memoryMb), { filename: 'tbi-runtime.js' });
       const runtime = (await runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
       runtimeScript.release();
       const check = (await runtime.get('check', { reference: true })) as ivm.Reference<(p: string, b: string) => string>;
@@ -137,7 +137,12 @@ export class IsolateSlot {
       ? [batch.itemsJson]
       : [new ivm.ExternalCopy(batch.bytes).copyInto({ release: true }), batch.itemsJson];
     try {
-      const text = await live.run.apply(undefined, args, { timeout: this.options.limits.timeoutMs });
+      let text = await live.run.apply(undefined, args, { timeout: this.options.limits.timeoutMs });
+      if (typeof text === 'string' && text.startsWith('T')) {
+        // The converter broke built-ins the runtime needs: start the next batch on a fresh isolate.
+        this.discard(live);
+        text = text.slice(1);
+      }
       const outcomes = typeof text === 'string' ? decodeFrames(text, count) : null;
       if (outcomes === null) return { status: 'crashed', message: 'the sandbox runtime returned a malformed result' };
       return { status: 'ok', outcomes };

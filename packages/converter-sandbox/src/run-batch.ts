@@ -25,7 +25,9 @@ function memoryOutcome(limits: ConverterLimits): RawOutcome {
 }
 
 function crashedOutcome(message: string): RawOutcome {
-  return { ok: false, error: { kind: 'THREW', message: `the sandbox failed: ${message}` }, logs: [] };
+  // isolated-vm rejects dynamic import() by failing the whole call with this text.
+  const text = message === 'Not supported' ? 'import() is not available in converters' : `the sandbox failed: ${message}`;
+  return { ok: false, error: { kind: 'THREW', message: text }, logs: [] };
 }
 
 /**
@@ -50,18 +52,19 @@ export async function runOnSlot<I>(
     const rest = inputs.slice(start);
     const result = await slot.call(encode(rest), rest.length);
     if (result.status === 'ok') {
-      results.push(...result.outcomes);
+      results.push(...(await rerunTainted(slot, rest, result.outcomes, encode, limits)));
       break;
     }
     if (result.status === 'timeout' && rest.length > 1) {
-      results.push(...result.done);
+      results.push(...(await rerunTainted(slot, rest, result.done, encode, limits)));
       const culprit = start + result.index;
       results.push(await runOne(slot, inputs[culprit] as I, encode, limits));
       start = culprit + 1;
       continue;
     }
     if (rest.length === 1) {
-      results.push(single(result, limits));
+      const outcome = single(result, limits);
+      results.push(!outcome.ok && outcome.retry ? await runOne(slot, rest[0] as I, encode, limits) : outcome);
       break;
     }
     for (const input of rest) results.push(await runOne(slot, input, encode, limits));
@@ -70,13 +73,36 @@ export async function runOnSlot<I>(
   return results;
 }
 
+/**
+ * Messages the runtime could not even prepare because an earlier message broke built-ins run
+ * again on the fresh isolate the slot now has. The first of them is prepared before any user
+ * code runs there, so every round makes progress.
+ */
+async function rerunTainted<I>(
+  slot: IsolateSlot,
+  inputs: readonly I[],
+  outcomes: RawOutcome[],
+  encode: (inputs: readonly I[]) => EncodedBatch,
+  limits: ConverterLimits,
+): Promise<RawOutcome[]> {
+  const again = outcomes.flatMap((o, i) => (!o.ok && o.retry ? [i] : []));
+  if (again.length === 0) return outcomes;
+  const rerun = await runOnSlot(slot, again.map((i) => inputs[i] as I), encode, limits);
+  const merged = [...outcomes];
+  again.forEach((index, j) => (merged[index] = rerun[j] as RawOutcome));
+  return merged;
+}
+
 async function runOne<I>(
   slot: IsolateSlot,
   input: I,
   encode: (inputs: readonly I[]) => EncodedBatch,
   limits: ConverterLimits,
 ): Promise<RawOutcome> {
-  return single(await slot.call(encode([input]), 1), limits);
+  const outcome = single(await slot.call(encode([input]), 1), limits);
+  // A tainted isolate is replaced after the call that found it, so a second try is clean.
+  if (!outcome.ok && outcome.retry) return single(await slot.call(encode([input]), 1), limits);
+  return outcome;
 }
 
 function single(result: CallResult, limits: ConverterLimits): RawOutcome {

@@ -1,3 +1,4 @@
+import { GUARDS_SOURCE } from './guards-source.js';
 import { HELPER_NAMES, HELPERS_SOURCE } from './helpers-source.js';
 
 /** Console lines kept per message, and characters per line. */
@@ -10,8 +11,8 @@ export const UPLINK_FILENAME = 'uplink-converter.js';
 export const DOWNLINK_FILENAME = 'downlink-converter.js';
 
 /**
- * The runtime evaluated once in every fresh isolate, before any user code. Its completion value is
- * the runtime API (reached only through the host's `Reference`; nothing of it is on the global):
+ * The runtime (`runtimeSource(memoryMb)`) is evaluated once in every fresh isolate, before any
+ * user code. Its completion value is the runtime API (reached only through the host's `Reference`; nothing of it is on the global):
  * `check` (syntax check of a body), `install` (set the compiled converter), `runUplink`,
  * `runDownlink` (batch loops) and `state` (progress, read by the host after a timeout).
  *
@@ -24,11 +25,13 @@ export const DOWNLINK_FILENAME = 'downlink-converter.js';
  *   `toJSON` of the result run inside the isolate under the time limit; the host only ever
  *   receives one string per batch.
  * - Frames are joined with string concatenation (no `push`, no array setters to intercept).
+ * - Built-ins that could run past the limits or abort the process are guarded (GUARDS_SOURCE).
  * - Escape hatches with no use in a converter are removed: WebAssembly (memory outside the heap
  *   limit), SharedArrayBuffer/Atomics (blocking waits), FinalizationRegistry/WeakRef (callbacks
  *   that would run outside any call and its time limit).
  */
-export const RUNTIME_SOURCE = String.raw`(function (global) {
+function buildRuntimeSource(maxElements: number): string {
+  return String.raw`(function (global) {
 'use strict';
 ${HELPERS_SOURCE}
 var R_stringify = JSON.stringify;
@@ -45,6 +48,9 @@ var R_apply = Reflect.apply;
 var LOG_LINES = ${LOG_LINES_PER_MESSAGE};
 var LOG_CHARS = ${LOG_LINE_CHARS};
 var MAX_OUTPUT = ${MAX_OUTPUT_CHARS};
+var MAX_ELEMENTS = ${maxElements};
+${GUARDS_SOURCE}
+g_install(global);
 
 ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef'].forEach(function (name) {
   delete global[name];
@@ -167,31 +173,66 @@ return {
     var items = R_parse(itemsJson);
     var out = '';
     var offset = 0;
+    var tainted = false;
     state.out = ''; state.index = 0; state.done = false;
     for (var i = 0; i < items.length; i++) {
       state.index = i;
       var length = items[i][0];
-      var payload = new Array(length);
-      for (var j = 0; j < length; j++) payload[j] = bytes[offset + j];
+      var frame;
+      try {
+        var payload = new Array(length);
+        for (var j = 0; j < length; j++) payload[j] = bytes[offset + j];
+        frame = invoke(payload, items[i][1]);
+      } catch (error) {
+        // Only reachable when an earlier message redefined built-ins (e.g. a throwing setter for
+        // Array.prototype[0]): the host reruns this message in a fresh isolate.
+        tainted = true;
+        frame = '{"r":1}';
+      }
       offset += length;
-      out += (i > 0 ? ',' : '') + invoke(payload, items[i][1]);
+      out += (i > 0 ? ',' : '') + frame;
       state.out = out;
     }
     state.done = true;
-    return '[' + out + ']';
+    return (tainted ? 'T[' : '[') + out + ']';
   },
   runDownlink: function (itemsJson) {
     var items = R_parse(itemsJson);
     var out = '';
+    var tainted = false;
     state.out = ''; state.index = 0; state.done = false;
     for (var i = 0; i < items.length; i++) {
       state.index = i;
       var item = items[i];
-      out += (i > 0 ? ',' : '') + invoke(item.msg, item.metadata, item.msgType, item.integrationMetadata);
+      var frame;
+      try {
+        frame = invoke(item.msg, item.metadata, item.msgType, item.integrationMetadata);
+      } catch (error) {
+        tainted = true;
+        frame = failure('THREW', 'the converter changed built-in objects, so the sandbox could not run this message: ' + describeError(error));
+      }
+      out += (i > 0 ? ',' : '') + frame;
       state.out = out;
     }
     state.done = true;
-    return '[' + out + ']';
+    return (tainted ? 'T[' : '[') + out + ']';
   },
 };
 })(globalThis)`;
+}
+
+const sources = new Map<number, string>();
+
+/**
+ * The runtime for an isolate with a heap of `memoryMb`: inputs longer than the number of
+ * 8-byte slots in that heap are refused by the guarded built-ins (see GUARDS_SOURCE).
+ */
+export function runtimeSource(memoryMb: number): string {
+  const maxElements = Math.max(1 << 20, Math.floor((memoryMb * 1024 * 1024) / 8));
+  let source = sources.get(maxElements);
+  if (source === undefined) {
+    source = buildRuntimeSource(maxElements);
+    sources.set(maxElements, source);
+  }
+  return source;
+}
