@@ -220,7 +220,7 @@ describe('nothing lost, nothing stored twice', { timeout: 300_000 }, () => {
     const total = 6000;
     await produce(topic, messages('kill', total));
     const dataDir = path.join(dir, 'kill');
-    const integration = kafkaIntegration('killed', { uplink: { topics: [topic], maxPollRecords: 200 } });
+    const integration = kafkaIntegration('killed', { uplink: { topics: [topic], maxPollRecords: 200, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 } });
     const first = await startHost(dataDir, [integration]);
     await withLogs(() => waitFor(() => storedRows(dataDir, 'kill-') >= 1000, 90_000, 'a part stored'));
     await first.kill();
