@@ -1,6 +1,16 @@
 import type { ConverterFailure, DeviceRecord, KeyValues, RpcReply, Scalar, TelemetrySample } from '@tbi/plugin-api';
 import { describeValue, indexPath, isPlainObject, keyPath, OutputProblem } from './output-path.js';
 
+/** Paths are built only when a problem is reported: validating valid output stays cheap. */
+type Path = () => string;
+const ROOT: Path = () => '';
+const key = (path: Path, k: string): Path => () => keyPath(path(), k);
+const index = (path: Path, i: number): Path => () => indexPath(path(), i);
+
+function problem(path: Path, message: string): OutputProblem {
+  return new OutputProblem(path(), message);
+}
+
 const NOTHING =
   'the converter returned nothing: return a result object ({deviceName, deviceType, telemetry…}), or an array of them ([] for "no data")';
 
@@ -20,14 +30,14 @@ export function normaliseUplinkOutput(
   receivedAt: number,
 ): { ok: true; records: DeviceRecord[] } | { ok: false; error: ConverterFailure } {
   try {
-    if (output === undefined || output === null) throw new OutputProblem('', NOTHING);
+    if (output === undefined || output === null) throw problem(ROOT, NOTHING);
     if (Array.isArray(output)) {
-      return { ok: true, records: output.map((item, i) => normaliseResult(item, indexPath('', i), receivedAt)) };
+      return { ok: true, records: output.map((item, i) => normaliseResult(item, index(ROOT, i), receivedAt)) };
     }
     if (!isPlainObject(output)) {
-      throw new OutputProblem('', `expected a result object or an array of them, received ${describeValue(output)}`);
+      throw problem(ROOT, `expected a result object or an array of them, received ${describeValue(output)}`);
     }
-    return { ok: true, records: [normaliseResult(output, '', receivedAt)] };
+    return { ok: true, records: [normaliseResult(output, ROOT, receivedAt)] };
   } catch (error) {
     if (!(error instanceof OutputProblem)) throw error;
     return {
@@ -41,114 +51,124 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
 
-function normaliseResult(result: unknown, path: string, receivedAt: number): DeviceRecord {
+function normaliseResult(result: unknown, path: Path, receivedAt: number): DeviceRecord {
   if (!isPlainObject(result)) {
-    throw new OutputProblem(path, `expected a result object ({deviceName, deviceType, …}), received ${describeValue(result)}`);
+    throw problem(path, `expected a result object ({deviceName, deviceType, …}), received ${describeValue(result)}`);
   }
   const isDevice = present(result.deviceName) || present(result.deviceType);
   const isAsset = present(result.assetName) || present(result.assetType);
   if (isDevice && isAsset) {
-    throw new OutputProblem(path, 'has both deviceName/deviceType and assetName/assetType: a result is either a device or an asset');
+    throw problem(path, 'has both deviceName/deviceType and assetName/assetType: a result is either a device or an asset');
   }
   if (!isDevice && !isAsset) {
-    throw new OutputProblem(keyPath(path, 'deviceName'), 'missing: a result needs deviceName and deviceType (or assetName and assetType)');
+    throw problem(key(path, 'deviceName'), 'missing: a result needs deviceName and deviceType (or assetName and assetType)');
   }
   const [nameKey, typeKey] = isAsset ? ['assetName', 'assetType'] : ['deviceName', 'deviceType'];
   const record: DeviceRecord = {
     entityType: isAsset ? 'ASSET' : 'DEVICE',
-    deviceName: requiredName(result[nameKey], keyPath(path, nameKey)),
-    deviceType: requiredName(result[typeKey], keyPath(path, typeKey)),
+    deviceName: requiredName(result[nameKey], key(path, nameKey)),
+    deviceType: requiredName(result[typeKey], key(path, typeKey)),
     attributes: {},
     telemetry: [],
   };
-  for (const key of ['customerName', 'groupName'] as const) {
-    const value = optionalName(result[key], keyPath(path, key));
-    if (value !== undefined) record[key] = value;
+  for (const field of ['customerName', 'groupName'] as const) {
+    const value = optionalName(result[field], key(path, field));
+    if (value !== undefined) record[field] = value;
   }
-  if (present(result.attributes)) record.attributes = keyValues(result.attributes, keyPath(path, 'attributes'));
-  if (present(result.telemetry)) record.telemetry = telemetry(result.telemetry, keyPath(path, 'telemetry'), receivedAt);
-  if (present(result.rpcReply)) record.rpcReplies = rpcReplies(result.rpcReply, keyPath(path, 'rpcReply'));
+  if (present(result.attributes)) record.attributes = keyValues(result.attributes, key(path, 'attributes'));
+  if (present(result.telemetry)) record.telemetry = telemetry(result.telemetry, key(path, 'telemetry'), receivedAt);
+  if (present(result.rpcReply)) record.rpcReplies = rpcReplies(result.rpcReply, key(path, 'rpcReply'));
   return record;
 }
 
-function requiredName(value: unknown, path: string): string {
-  if (!present(value)) throw new OutputProblem(path, 'missing: expected a non-empty string');
+function requiredName(value: unknown, path: Path): string {
+  if (!present(value)) throw problem(path, 'missing: expected a non-empty string');
   const name = optionalName(value, path);
-  if (name === undefined) throw new OutputProblem(path, 'expected a non-empty string, received an empty string');
+  if (name === undefined) throw problem(path, 'expected a non-empty string, received an empty string');
   return name;
 }
 
 /** Names may be numbers (a serial number read from JSON), as ThingsBoard accepts them. */
-function optionalName(value: unknown, path: string): string | undefined {
+function optionalName(value: unknown, path: Path): string | undefined {
   if (!present(value)) return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') throw new OutputProblem(path, `expected a non-empty string, received ${describeValue(value)}`);
+  if (typeof value !== 'string') throw problem(path, `expected a non-empty string, received ${describeValue(value)}`);
   return value.trim() === '' ? undefined : value;
 }
 
-function keyValues(value: unknown, path: string): KeyValues {
+function keyValues(value: unknown, path: Path): KeyValues {
   if (!isPlainObject(value)) {
-    throw new OutputProblem(path, `expected an object of key/values, received ${describeValue(value)}`);
+    throw problem(path, `expected an object of key/values, received ${describeValue(value)}`);
   }
   const out: KeyValues = {};
-  for (const key of Object.keys(value)) {
-    const at = keyPath(path, key);
-    if (key === '') throw new OutputProblem(at, 'keys must not be empty');
+  for (const k of Object.keys(value)) {
+    const v = value[k];
     // Assigning "__proto__" would replace the prototype of the record instead of adding a key.
-    if (key === '__proto__') throw new OutputProblem(at, '"__proto__" is not allowed as a key');
-    out[key] = scalar(value[key], at);
+    if (k === '' || k === '__proto__' || !isScalar(v)) {
+      const at = key(path, k);
+      if (k === '') throw problem(at, 'keys must not be empty');
+      if (k === '__proto__') throw problem(at, '"__proto__" is not allowed as a key');
+      scalar(v, at);
+    }
+    out[k] = v as Scalar;
   }
   return out;
 }
 
-function scalar(value: unknown, path: string): Scalar {
+function isScalar(value: unknown): boolean {
+  const t = typeof value;
+  return value === null || t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(value));
+}
+
+/** Throws the problem of a value that is not a scalar. */
+function scalar(value: unknown, path: Path): Scalar {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return value;
-    throw new OutputProblem(path, `expected a finite number, received ${String(value)}`);
+    throw problem(path, `expected a finite number, received ${String(value)}`);
   }
-  throw new OutputProblem(
+  throw problem(
     path,
     `expected a string, number, boolean or null, received ${describeValue(value)} (nested values are not stored: flatten them or use JSON.stringify)`,
   );
 }
 
-function telemetry(value: unknown, path: string, receivedAt: number): TelemetrySample[] {
-  if (Array.isArray(value)) return value.map((item, i) => sample(item, indexPath(path, i), receivedAt, true));
+function telemetry(value: unknown, path: Path, receivedAt: number): TelemetrySample[] {
+  if (Array.isArray(value)) return value.map((item, i) => sample(item, index(path, i), receivedAt, true));
   if (!isPlainObject(value)) {
-    throw new OutputProblem(path, `expected a flat object, {ts, values} or an array of {ts, values}, received ${describeValue(value)}`);
+    throw problem(path, `expected a flat object, {ts, values} or an array of {ts, values}, received ${describeValue(value)}`);
   }
   if ('values' in value || 'ts' in value) return [sample(value, path, receivedAt, false)];
   const values = keyValues(value, path);
   return Object.keys(values).length === 0 ? [] : [{ ts: receivedAt, values }];
 }
 
-function sample(value: unknown, path: string, receivedAt: number, inArray: boolean): TelemetrySample {
+function sample(value: unknown, path: Path, receivedAt: number, inArray: boolean): TelemetrySample {
   if (!isPlainObject(value)) {
-    throw new OutputProblem(path, `expected {ts, values}, received ${describeValue(value)}`);
+    throw problem(path, `expected {ts, values}, received ${describeValue(value)}`);
   }
   if (!present(value.values)) {
     const why = inArray ? 'an array of telemetry holds {ts, values} objects' : 'telemetry with "ts" needs "values"';
-    throw new OutputProblem(keyPath(path, 'values'), `missing: ${why}`);
+    throw problem(key(path, 'values'), `missing: ${why}`);
   }
-  return { ts: timestamp(value.ts, keyPath(path, 'ts'), receivedAt), values: keyValues(value.values, keyPath(path, 'values')) };
+  return { ts: timestamp(value.ts, key(path, 'ts'), receivedAt), values: keyValues(value.values, key(path, 'values')) };
 }
 
-function timestamp(value: unknown, path: string, receivedAt: number): number {
+function timestamp(value: unknown, path: Path, receivedAt: number): number {
   if (!present(value)) return receivedAt;
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.trunc(value);
   if (typeof value === 'string' && /^\d{1,16}$/.test(value)) return Number(value);
-  throw new OutputProblem(path, `expected epoch milliseconds (a number >= 0), received ${describeValue(value)}`);
+  throw problem(path, `expected epoch milliseconds (a number >= 0), received ${describeValue(value)}`);
 }
 
-function rpcReplies(value: unknown, path: string): RpcReply[] {
+function rpcReplies(value: unknown, path: Path): RpcReply[] {
   const items = Array.isArray(value) ? value : [value];
   return items.map((item, i) => {
-    const at = Array.isArray(value) ? indexPath(path, i) : path;
-    if (!isPlainObject(item)) throw new OutputProblem(at, `expected {requestId, response}, received ${describeValue(item)}`);
+    const at = Array.isArray(value) ? index(path, i) : path;
+    if (!isPlainObject(item)) throw problem(at, `expected {requestId, response}, received ${describeValue(item)}`);
     const id = item.requestId;
     if (!(typeof id === 'string' && id !== '') && !(typeof id === 'number' && Number.isFinite(id))) {
-      throw new OutputProblem(keyPath(at, 'requestId'), `expected the request id (a string or number), received ${describeValue(id)}`);
+      throw problem(key(at, 'requestId'), `expected the request id (a string or number), received ${describeValue(id)}`);
     }
     return { requestId: String(id), response: item.response === undefined ? null : item.response };
   });
