@@ -188,3 +188,17 @@ describe('sandbox.dispose', () => {
     await expect(b.run([{ msg: {}, metadata: {}, msgType: 'X', integrationMetadata: {} }])).rejects.toThrow(/disposed/);
   });
 });
+
+describe('disposing while busy', () => {
+  it('batches queued behind a busy isolate end with a failure instead of hanging', async () => {
+    const own = createConverterSandbox({ poolSize: 1 });
+    const c = await own.uplink('busy', "var end = Date.now() + 100; while (Date.now() < end) {} return [];", { timeoutMs: 5000 });
+    const first = c.run([msg('')]);
+    const queued = c.run([msg('')]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await own.dispose();
+    const [[a], [b]] = await Promise.all([first, queued]);
+    expect(a?.ok === false && a.error.message).toMatch(/disposed/);
+    expect(b?.ok === false && b.error.message).toMatch(/disposed/);
+  });
+});

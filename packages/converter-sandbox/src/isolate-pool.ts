@@ -93,6 +93,8 @@ export class IsolatePool {
     if (this.disposed) return;
     this.disposed = true;
     for (const slot of this.slots) slot.dispose();
+    // Queued parts get a disposed slot, whose calls end at once with a "disposed" failure.
+    for (const waiter of this.waiters.splice(0)) waiter(this.slots[0] as IsolateSlot);
   }
 
   /** Heap in use by all isolates of the pool, in bytes. */
