@@ -168,6 +168,27 @@ describe('kafka uplink against a real broker', () => {
     }
   });
 
+  it('consumes every topic matching a pattern, including one created later', async () => {
+    const prefix = unique('pattern');
+    await createTopic(`${prefix}.a`, 1);
+    await createTopic(`${prefix}.b`, 2);
+    await createTopic(unique('other'), 1);
+    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const h = await startIntegration({ bootstrapServers: PLAINTEXT, uplink: uplink('unused', { topics: [], topicPattern: `^${escaped}\\.`, topicRefreshMs: 500 }) });
+    try {
+      await produce(`${prefix}.a`, numbered(5));
+      await produce(`${prefix}.b`, numbered(5));
+      await waitFor(() => h.uplink.stored.size === 10, 30_000, '10 stored');
+      await createTopic(`${prefix}.c`, 1);
+      await produce(`${prefix}.c`, numbered(5));
+      await waitFor(() => h.uplink.stored.size === 15, 60_000, '15 stored (new topic picked up)');
+      const topics = new Set([...h.uplink.stored.values()].map((m) => m.metadata.topic));
+      expect(topics).toEqual(new Set([`${prefix}.a`, `${prefix}.b`, `${prefix}.c`]));
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('stops fetching while the host asks to pause', async () => {
     const topic = unique('pause');
     await createTopic(topic, 1);
