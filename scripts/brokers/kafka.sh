@@ -43,9 +43,26 @@ pid_file="$state/kafka.pid"
 heap="${KAFKA_HEAP:--Xms256m -Xmx768m}"
 log() { echo "[kafka:$instance] $*" >&2; }
 
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Java 17+ runs the broker, Maven resolves its jars: Debian packages, installed when missing.
+ensure_tools() {
+  local missing=()
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+  command -v keytool >/dev/null || [ ${#missing[@]} -gt 0 ] || missing+=(openjdk-17-jre-headless)
+  command -v openssl >/dev/null || missing+=(openssl)
+  if [ ! -f "$lib/.complete" ] && ! command -v mvn >/dev/null; then missing+=(maven); fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing the Debian packages ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+    as_root apt-get update -q >&2
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  fi
+}
+
 ensure_jars() {
   if [ -f "$lib/.complete" ]; then return 0; fi
-  command -v mvn >/dev/null || { log "mvn is not installed (apt-get install maven)"; exit 1; }
   log "resolving Kafka's jars into $lib (Maven Central)"
   rm -rf "$lib"
   mvn -B -q -f "$here/runtime.pom.xml" \
@@ -93,6 +110,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start() {
   local fresh="${1:-}"
+  ensure_tools
   ensure_jars
   "$here/make-ssl.sh" "$ssl"
   if [ "$fresh" = "--fresh" ]; then stop; log "wiping $state/log"; rm -rf "$state/log"; fi
