@@ -60,14 +60,15 @@ function decodeLogs(frame: Record<string, unknown>): ConverterLog[] {
 }
 
 /**
- * One frame written by the runtime: `{"o": output}`, `{"u": 1}` (undefined), `{"e": failure}`,
- * or `{"r": 1}` (not run because the isolate was tainted: run it again in a fresh one).
+ * One message's result: its output (`null` placeholder when there is none) and its side entry
+ * `{e: failure} | {u: 1} | {r: 1}` plus `logs`/`dropped`, if any.
  */
-export function decodeFrame(frame: unknown): RawOutcome {
-  if (typeof frame !== 'object' || frame === null) {
+function decodeOne(output: unknown, side: unknown): RawOutcome {
+  if (side === undefined) return { ok: true, output, logs: [] };
+  if (typeof side !== 'object' || side === null) {
     return { ok: false, error: { kind: 'THREW', message: 'the sandbox runtime returned a malformed result' }, logs: [] };
   }
-  const f = frame as Record<string, unknown>;
+  const f = side as Record<string, unknown>;
   if ('r' in f) {
     const message = 'not converted: an earlier message of the batch changed built-in objects';
     return { ok: false, error: { kind: 'THREW', message }, logs: [], retry: true };
@@ -78,21 +79,33 @@ export function decodeFrame(frame: unknown): RawOutcome {
     const kind = KINDS.has(e?.kind as ConverterFailure['kind']) ? (e?.kind as ConverterFailure['kind']) : 'THREW';
     return { ok: false, error: { kind, message: typeof e?.message === 'string' ? e.message : 'the converter failed' }, logs };
   }
-  if ('o' in f) return { ok: true, output: f.o, logs };
-  return { ok: true, output: undefined, logs };
+  return { ok: true, output: 'u' in f ? undefined : output, logs };
 }
 
 /**
- * Decodes the frames of a batch (`[frame, …]`) or of the partial text the runtime kept when a
- * call was stopped (`frame,frame`). Returns null when the text is not what the runtime writes.
+ * Decodes what the runtime returned for a batch: `[output, …]` and, after a newline, an object of
+ * side entries by message index (JSON never contains a raw newline). With `partial`, the two
+ * parts are the unbracketed text the runtime kept when a call was stopped. Returns null when the
+ * text is not what the runtime writes.
  */
-export function decodeFrames(text: string, expected: number, partial = false): RawOutcome[] | null {
-  let parsed: unknown;
+export function decodeBatch(outputs: string, sides: string, expected: number, partial = false): RawOutcome[] | null {
+  let list: unknown;
+  let map: unknown;
   try {
-    parsed = JSON.parse(partial ? `[${text}]` : text);
+    list = JSON.parse(partial ? `[${outputs}]` : outputs);
+    map = JSON.parse(partial ? `{${sides}}` : sides);
   } catch {
     return null;
   }
-  if (!Array.isArray(parsed) || (!partial && parsed.length !== expected) || parsed.length > expected) return null;
-  return parsed.map(decodeFrame);
+  if (!Array.isArray(list) || (!partial && list.length !== expected) || list.length > expected) return null;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return null;
+  const entries = map as Record<string, unknown>;
+  return list.map((output, i) => decodeOne(output, Object.hasOwn(entries, i) ? entries[i] : undefined));
+}
+
+/** Splits a finished batch's text (`outputs\nsides`) and decodes it. */
+export function decodeBatchText(text: string, expected: number): RawOutcome[] | null {
+  const newline = text.indexOf('\n');
+  if (newline < 0) return null;
+  return decodeBatch(text.slice(0, newline), text.slice(newline + 1), expected);
 }

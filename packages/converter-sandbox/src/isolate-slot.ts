@@ -1,6 +1,6 @@
 import ivm from 'isolated-vm';
 import { ConverterError, type ConverterLimits } from '@tbi/plugin-api';
-import { decodeFrames, type ConverterKind, type EncodedBatch, type RawOutcome } from './batch-codec.js';
+import { decodeBatch, decodeBatchText, type ConverterKind, type EncodedBatch, type RawOutcome } from './batch-codec.js';
 import { DOWNLINK_FILENAME, runtimeSource, UPLINK_FILENAME } from './runtime/runtime-source.js';
 
 /** How one call into an isolate ended. */
@@ -33,7 +33,7 @@ interface Live {
   isolate: ivm.Isolate;
   context: ivm.Context;
   run: ivm.Reference<(...args: unknown[]) => string>;
-  state: ivm.Reference<{ out: string; index: number; done: boolean }>;
+  state: ivm.Reference<{ out: string; extra: string; index: number; done: boolean }>;
 }
 
 function isTimeout(error: unknown): boolean {
@@ -143,7 +143,7 @@ export class IsolateSlot {
         this.discard(live);
         text = text.slice(1);
       }
-      const outcomes = typeof text === 'string' ? decodeFrames(text, count) : null;
+      const outcomes = typeof text === 'string' ? decodeBatchText(text, count) : null;
       if (outcomes === null) return { status: 'crashed', message: 'the sandbox runtime returned a malformed result' };
       return { status: 'ok', outcomes };
     } catch (error) {
@@ -165,7 +165,9 @@ export class IsolateSlot {
         if (done !== true) {
           const index = (await live.state.get('index')) as unknown;
           const out = (await live.state.get('out')) as unknown;
-          const finished = typeof out === 'string' && out !== '' ? decodeFrames(out, count, true) : [];
+          const extra = (await live.state.get('extra')) as unknown;
+          const finished =
+            typeof out === 'string' && typeof extra === 'string' ? (out === '' ? [] : decodeBatch(out, extra, count, true)) : null;
           if (typeof index === 'number' && finished !== null && finished.length === index) {
             result = { status: 'timeout', done: finished, index };
           }

@@ -24,7 +24,8 @@ export const DOWNLINK_FILENAME = 'downlink-converter.js';
  * - Each message's result is serialised HERE with `JSON.stringify`, so getters, proxies and
  *   `toJSON` of the result run inside the isolate under the time limit; the host only ever
  *   receives one string per batch.
- * - Frames are joined with string concatenation (no `push`, no array setters to intercept).
+ * - Results are joined with string concatenation (no `push`, no array setters to intercept): a
+ *   batch returns `[output, …]\n{"index": {failure, logs…}, …}` (see decodeBatch).
  * - Built-ins that could run past the limits or abort the process are guarded (GUARDS_SOURCE).
  * - Escape hatches with no use in a converter are removed: WebAssembly (memory outside the heap
  *   limit), SharedArrayBuffer/Atomics (blocking waits), FinalizationRegistry/WeakRef (callbacks
@@ -100,16 +101,23 @@ var consoleObject = R_freeze({
 });
 R_defineProperty(global, 'console', { value: consoleObject, writable: false, enumerable: false, configurable: false });
 
-function logsPart() {
-  if (logCount === 0 && logDropped === 0) return '';
-  return ',"logs":[' + logs + ']' + (logDropped > 0 ? ',"dropped":' + logDropped : '');
+// What a message produced besides its output (failure, logs, "undefined"), as the members of a
+// JSON object; '' when there is nothing. Outputs and side entries travel separately, so the common
+// case (an output, no logs) costs nothing more than the output's own JSON.
+var side = '';
+
+function withLogs(entry) {
+  if (logCount === 0 && logDropped === 0) return entry;
+  var part = '"logs":[' + logs + ']' + (logDropped > 0 ? ',"dropped":' + logDropped : '');
+  return entry === '' ? part : entry + ',' + part;
 }
 
 function failure(kind, message) {
-  return '{"e":{"kind":"' + kind + '","message":' + q(cut(message, 2000)) + '}' + logsPart() + '}';
+  side = withLogs('"e":{"kind":"' + kind + '","message":' + q(cut(message, 2000)) + '}');
+  return 'null';
 }
 
-var state = { out: '', index: 0, done: false };
+var state = { out: '', extra: '', index: 0, done: false };
 var converter = null;
 var fileName = '';
 
@@ -140,7 +148,7 @@ function describeError(error) {
 }
 
 function invoke(a, b, c, d) {
-  logs = ''; logCount = 0; logDropped = 0;
+  logs = ''; logCount = 0; logDropped = 0; side = '';
   var result;
   try {
     result = converter(a, b, c, d);
@@ -156,11 +164,19 @@ function invoke(a, b, c, d) {
   } catch (error) {
     return failure('INVALID_OUTPUT', 'the output could not be turned into JSON: ' + describeError(error));
   }
-  if (json === undefined) return '{"u":1' + logsPart() + '}';
+  if (json === undefined) {
+    side = withLogs('"u":1');
+    return 'null';
+  }
   if (json.length > MAX_OUTPUT) {
     return failure('INVALID_OUTPUT', 'the output is ' + json.length + ' characters of JSON, more than the limit of ' + MAX_OUTPUT);
   }
-  return '{"o":' + json + logsPart() + '}';
+  side = withLogs('');
+  return json;
+}
+
+function sideEntry(extra, i) {
+  return side === '' ? extra : extra + (extra === '' ? '' : ',') + '"' + i + '":{' + side + '}';
 }
 
 return {
@@ -172,9 +188,10 @@ return {
   runUplink: function (bytes, itemsJson) {
     var items = R_parse(itemsJson);
     var out = '';
+    var extra = '';
     var offset = 0;
     var tainted = false;
-    state.out = ''; state.index = 0; state.done = false;
+    state.out = ''; state.extra = ''; state.index = 0; state.done = false;
     for (var i = 0; i < items.length; i++) {
       state.index = i;
       var length = items[i][0];
@@ -187,20 +204,23 @@ return {
         // Only reachable when an earlier message redefined built-ins (e.g. a throwing setter for
         // Array.prototype[0]): the host reruns this message in a fresh isolate.
         tainted = true;
-        frame = '{"r":1}';
+        side = '"r":1';
+        frame = 'null';
       }
       offset += length;
       out += (i > 0 ? ',' : '') + frame;
-      state.out = out;
+      extra = sideEntry(extra, i);
+      state.out = out; state.extra = extra;
     }
     state.done = true;
-    return (tainted ? 'T[' : '[') + out + ']';
+    return (tainted ? 'T[' : '[') + out + ']\n{' + extra + '}';
   },
   runDownlink: function (itemsJson) {
     var items = R_parse(itemsJson);
     var out = '';
+    var extra = '';
     var tainted = false;
-    state.out = ''; state.index = 0; state.done = false;
+    state.out = ''; state.extra = ''; state.index = 0; state.done = false;
     for (var i = 0; i < items.length; i++) {
       state.index = i;
       var item = items[i];
@@ -212,10 +232,11 @@ return {
         frame = failure('THREW', 'the converter changed built-in objects, so the sandbox could not run this message: ' + describeError(error));
       }
       out += (i > 0 ? ',' : '') + frame;
-      state.out = out;
+      extra = sideEntry(extra, i);
+      state.out = out; state.extra = extra;
     }
     state.done = true;
-    return (tainted ? 'T[' : '[') + out + ']';
+    return (tainted ? 'T[' : '[') + out + ']\n{' + extra + '}';
   },
 };
 })(globalThis)`;
