@@ -1,5 +1,5 @@
 // Kafka benchmark (run by `pnpm bench`; needs the workspace built and Java for the test broker).
-// 1. Backlog drain: BENCH_RECORDS small JSON records (default 200,000) are produced beforehand to
+// 1. Backlog drain: BENCH_RECORDS small JSON records (default 1,000,000) are produced beforehand to
 //    a 3-partition topic, then drained by
 //    a) the raw @platformatic/kafka consumer with a no-op handler (baseline),
 //    b) this plugin in-process with a no-op uplink (consumer + batching + offset tracking + commits),
@@ -20,7 +20,7 @@ import kafkaPlugin from '../dist/plugin.js';
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
 const bin = path.join(root, 'host', 'bin', 'tbi.js');
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const BROKERS = ['127.0.0.1:19092'];
 // Extra uplink settings of the host's integration, e.g. BENCH_UPLINK='{"maxPollRecords":2000}'.
