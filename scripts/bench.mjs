@@ -53,8 +53,7 @@ function runSuite(file) {
 function version(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error) return 'not found';
-  return `${r.stdout}${r.stderr}`.trim().split('
-')[0];
+  return `${r.stdout}${r.stderr}`.trim().split('\n')[0];
 }
 
 function table(result) {
