@@ -56,8 +56,38 @@ export class KafkaSource {
     };
   }
 
-  /** Resolves topics, joins the group and starts consuming. */
+  /**
+   * Resolves topics, joins the group and starts consuming. When the brokers cannot be reached it
+   * resolves anyway (health `degraded`) and keeps trying in the background; a refused login or an
+   * invalid setting rejects.
+   */
   async start(): Promise<void> {
+    try {
+      await this.#join();
+    } catch (error) {
+      if (!this.#driver.isTransient(error)) throw error;
+      this.#restarting = `waiting for the brokers (${(error as Error).message})`;
+      this.#ctx.logger.warn({ err: error }, 'kafka brokers unreachable; retrying in the background');
+      void this.#joinInBackground();
+    }
+  }
+
+  async #joinInBackground(): Promise<void> {
+    for (let attempt = 0; !this.#stopping; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS[Math.min(attempt + 2, RETRY_BACKOFF_MS.length - 1)]));
+      if (this.#stopping) return;
+      try {
+        await this.#consumer?.close();
+        await this.#join();
+        this.#restarting = undefined;
+        return;
+      } catch (error) {
+        this.#ctx.logger.debug({ err: error, attempt: attempt + 1 }, 'kafka brokers still unreachable');
+      }
+    }
+  }
+
+  async #join(): Promise<void> {
     this.#topics = await this.#resolveTopics();
     const groupId = this.#config.groupId ?? `tbi-${this.#ctx.name}`;
     this.#consumer = this.#driver.consumer({

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../src/dead-letter.js';
 import {
+  brokerScript,
   caPem,
   committedOffsets,
   createTopic,
@@ -226,6 +227,27 @@ describe('kafka uplink against a real broker', () => {
       await h.stop();
     }
   });
+});
+
+describe('kafka brokers unreachable at start', () => {
+  it('starts degraded, keeps trying, and consumes once the broker is up', async () => {
+    const env = { KAFKA_INSTANCE: 'late-start', KAFKA_PORT_BASE: '39092' };
+    await brokerScript('stop', env);
+    const bootstrap = '127.0.0.1:39092';
+    const topic = unique('late');
+    const h = await startIntegration({ bootstrapServers: bootstrap, uplink: uplink(topic), properties: { retries: 1, retryDelay: 200 } });
+    try {
+      expect(h.integration.health()).toMatchObject({ status: 'degraded' });
+      await brokerScript('start', env);
+      await createTopic(topic, 1, [bootstrap]);
+      await produce(topic, numbered(10), [bootstrap]);
+      await waitFor(() => h.uplink.stored.size === 10, 90_000, '10 stored once the broker is up');
+      expect(h.integration.health().status).toBe('up');
+    } finally {
+      await h.stop();
+      await brokerScript('stop', env);
+    }
+  }, 180_000);
 });
 
 describe('kafka security against a real broker', () => {

@@ -1,6 +1,6 @@
 // The driver on @platformatic/kafka (pure JS, maintained, tested by its authors against Kafka
 // 3.5-4.2). Why this client: see README "Client choice".
-import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Admin, Consumer, findErrorBy, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { partitionKey, type CommitPoint, type TopicPartition } from '../offset-tracker.js';
 import type { ClientConnectionOptions } from './client-options.js';
 import type {
@@ -27,6 +27,11 @@ export function platformaticDriver(base: ClientConnectionOptions): KafkaDriver {
     async listTopics() {
       admin ??= new Admin({ ...base, clientId: `${base.clientId}-admin` });
       return admin.listTopics({ includeInternals: false });
+    },
+    isTransient(error: unknown) {
+      if (!(error instanceof Error)) return false;
+      if (findErrorBy(error, 'code', 'PLT_KFK_AUTHENTICATION') !== null) return false;
+      return findErrorBy(error, 'code', 'PLT_KFK_NETWORK') !== null || findErrorBy(error, 'code', 'PLT_KFK_TIMEOUT') !== null;
     },
     async close() {
       await admin?.close();

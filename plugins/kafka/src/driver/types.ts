@@ -87,5 +87,7 @@ export interface KafkaDriver {
   producer(options: ProducerOptions): ProducerDriver;
   /** Every topic name of the cluster (for topic patterns). */
   listTopics(): Promise<string[]>;
+  /** Whether an error may go away by itself (broker unreachable, timeout), unlike a refused login. */
+  isTransient(error: unknown): boolean;
   close(): Promise<void>;
 }
