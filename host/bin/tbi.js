@@ -1,8 +1,13 @@
 #!/usr/bin/env -S node --no-node-snapshot
 // The `tbi` executable: runs the compiled CLI. Kept as plain JS so it works without a build step
-// of its own; `reflect-metadata` must load before tsyringe. isolated-vm asks for
-// --no-node-snapshot on Node >= 20 (Node refuses it in NODE_OPTIONS, hence the shebang).
-import 'reflect-metadata';
-import { main } from '../dist/cli/main.js';
-
+// of its own. isolated-vm asks for --no-node-snapshot on Node >= 20 (Node refuses that flag in
+// NODE_OPTIONS, hence the shebang). The version check comes before any import that would fail
+// on an old Node (node:sqlite) with a less helpful message.
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 22) {
+  console.error(`tbi needs Node.js 22 or later (24 recommended); this is Node.js ${process.versions.node}.`);
+  process.exit(1);
+}
+await import('reflect-metadata'); // must load before tsyringe
+const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv);
