@@ -1,6 +1,6 @@
 // The driver on @platformatic/kafka (pure JS, maintained, tested by its authors against Kafka
 // 3.5-4.2). Why this client: see README "Client choice".
-import { Admin, Consumer, findErrorBy, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { partitionKey, type CommitPoint, type TopicPartition } from '../offset-tracker.js';
 import type { ClientConnectionOptions } from './client-options.js';
 import type {
@@ -29,14 +29,25 @@ export function platformaticDriver(base: ClientConnectionOptions): KafkaDriver {
       return admin.listTopics({ includeInternals: false });
     },
     isTransient(error: unknown) {
-      if (!(error instanceof Error)) return false;
-      if (findErrorBy(error, 'code', 'PLT_KFK_AUTHENTICATION') !== null) return false;
-      return findErrorBy(error, 'code', 'PLT_KFK_NETWORK') !== null || findErrorBy(error, 'code', 'PLT_KFK_TIMEOUT') !== null;
+      // A refused login arrives wrapped: MultipleErrors > NetworkError > (cause) AuthenticationError.
+      const codes = errorCodes(error);
+      if (codes.has('PLT_KFK_AUTHENTICATION')) return false;
+      return codes.has('PLT_KFK_NETWORK') || codes.has('PLT_KFK_TIMEOUT');
     },
     async close() {
       await admin?.close();
     },
   };
+}
+
+/** Every `code` in an error tree (aggregated `errors` and `cause` chains). */
+function errorCodes(error: unknown, into = new Set<string>(), depth = 0): Set<string> {
+  if (typeof error !== 'object' || error === null || depth > 10) return into;
+  const e = error as { code?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.code === 'string') into.add(e.code);
+  if (Array.isArray(e.errors)) for (const inner of e.errors) errorCodes(inner, into, depth + 1);
+  if (e.cause !== undefined) errorCodes(e.cause, into, depth + 1);
+  return into;
 }
 
 class PlatformaticConsumer implements ConsumerDriver {
