@@ -7,14 +7,12 @@ import { AttributeStore, checkAttributeValues, parseScope } from './attribute-st
 import { CommandStore } from './command-store.js';
 import { checkInteger, DeviceQueries } from './device-queries.js';
 import { invalidArgument, PlatformError } from './errors.js';
-import { IngestQueue } from './ingest-queue.js';
-import { IngestWriter } from './ingest-writer.js';
 import { silentLogger } from './silent-logger.js';
 import { openDatabase } from './open-database.js';
-import { Retention } from './retention.js';
 import { RpcWaiters } from './rpc-waiters.js';
 import { TelemetryQueries } from './telemetry-queries.js';
 import { inTransaction } from './transaction.js';
+import { WriterClient } from './writer-client.js';
 import type {
   AggregatedPoint, Attribute, AttributeScope, CommandRecord, CommandStatus, Device, DevicePage, EmbeddedPlatformOptions,
   ListDevicesQuery, RetentionResult, RpcRequest, RpcResult, TelemetryPoint, TelemetryQuery,
@@ -32,39 +30,37 @@ type CommandHandler = (command: PlatformCommand) => void;
 export class EmbeddedPlatform implements PlatformClient {
   private readonly handlers = new Set<CommandHandler>();
   private readonly waiters = new RpcWaiters();
-  private readonly queue: IngestQueue;
   private readonly devices: DeviceQueries;
   private readonly telemetryReads: TelemetryQueries;
   private readonly attributes: AttributeStore;
   private readonly commands: CommandStore;
-  private readonly retention: Retention;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly rpcTimeout: { default: number; max: number };
   private retentionTimer: NodeJS.Timeout | undefined;
   private retentionRun: Promise<RetentionResult> | undefined;
+  private closing = false;
   private closed = false;
 
-  /** @internal Use `openEmbeddedPlatform`. */
+  /**
+   * @internal Use `openEmbeddedPlatform`. `db` is the main thread's connection: reads, and the
+   * small writes of commands and attributes; `writer` is the thread that ingests and runs retention.
+   */
   constructor(
     private readonly db: DatabaseSync,
     /** Path of the database file. */
     readonly file: string,
     options: EmbeddedPlatformOptions,
+    private readonly writer: WriterClient,
+    logger: Logger,
   ) {
     this.clock = options.clock ?? { now: () => Date.now() };
-    this.logger = (options.logger ?? silentLogger).child({ component: 'platform-embedded' });
+    this.logger = logger;
     this.rpcTimeout = { default: options.rpcTimeoutMs?.default ?? 10_000, max: options.rpcTimeoutMs?.max ?? 600_000 };
     this.devices = new DeviceQueries(db);
     this.telemetryReads = new TelemetryQueries(db);
     this.attributes = new AttributeStore(db);
     this.commands = new CommandStore(db);
-    this.queue = new IngestQueue(db, new IngestWriter(db), () => this.clock.now(), this.logger, (r) => this.replied(r));
-    this.retention = new Retention(db, this.commands, {
-      telemetryTtlDays: options.telemetryTtlDays,
-      dedupRetentionDays: options.dedupRetentionDays ?? 7,
-      chunkSize: 5000,
-    });
     const interval = options.retentionIntervalMs ?? 3_600_000;
     this.retentionTimer = setInterval(() => void this.runRetention().catch(() => {}), interval);
     // Retention alone must not keep the process alive.
@@ -74,15 +70,19 @@ export class EmbeddedPlatform implements PlatformClient {
   // ---- PlatformClient -------------------------------------------------------------------------
 
   /**
-   * Stores the items in one transaction and resolves after the COMMIT (fsynced: durable).
+   * Stores the items in one transaction and resolves after the COMMIT (fsynced: durable). The
+   * transaction runs on the writer thread, so the event loop stays free while SQLite writes.
    * Items whose `(integration, sourceId)` was stored before are skipped and counted as
    * duplicates. Rejects with a `DeliveryError`: retryable when the store failed (locked, I/O,
    * disk full), not retryable when the data is invalid; nothing of the call is stored then.
    */
   ingest(items: readonly IngestItem[]): Promise<{ stored: number; duplicates: number }> {
-    if (this.closed) return Promise.reject(new ShutdownError('the embedded platform is closed'));
+    if (this.closing) return Promise.reject(new ShutdownError('the embedded platform is closed'));
     if (Array.isArray(items) && items.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
-    return this.queue.enqueue(items);
+    return this.writer.request('ingest', { items, now: this.clock.now() }).then(({ stored, duplicates, replies }) => {
+      if (replies.length > 0) this.replied(replies);
+      return { stored, duplicates };
+    });
   }
 
   /**
@@ -235,8 +235,8 @@ export class EmbeddedPlatform implements PlatformClient {
    * the retention interval). Resolves with what was deleted.
    */
   runRetention(): Promise<RetentionResult> {
-    if (this.closed) return Promise.reject(new ShutdownError('the embedded platform is closed'));
-    this.retentionRun ??= this.retention.run(this.clock.now())
+    if (this.closing) return Promise.reject(new ShutdownError('the embedded platform is closed'));
+    this.retentionRun ??= this.writer.request('retention', { now: this.clock.now() })
       .then((result) => {
         this.logger.info({ deleted: result }, 'embedded platform: retention done');
         return result;
@@ -250,11 +250,18 @@ export class EmbeddedPlatform implements PlatformClient {
 
   /** Writes what is queued, stops retention, rejects waiting RPCs and closes the database. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closing) return;
+    this.closing = true;
     clearInterval(this.retentionTimer);
-    this.retention.stop();
+    // The writer commits the ingest calls it has received (they were sent before this request),
+    // stops retention after its current chunk, and closes its connection.
+    try {
+      await this.writer.request('close', {});
+    } catch (error) {
+      this.logger.warn({ err: error }, 'embedded platform: the writer thread did not close cleanly');
+    }
+    await this.writer.terminate();
     await this.retentionRun?.catch(() => {});
-    this.queue.flush();
     this.closed = true;
     this.handlers.clear();
     this.waiters.failAll(new ShutdownError('the embedded platform closed before the device replied'));
@@ -310,8 +317,20 @@ export class EmbeddedPlatform implements PlatformClient {
  */
 export async function openEmbeddedPlatform(options: EmbeddedPlatformOptions): Promise<EmbeddedPlatform> {
   checkOptions(options);
-  const { db, file } = openDatabase(options.dataDir, options.busyTimeoutMs ?? 100);
-  return new EmbeddedPlatform(db, file, options);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 100;
+  const logger = (options.logger ?? silentLogger).child({ component: 'platform-embedded' });
+  // The main connection creates or migrates the schema before the writer thread opens its own.
+  const { db, file } = openDatabase(options.dataDir, busyTimeoutMs);
+  let writer: WriterClient;
+  try {
+    writer = await WriterClient.start({
+      file, busyTimeoutMs, telemetryTtlDays: options.telemetryTtlDays, dedupRetentionDays: options.dedupRetentionDays ?? 7,
+    }, logger);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new EmbeddedPlatform(db, file, options, writer, logger);
 }
 
 function checkOptions(o: EmbeddedPlatformOptions): void {

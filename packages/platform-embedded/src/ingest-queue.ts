@@ -4,9 +4,18 @@ import type { CallWrite, IngestWriter } from './ingest-writer.js';
 import { toDeliveryError } from './sqlite-errors.js';
 import { findInvalidItem } from './validate-items.js';
 
+/** What a committed call stored, and the RPC replies it carried (for the waiting callers). */
+export interface IngestResult {
+  stored: number;
+  duplicates: number;
+  replies: RpcReply[];
+}
+
 interface PendingCall {
   items: readonly IngestItem[];
-  resolve: (result: { stored: number; duplicates: number }) => void;
+  /** The host's clock when the call was made: `stored_at`, `last_seen`, attribute times. */
+  now: number;
+  resolve: (result: IngestResult) => void;
   reject: (error: unknown) => void;
 }
 
@@ -16,6 +25,9 @@ interface PendingCall {
  * so a call with bad data is rolled back alone and the others commit; a store failure (locked,
  * I/O, disk full) or a failed COMMIT fails every call of the group, and none of them is stored.
  * A call's promise settles only after the COMMIT has returned, i.e. once the data is durable.
+ *
+ * It runs on the writer thread (`writer-thread.ts`): calls that arrive while a commit is in
+ * progress queue up and form the next group, so the fsync is shared more the busier it gets.
  */
 export class IngestQueue {
   private pending: PendingCall[] = [];
@@ -24,14 +36,12 @@ export class IngestQueue {
   constructor(
     private readonly db: DatabaseSync,
     private readonly writer: IngestWriter,
-    private readonly now: () => number,
     private readonly logger: Logger,
-    private readonly onReplies: (replies: RpcReply[]) => void,
   ) {}
 
-  enqueue(items: readonly IngestItem[]): Promise<{ stored: number; duplicates: number }> {
+  enqueue(items: readonly IngestItem[], now: number): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ items, resolve, reject });
+      this.pending.push({ items, now, resolve, reject });
       this.scheduled ??= setImmediate(() => this.flush());
     });
   }
@@ -46,7 +56,6 @@ export class IngestQueue {
   }
 
   private commitGroup(calls: PendingCall[]): void {
-    const now = this.now();
     try {
       this.db.exec('BEGIN IMMEDIATE');
     } catch (error) {
@@ -62,7 +71,7 @@ export class IngestQueue {
       }
       this.db.exec('SAVEPOINT ingest_call');
       try {
-        writes.push(this.writer.write(call.items, now));
+        writes.push(this.writer.write(call.items, call.now));
         this.db.exec('RELEASE ingest_call');
       } catch (cause) {
         const error = toDeliveryError(cause, 'ingest', { items: call.items.length });
@@ -85,7 +94,6 @@ export class IngestQueue {
       this.failAll(calls, toDeliveryError(error, 'commit', { calls: calls.length }));
       return;
     }
-    const replies: RpcReply[] = [];
     for (const [index, call] of calls.entries()) {
       const write = writes[index]!;
       if (write instanceof Error) {
@@ -93,10 +101,8 @@ export class IngestQueue {
         continue;
       }
       this.writer.committed(write);
-      replies.push(...write.replies);
-      call.resolve({ stored: write.stored, duplicates: write.duplicates });
+      call.resolve({ stored: write.stored, duplicates: write.duplicates, replies: write.replies });
     }
-    if (replies.length > 0) this.onReplies(replies);
   }
 
   private rollback(): void {

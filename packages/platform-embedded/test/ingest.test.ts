@@ -124,6 +124,10 @@ describe('ingest', () => {
     // synchronous is per connection: read it through the platform's own connection.
     const own = (env.platform as unknown as { db: import('node:sqlite').DatabaseSync }).db;
     expect(own.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 2 });
+    // Ingest commits on the writer thread's connection: it must fsync at every commit too.
+    const writer = (env.platform as unknown as { writer: { request(op: 'pragma', args: { name: string }): Promise<unknown> } }).writer;
+    expect(await writer.request('pragma', { name: 'synchronous' })).toBe(2);
+    expect(await writer.request('pragma', { name: 'journal_mode' })).toBe('wal');
   });
 });
 

@@ -1,0 +1,101 @@
+// Entry of the writer thread (a `worker_threads` Worker started by `writer-client.ts`). It owns
+// the connection that ingests: BEGIN … COMMIT with its fsync (synchronous=FULL) runs here, not on
+// the host's event loop. Calls that arrive while a commit is in progress are queued by the port
+// and committed together next (group commit): the busier the host, the more calls share an fsync.
+import { parentPort, workerData } from 'node:worker_threads';
+import { DatabaseSync } from 'node:sqlite';
+import type { Logger } from '@tbi/plugin-api';
+import { CommandStore } from './command-store.js';
+import { IngestQueue } from './ingest-queue.js';
+import { IngestWriter } from './ingest-writer.js';
+import { applyConnectionSettings } from './open-database.js';
+import { Retention } from './retention.js';
+import { serializeError, type WriterMessage, type WriterRequest, type WriterSettings } from './writer-protocol.js';
+
+const port = parentPort!;
+const settings = workerData as WriterSettings;
+const send = (message: WriterMessage) => port.postMessage(message);
+
+/** Forwards log lines to the main thread's logger (errors as plain fields: they are cloned). */
+const logger: Logger = (() => {
+  const at = (level: 'warn' | 'error' | 'info') => (fields: unknown, msg?: string) => {
+    const f = { ...(fields as Record<string, unknown>) };
+    if (f.err !== undefined) f.err = serializeError(f.err);
+    send({ type: 'log', level, fields: f, msg: msg ?? '' });
+  };
+  const noop = () => {};
+  const self = { info: at('info'), warn: at('warn'), error: at('error'), debug: noop, trace: noop, fatal: at('error'), child: () => self };
+  return self as unknown as Logger;
+})();
+
+function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention } {
+  const db = new DatabaseSync(settings.file, { timeout: settings.busyTimeoutMs });
+  try {
+    applyConnectionSettings(db);
+    const retention = new Retention(db, new CommandStore(db), {
+      telemetryTtlDays: settings.telemetryTtlDays,
+      dedupRetentionDays: settings.dedupRetentionDays,
+      chunkSize: 5000,
+    });
+    return { db, queue: new IngestQueue(db, new IngestWriter(db), logger), retention };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+let state: ReturnType<typeof open>;
+try {
+  state = open();
+} catch (error) {
+  send({ type: 'failed', error: serializeError(error) });
+  port.close();
+  throw error;
+}
+const { db, queue, retention } = state;
+let retentionRun: Promise<unknown> | undefined;
+
+function answer(id: number, work: () => unknown): void {
+  try {
+    Promise.resolve(work()).then(
+      (value) => send({ type: 'result', id, value }),
+      (error: unknown) => send({ type: 'error', id, error: serializeError(error) }),
+    );
+  } catch (error) {
+    send({ type: 'error', id, error: serializeError(error) });
+  }
+}
+
+port.on('message', (request: WriterRequest) => {
+  switch (request.op) {
+    case 'ingest':
+      answer(request.id, () => queue.enqueue(request.items, request.now));
+      return;
+    case 'retention':
+      // Retention yields between chunks, so ingest groups commit in between.
+      answer(request.id, () => {
+        queue.flush();
+        const run = retention.run(request.now);
+        retentionRun = run.finally(() => { retentionRun = undefined; }).catch(() => {});
+        return run;
+      });
+      return;
+    case 'stopRetention':
+      answer(request.id, () => retention.stop());
+      return;
+    case 'pragma':
+      answer(request.id, () => Object.values(db.prepare(`PRAGMA ${request.name.replace(/[^a-z_]/g, '')}`).get() ?? {})[0]);
+      return;
+    case 'close':
+      answer(request.id, async () => {
+        retention.stop();
+        await retentionRun;
+        queue.flush();
+        db.close();
+        // The main thread terminates the thread once it has this answer.
+      });
+      return;
+  }
+});
+
+send({ type: 'ready' });
