@@ -1,4 +1,5 @@
 import type { ConverterFailure, ConverterLog, DownlinkRequest, UplinkInput } from '@tbi/plugin-api';
+import { MetadataTable } from './metadata-table.js';
 import { LOG_LINES_PER_MESSAGE } from './runtime/runtime-source.js';
 
 /** What one message produced in the isolate, before the output is validated. */
@@ -15,19 +16,25 @@ export interface EncodedBatch {
   itemsJson: string;
 }
 
-/** Uplink: payloads concatenated (one copy into the isolate), `[[length, metadata], …]` as JSON. */
+/**
+ * Uplink: payloads concatenated (one copy into the isolate) and one JSON string
+ * `[shapes, values, header]`: the metadata table (see MetadataTable) and, per message, its payload
+ * length followed by its metadata entry.
+ */
 export function encodeUplinkBatch(inputs: readonly UplinkInput[]): EncodedBatch {
   let total = 0;
   for (const input of inputs) total += input.payload.byteLength;
   const bytes = new Uint8Array(total);
-  const items: [number, Record<string, string>][] = [];
+  const table = new MetadataTable();
+  const header: number[] = [];
   let offset = 0;
   for (const input of inputs) {
     bytes.set(input.payload, offset);
     offset += input.payload.byteLength;
-    items.push([input.payload.byteLength, input.metadata ?? {}]);
+    header.push(input.payload.byteLength);
+    table.add(input.metadata ?? {}, header);
   }
-  return { bytes, itemsJson: JSON.stringify(items) };
+  return { bytes, itemsJson: JSON.stringify([table.shapes, table.values, header]) };
 }
 
 /** Downlink: the requests as one JSON string (a `msg` that JSON cannot carry becomes null). */
