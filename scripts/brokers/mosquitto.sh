@@ -106,6 +106,8 @@ persistent_client_expiration 1d
 # The defaults (1000 queued, 20 in flight) drop messages queued for an offline persistent session
 # and throttle a consumer that acknowledges in batches.
 max_queued_messages 1000000
+# Queue QoS 0 messages for offline persistent sessions too (benchmarks drain QoS 0 backlogs).
+queue_qos0_messages true
 max_queued_bytes 0
 max_inflight_messages 1000
 max_inflight_bytes 0

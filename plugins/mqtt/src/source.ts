@@ -20,7 +20,10 @@ interface Item {
  */
 const DEFERRED = new Error('acknowledged later by tbi, after the pipeline stored the message');
 
-/** QoS 0 messages kept while paused; beyond this they are dropped (QoS 0 is at most once). */
+/**
+ * QoS 0 messages kept while paused. Beyond this the client stops reading the socket (TCP
+ * back-pressure to the broker) until `resume`: QoS 0 has no in-flight window to bound it.
+ */
 const MAX_HELD_QOS0 = 10_000;
 
 /** What the source needs from the connection. */
@@ -54,6 +57,8 @@ export class MqttSource {
   #batch: Item[] = [];
   #held: Item[] = [];
   #heldQos0 = 0;
+  /** The client's `done` of the packet at which reading stopped (paused with the hold buffer full). */
+  #blocked: (() => void) | undefined;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #paused = false;
   #closed = false;
@@ -89,6 +94,7 @@ export class MqttSource {
   onClose(): void {
     this.#tracker.newEpoch();
     this.#metrics.unacked.set({}, 0);
+    this.#unblock(); // the packet it held belongs to the dead connection
   }
 
   pause(): void {
@@ -102,6 +108,13 @@ export class MqttSource {
     this.#held = [];
     this.#heldQos0 = 0;
     for (const item of held) this.#enqueue(item);
+    this.#unblock();
+  }
+
+  #unblock(): void {
+    const done = this.#blocked;
+    this.#blocked = undefined;
+    done?.();
   }
 
   /**
@@ -113,6 +126,7 @@ export class MqttSource {
     this.#clearTimer();
     this.#flush();
     this.#held = [];
+    this.#unblock();
     if (this.#submits.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.#submits]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
@@ -157,20 +171,16 @@ export class MqttSource {
     if (delivery) this.#metrics.unacked.set({}, this.#tracker.pending);
     const item: Item = { packet, delivery, receivedAt: this.#ctx.clock.now() };
     if (packet.payload.length > this.#config.maxMessageBytes) this.#reject(item);
-    else if (this.#paused) this.#hold(item);
-    else this.#enqueue(item);
-    done(qos > 0 ? DEFERRED : undefined);
-  }
-
-  #hold(item: Item): void {
-    if (item.delivery === undefined) {
-      if (this.#heldQos0 >= MAX_HELD_QOS0) {
-        this.#metrics.dropped.inc({});
+    else if (this.#paused) {
+      this.#held.push(item);
+      if (item.delivery === undefined && ++this.#heldQos0 >= MAX_HELD_QOS0) {
+        // Stop reading: the client handles one packet at a time, so holding `done` holds the socket.
+        this.#blocked = () => done();
+        this.#metrics.blocked.inc({});
         return;
       }
-      this.#heldQos0++;
-    }
-    this.#held.push(item);
+    } else this.#enqueue(item);
+    done(qos > 0 ? DEFERRED : undefined);
   }
 
   #enqueue(item: Item): void {

@@ -168,4 +168,17 @@ describe('uplink against Mosquitto', () => {
     h.integration.resume!();
     expect(await eventually(() => h.stored.length === 30)).toBe(true);
   });
+
+  it('stops reading the socket instead of dropping when paused under a QoS 0 flood', async () => {
+    const p = uniquePrefix('flood');
+    const h = await harness({ ...base, protocolVersion: '5', topicFilters: [{ filter: `${p}/#`, qos: 0 }] });
+    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    h.integration.pause!();
+    await publishMany(publisher, `${p}/x`, 15_000, { qos: 0 });
+    expect(await eventually(() => h.metrics.get('tbi_mqtt_reads_blocked_total') === 1)).toBe(true);
+    expect(h.submitted).toHaveLength(0);
+    h.integration.resume!();
+    expect(await eventually(() => h.stored.length === 15_000, 30_000)).toBe(true);
+    expect(new Set(h.storedTexts()).size).toBe(15_000);
+  });
 });
