@@ -43,15 +43,21 @@ import(workerData.entry);
 /**
  * The main thread's handle on the writer thread (`writer-thread.ts`): sends requests, settles
  * their promises from the answers, and rebuilds errors with their class, code and context.
+ * Requests made in the same turn of the event loop go in one message (as the group commit of
+ * `ingest` groups them anyway, and each message costs a wake-up of the thread).
  * The thread keeps the process alive only while a request is outstanding.
  */
 export class WriterClient {
   private readonly waiting = new Map<number, Waiting>();
+  private outbox: WriterRequest[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
   private nextId = 1;
   private failure: Error | undefined;
 
   private constructor(private readonly worker: Worker, private readonly logger: Logger) {
-    worker.on('message', (message: WriterMessage) => this.receive(message));
+    worker.on('message', (messages: WriterMessage[]) => {
+      for (const message of messages) this.receive(message);
+    });
     worker.on('error', (error) => this.stopped(error));
     worker.on('exit', (code) => this.stopped(new Error(`the writer thread exited (code ${code})`)));
     worker.unref();
@@ -69,12 +75,12 @@ export class WriterClient {
       const early = (error: Error) => reject(error);
       worker.once('error', early);
       worker.once('exit', (code) => reject(new Error(`the writer thread exited while starting (code ${code})`)));
-      const onMessage = (message: WriterMessage) => {
-        if (message.type === 'failed') {
+      const onMessage = ([message]: WriterMessage[]) => {
+        if (message?.type === 'failed') {
           worker.off('message', onMessage);
           reject(deserializeError(message.error));
           void worker.terminate();
-        } else if (message.type === 'ready') {
+        } else if (message?.type === 'ready') {
           worker.off('message', onMessage);
           worker.off('error', early);
           worker.removeAllListeners('exit');
@@ -86,8 +92,9 @@ export class WriterClient {
   }
 
   /**
-   * Sends a request. Rejects with a retryable `DeliveryError` if the thread has stopped or the
-   * items cannot be copied to it (structured clone), without sending anything.
+   * Sends a request (at the end of this turn of the event loop, with the others of the turn, in
+   * order). Rejects with a retryable `DeliveryError` if the thread has stopped, or with a
+   * non-retryable one if the request cannot be copied to the thread (structured clone).
    */
   request<O extends Op>(op: O, args: Args<O>): Promise<WriterResults[O]> {
     if (this.failure !== undefined) {
@@ -96,15 +103,31 @@ export class WriterClient {
       }));
     }
     const id = this.nextId++;
-    try {
-      this.worker.postMessage({ ...args, op, id } as WriterRequest);
-    } catch (error) {
-      return Promise.reject(new DeliveryError(`embedded platform: ${op} failed: ${(error as Error).message}`, {
-        cause: error, retryable: false, context: { operation: op },
-      }));
-    }
     if (this.waiting.size === 0) this.worker.ref();
+    this.outbox.push({ ...args, op, id } as WriterRequest);
+    this.scheduled ??= setImmediate(() => this.post());
     return new Promise((resolve, reject) => this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+  }
+
+  private post(): void {
+    this.scheduled = undefined;
+    const requests = this.outbox;
+    this.outbox = [];
+    try {
+      this.worker.postMessage(requests);
+    } catch {
+      // One request cannot be cloned (a function or a symbol in a value…): send the others alone
+      // and reject that one.
+      for (const request of requests) {
+        try {
+          this.worker.postMessage([request]);
+        } catch (error) {
+          this.settle(request.id, new DeliveryError(`embedded platform: ${request.op} failed: ${(error as Error).message}`, {
+            cause: error, retryable: false, context: { operation: request.op },
+          }));
+        }
+      }
+    }
   }
 
   /** Ends the thread (after a `close` request has been answered). */
@@ -118,13 +141,17 @@ export class WriterClient {
       this.logger[message.level](message.fields, message.msg);
       return;
     }
-    if (message.type !== 'result' && message.type !== 'error') return;
-    const waiting = this.waiting.get(message.id);
+    if (message.type === 'result') this.settle(message.id, undefined, message.value);
+    else if (message.type === 'error') this.settle(message.id, deserializeError(message.error));
+  }
+
+  private settle(id: number, error: Error | undefined, value?: unknown): void {
+    const waiting = this.waiting.get(id);
     if (waiting === undefined) return;
-    this.waiting.delete(message.id);
+    this.waiting.delete(id);
     if (this.waiting.size === 0) this.worker.unref();
-    if (message.type === 'result') waiting.resolve(message.value);
-    else waiting.reject(deserializeError(message.error));
+    if (error === undefined) waiting.resolve(value);
+    else waiting.reject(error);
   }
 
   private stopped(error: Error): void {
@@ -136,5 +163,8 @@ export class WriterClient {
       waiting.reject(new DeliveryError(`embedded platform: the writer thread stopped: ${error.message}`, { cause: error, retryable: true }));
     }
     this.waiting.clear();
+    this.outbox = [];
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
   }
 }

@@ -8,13 +8,24 @@ import type { Logger } from '@tbi/plugin-api';
 import { CommandStore } from './command-store.js';
 import { IngestQueue } from './ingest-queue.js';
 import { IngestWriter } from './ingest-writer.js';
-import { applyConnectionSettings } from './open-database.js';
+import { applyConnectionSettings, applyWriterSettings } from './open-database.js';
 import { Retention } from './retention.js';
 import { serializeError, type WriterMessage, type WriterRequest, type WriterSettings } from './writer-protocol.js';
 
 const port = parentPort!;
 const settings = workerData as WriterSettings;
-const send = (message: WriterMessage) => port.postMessage(message);
+// Answers settled in the same run of microtasks (the calls of one group commit) go in one message.
+let outbox: WriterMessage[] = [];
+function send(message: WriterMessage): void {
+  if (outbox.length === 0) {
+    queueMicrotask(() => {
+      const messages = outbox;
+      outbox = [];
+      port.postMessage(messages);
+    });
+  }
+  outbox.push(message);
+}
 
 /** Forwards log lines to the main thread's logger (errors as plain fields: they are cloned). */
 const logger: Logger = (() => {
@@ -32,6 +43,7 @@ function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention } 
   const db = new DatabaseSync(settings.file, { timeout: settings.busyTimeoutMs });
   try {
     applyConnectionSettings(db);
+    applyWriterSettings(db);
     const retention = new Retention(db, new CommandStore(db), {
       telemetryTtlDays: settings.telemetryTtlDays,
       dedupRetentionDays: settings.dedupRetentionDays,
@@ -44,15 +56,23 @@ function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention } 
   }
 }
 
-let state: ReturnType<typeof open>;
-try {
-  state = open();
-} catch (error) {
-  send({ type: 'failed', error: serializeError(error) });
-  port.close();
-  throw error;
+function tryOpen(): ReturnType<typeof open> | undefined {
+  try {
+    return open();
+  } catch (error) {
+    // The main thread rejects `openEmbeddedPlatform` with this error and terminates the thread.
+    port.postMessage([{ type: 'failed', error: serializeError(error) }] satisfies WriterMessage[]);
+    return undefined;
+  }
 }
-const { db, queue, retention } = state;
+
+const state = tryOpen();
+if (state !== undefined) {
+  port.on('message', (requests: WriterRequest[]) => {
+    for (const request of requests) handle(state, request);
+  });
+  send({ type: 'ready' });
+}
 let retentionRun: Promise<unknown> | undefined;
 
 function answer(id: number, work: () => unknown): void {
@@ -66,7 +86,7 @@ function answer(id: number, work: () => unknown): void {
   }
 }
 
-port.on('message', (request: WriterRequest) => {
+function handle({ db, queue, retention }: NonNullable<typeof state>, request: WriterRequest): void {
   switch (request.op) {
     case 'ingest':
       answer(request.id, () => queue.enqueue(request.items, request.now));
@@ -96,6 +116,4 @@ port.on('message', (request: WriterRequest) => {
       });
       return;
   }
-});
-
-send({ type: 'ready' });
+}

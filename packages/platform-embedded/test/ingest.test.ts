@@ -206,6 +206,22 @@ describe('ingest failures', () => {
     expect(platform.latestTelemetry('b')).toEqual({ v: { ts: 3, value: 3 } });
   });
 
+  it('rejects a call whose values cannot be copied to the writer thread, without failing the calls made with it', async () => {
+    env = await tempPlatform();
+    const { platform } = env;
+    const results = await Promise.allSettled([
+      platform.ingest([item([record('a', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'a/1')]),
+      platform.ingest([item([record('b', { telemetry: [{ ts: 1, values: { v: () => 1 } }] })], 'b/1')]),
+      platform.ingest([item([record('c', { telemetry: [{ ts: 1, values: { v: 3 } }] })], 'c/1')]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const error = (results[1] as PromiseRejectedResult).reason as DeliveryError;
+    expect(error.code).toBe('DELIVERY_FAILED');
+    expect(error.retryable).toBe(false);
+    expect(platform.getDevice('b')).toBeUndefined();
+    expect(platform.latestTelemetry('c')).toEqual({ v: { ts: 1, value: 3 } });
+  });
+
   it('refuses ingest after close with ShutdownError', async () => {
     env = await tempPlatform();
     await env.platform.close();
