@@ -1,12 +1,29 @@
+import os from 'node:os';
 import type { EncodedBatch, RawOutcome } from './batch-codec.js';
 import { IsolateSlot, type SlotOptions } from './isolate-slot.js';
-import { runOnSlot } from './run-batch.js';
+import { runOnSlot, settle } from './run-batch.js';
 
 /**
  * Below this many messages a batch runs on one isolate: a call costs tens of microseconds, a
  * simple conversion a few, so splitting small batches across threads costs more than it gains.
  */
 export const MIN_MESSAGES_PER_SPLIT = 64;
+
+/**
+ * Large batches are cut into parts of about this many messages, even on one isolate, when the
+ * machine has more than one core: while an isolate converts one part, the host thread decodes
+ * and validates the part before (about a third of the work), instead of everyone waiting for the
+ * whole batch and then for the host.
+ */
+export const MESSAGES_PER_PART = 256;
+
+const MULTI_CORE = os.availableParallelism() > 1;
+
+/** How many parts a batch of `count` messages is cut into on a pool of `slots` isolates. */
+export function partCount(count: number, slots: number, multiCore = MULTI_CORE): number {
+  const wanted = multiCore ? Math.max(slots, Math.round(count / MESSAGES_PER_PART)) : slots;
+  return Math.max(1, Math.min(wanted, Math.floor(count / MIN_MESSAGES_PER_SPLIT)));
+}
 
 /**
  * The isolates of one converter version. isolated-vm runs each isolate on its own thread, so a
@@ -46,31 +63,59 @@ export class IsolatePool {
     return this.slots.length;
   }
 
-  /** Converts a batch, split across idle isolates when it is large enough to gain from it. */
-  async run<I>(inputs: readonly I[], encode: (inputs: readonly I[]) => EncodedBatch): Promise<RawOutcome[]> {
+  /**
+   * Converts a batch, cut into parts (see `partCount`) that run on the isolates as they become
+   * free. `finish` maps each outcome to the caller's result; it runs on a part as soon as that
+   * part is done, while the isolates already convert the next parts.
+   */
+  async run<I, R = RawOutcome>(
+    inputs: readonly I[],
+    encode: (inputs: readonly I[]) => EncodedBatch,
+    finish?: (outcome: RawOutcome, input: I) => R,
+  ): Promise<R[]> {
     if (inputs.length === 0) return [];
-    const parts = Math.max(1, Math.min(this.slots.length, Math.floor(inputs.length / MIN_MESSAGES_PER_SPLIT)));
-    if (parts === 1) return this.runPart(inputs, encode);
+    const parts = partCount(inputs.length, this.slots.length);
+    if (parts === 1) return this.runPart(inputs, encode, finish);
     const size = Math.ceil(inputs.length / parts);
     const chunks: (readonly I[])[] = [];
     for (let i = 0; i < inputs.length; i += size) chunks.push(inputs.slice(i, i + size));
-    const results = await Promise.all(chunks.map((chunk) => this.runPart(chunk, encode)));
+    const results = await Promise.all(chunks.map((chunk) => this.runPart(chunk, encode, finish)));
     return results.flat();
   }
 
-  private async runPart<I>(inputs: readonly I[], encode: (inputs: readonly I[]) => EncodedBatch): Promise<RawOutcome[]> {
-    const slot = await this.acquire();
+  private async runPart<I, R>(
+    inputs: readonly I[],
+    encode: (inputs: readonly I[]) => EncodedBatch,
+    finish: ((outcome: RawOutcome, input: I) => R) | undefined,
+  ): Promise<R[]> {
+    // A free isolate starts at once (no await before the call is under way); otherwise the part
+    // is encoded now, while it waits.
+    let slot = this.take();
+    const encoded = slot === undefined ? encode(inputs) : undefined;
+    slot ??= await this.wait();
+    let pieces;
     try {
-      return await runOnSlot(slot, inputs, encode, this.options.limits);
+      pieces = await runOnSlot(slot, inputs, encode, this.options.limits, encoded);
     } finally {
       this.release(slot);
     }
+    // Let the part that was waiting for this isolate start before decoding this one.
+    await undefined;
+    const outcomes = settle(pieces);
+    if (finish === undefined) return outcomes as R[];
+    const results: R[] = new Array<R>(outcomes.length);
+    for (let i = 0; i < outcomes.length; i++) results[i] = finish(outcomes[i] as RawOutcome, inputs[i] as I);
+    return results;
   }
 
-  private acquire(): Promise<IsolateSlot> {
-    this.active++;
+  private take(): IsolateSlot | undefined {
     const slot = this.idle.pop();
-    if (slot) return Promise.resolve(slot);
+    if (slot !== undefined) this.active++;
+    return slot;
+  }
+
+  private wait(): Promise<IsolateSlot> {
+    this.active++;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

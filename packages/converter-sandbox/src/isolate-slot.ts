@@ -1,11 +1,16 @@
 import ivm from 'isolated-vm';
 import { ConverterError, type ConverterLimits } from '@tbi/plugin-api';
-import { decodeBatch, decodeBatchText, type ConverterKind, type EncodedBatch, type RawOutcome } from './batch-codec.js';
+import { decodeBatch, type ConverterKind, type EncodedBatch, type RawOutcome } from './batch-codec.js';
 import { DOWNLINK_FILENAME, runtimeSource, UPLINK_FILENAME } from './runtime/runtime-source.js';
 
 /** How one call into an isolate ended. */
 export type CallResult =
-  | { status: 'ok'; outcomes: RawOutcome[] }
+  /**
+   * The call finished: `text` is what the runtime returned (decoded by `decodeBatchText`, which
+   * the caller may do after handing the isolate to the next call); `tainted` when a message
+   * broke built-ins the runtime needs (the isolate was already discarded).
+   */
+  | { status: 'ok'; text: string; tainted: boolean }
   /** Stopped by the time limit while converting message `index`; `done` holds the messages before it. */
   | { status: 'timeout'; done: RawOutcome[]; index: number }
   /** Stopped by the time limit after the loop had finished: in promise jobs a message scheduled. */
@@ -135,17 +140,17 @@ export class IsolateSlot {
     }
     const args: ivm.Transferable[] = batch.bytes === undefined
       ? [batch.itemsJson]
-      : [new ivm.ExternalCopy(batch.bytes).copyInto({ release: true }), batch.itemsJson];
+      : // The buffer is made for this one call (encodeUplinkBatch): hand it over instead of copying it twice.
+        [new ivm.ExternalCopy(batch.bytes, { transferOut: true }).copyInto({ release: true, transferIn: true }), batch.itemsJson];
     try {
-      let text = await live.run.apply(undefined, args, { timeout: this.options.limits.timeoutMs });
-      if (typeof text === 'string' && text.startsWith('T')) {
+      const text = await live.run.apply(undefined, args, { timeout: this.options.limits.timeoutMs });
+      if (typeof text !== 'string') return { status: 'crashed', message: 'the sandbox runtime returned a malformed result' };
+      if (text.startsWith('T')) {
         // The converter broke built-ins the runtime needs: start the next batch on a fresh isolate.
         this.discard(live);
-        text = text.slice(1);
+        return { status: 'ok', text: text.slice(1), tainted: true };
       }
-      const outcomes = typeof text === 'string' ? decodeBatchText(text, count) : null;
-      if (outcomes === null) return { status: 'crashed', message: 'the sandbox runtime returned a malformed result' };
-      return { status: 'ok', outcomes };
+      return { status: 'ok', text, tainted: false };
     } catch (error) {
       return this.afterFailure(live, error, count);
     }

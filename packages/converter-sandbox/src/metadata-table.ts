@@ -5,8 +5,8 @@
  * metadata, `topic`, headers of one client) and many of its values repeat. So a batch carries:
  *
  * - `shapes`: each distinct list of keys once;
- * - `values`: each distinct string value once (other values, which are not deduplicated, only
- *   appear in metadata that takes the slow path below);
+ * - `values`: the string values, a value equal to the one the same key had in the message
+ *   before only once (integration metadata, a topic shared by many messages);
  * - per message, in the batch header: the shape's index, then one value index per key; or `-1`
  *   and the index of a value that is the whole metadata (a metadata with a value that is not a
  *   string, or an object that is not plain, keeps exactly what JSON made of it before).
@@ -18,21 +18,38 @@ export class MetadataTable {
   readonly shapes: string[][] = [];
   readonly values: unknown[] = [];
   private readonly shapeIds = new Map<string, number>();
-  private readonly valueIds = new Map<string, number>();
   private lastKeys: string[] | undefined;
   private lastShape = -1;
+  /** Per key of the last shape, the index of the value it had last: a repeat costs no new entry. */
+  private lastValues: number[] = [];
 
   /** Appends the metadata's entry (shape or -1, then value indices) to `header`. */
   add(metadata: unknown, header: number[]): void {
-    const keys = plainStringKeys(metadata);
-    if (keys === undefined) {
-      header.push(-1, this.values.length);
-      this.values.push(metadata);
-      return;
-    }
+    if (!isPlainObject(metadata)) return this.addWhole(metadata, header);
+    const keys = Object.keys(metadata);
+    const mark = header.length;
     header.push(this.shapeOf(keys));
-    const record = metadata as Record<string, string>;
-    for (const key of keys) header.push(this.valueId(record[key] as string));
+    const last = this.lastValues;
+    for (let k = 0; k < keys.length; k++) {
+      const value = metadata[keys[k] as string];
+      if (typeof value !== 'string') {
+        header.length = mark;
+        return this.addWhole(metadata, header);
+      }
+      const previous = last[k];
+      if (previous !== undefined && this.values[previous] === value) header.push(previous);
+      else {
+        last[k] = this.values.length;
+        header.push(this.values.length);
+        this.values.push(value);
+      }
+    }
+  }
+
+  /** Anything but a plain map of strings travels whole, as JSON makes it. */
+  private addWhole(metadata: unknown, header: number[]): void {
+    header.push(-1, this.values.length);
+    this.values.push(metadata);
   }
 
   private shapeOf(keys: string[]): number {
@@ -57,27 +74,13 @@ export class MetadataTable {
     }
     this.lastKeys = keys;
     this.lastShape = shape;
+    this.lastValues = [];
     return shape;
-  }
-
-  private valueId(value: string): number {
-    let id = this.valueIds.get(value);
-    if (id === undefined) {
-      id = this.values.length;
-      this.values.push(value);
-      this.valueIds.set(value, id);
-    }
-    return id;
   }
 }
 
-/** The keys of a plain object whose values are all strings; undefined for anything else. */
-function plainStringKeys(metadata: unknown): string[] | undefined {
-  if (typeof metadata !== 'object' || metadata === null) return undefined;
-  const proto = Object.getPrototypeOf(metadata) as unknown;
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  const keys = Object.keys(metadata);
-  const record = metadata as Record<string, unknown>;
-  for (const key of keys) if (typeof record[key] !== 'string') return undefined;
-  return keys;
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }

@@ -1,6 +1,37 @@
 import type { ConverterLimits } from '@tbi/plugin-api';
-import type { EncodedBatch, RawOutcome } from './batch-codec.js';
+import { decodeBatchText, type EncodedBatch, type RawOutcome } from './batch-codec.js';
 import type { CallResult, IsolateSlot } from './isolate-slot.js';
+
+/**
+ * Part of a batch's outcomes: decoded, or the text of a finished call not decoded yet. Decoding
+ * is host work that needs no isolate, so the pool decodes after the isolate went to its next call.
+ */
+export type Piece = { outcomes: RawOutcome[] } | { text: string; count: number };
+
+const MALFORMED = 'the sandbox runtime returned a malformed result';
+
+/** The outcomes of the pieces, in order. */
+export function settle(pieces: readonly Piece[]): RawOutcome[] {
+  if (pieces.length === 1) return settleOne(pieces[0] as Piece);
+  const outcomes: RawOutcome[] = [];
+  for (const piece of pieces) for (const outcome of settleOne(piece)) outcomes.push(outcome);
+  return outcomes;
+}
+
+function settleOne(piece: Piece): RawOutcome[] {
+  if ('outcomes' in piece) return piece.outcomes;
+  // The runtime writes this text with built-ins captured before any user code: it is malformed
+  // only if the runtime has a bug, so the messages fail rather than run again.
+  return (
+    decodeBatchText(piece.text, piece.count) ??
+    Array.from({ length: piece.count }, (): RawOutcome => ({ ok: false, error: { kind: 'THREW', message: MALFORMED }, logs: [] }))
+  );
+}
+
+/** Decodes a finished call's text now; null when it is malformed. */
+function decodeNow(result: Extract<CallResult, { status: 'ok' }>, count: number): RawOutcome[] | null {
+  return decodeBatchText(result.text, count);
+}
 
 function timeoutOutcome(limits: ConverterLimits): RawOutcome {
   return {
@@ -39,38 +70,51 @@ function crashedOutcome(message: string): RawOutcome {
  *   the limit), and the messages after k go on as a new batch. So only the culprit fails.
  * - by the time limit after the loop (promise jobs), or by the memory limit: the messages are
  *   retried one call each on fresh isolates, so again only the culprits fail.
+ *
+ * `encoded` is `inputs` already encoded (the pool encodes while it waits for an isolate). The
+ * text of a call that went well is left undecoded in the pieces: see `settle`.
  */
 export async function runOnSlot<I>(
   slot: IsolateSlot,
   inputs: readonly I[],
   encode: (inputs: readonly I[]) => EncodedBatch,
   limits: ConverterLimits,
-): Promise<RawOutcome[]> {
-  const results: RawOutcome[] = [];
+  encoded?: EncodedBatch,
+): Promise<Piece[]> {
+  const pieces: Piece[] = [];
   let start = 0;
+  let first = encoded;
   while (start < inputs.length) {
-    const rest = inputs.slice(start);
-    const result = await slot.call(encode(rest), rest.length);
-    if (result.status === 'ok') {
-      results.push(...(await rerunTainted(slot, rest, result.outcomes, encode, limits)));
+    const rest = start === 0 ? inputs : inputs.slice(start);
+    const result = await slot.call(first ?? encode(rest), rest.length);
+    first = undefined;
+    if (result.status === 'ok' && !result.tainted) {
+      pieces.push({ text: result.text, count: rest.length });
+      break;
+    }
+    const outcomes = result.status === 'ok' ? decodeNow(result, rest.length) : null;
+    if (outcomes !== null) {
+      pieces.push({ outcomes: await rerunTainted(slot, rest, outcomes, encode, limits) });
       break;
     }
     if (result.status === 'timeout' && rest.length > 1) {
-      results.push(...(await rerunTainted(slot, rest, result.done, encode, limits)));
+      pieces.push({ outcomes: await rerunTainted(slot, rest, result.done, encode, limits) });
       const culprit = start + result.index;
-      results.push(await runOne(slot, inputs[culprit] as I, encode, limits));
+      pieces.push({ outcomes: [await runOne(slot, inputs[culprit] as I, encode, limits)] });
       start = culprit + 1;
       continue;
     }
     if (rest.length === 1) {
       const outcome = single(result, limits);
-      results.push(!outcome.ok && outcome.retry ? await runOne(slot, rest[0] as I, encode, limits) : outcome);
+      pieces.push({ outcomes: [!outcome.ok && outcome.retry ? await runOne(slot, rest[0] as I, encode, limits) : outcome] });
       break;
     }
-    for (const input of rest) results.push(await runOne(slot, input, encode, limits));
+    const each: RawOutcome[] = [];
+    for (const input of rest) each.push(await runOne(slot, input, encode, limits));
+    pieces.push({ outcomes: each });
     break;
   }
-  return results;
+  return pieces;
 }
 
 /**
@@ -87,7 +131,7 @@ async function rerunTainted<I>(
 ): Promise<RawOutcome[]> {
   const again = outcomes.flatMap((o, i) => (!o.ok && o.retry ? [i] : []));
   if (again.length === 0) return outcomes;
-  const rerun = await runOnSlot(slot, again.map((i) => inputs[i] as I), encode, limits);
+  const rerun = settle(await runOnSlot(slot, again.map((i) => inputs[i] as I), encode, limits));
   const merged = [...outcomes];
   again.forEach((index, j) => (merged[index] = rerun[j] as RawOutcome));
   return merged;
@@ -108,7 +152,7 @@ async function runOne<I>(
 function single(result: CallResult, limits: ConverterLimits): RawOutcome {
   switch (result.status) {
     case 'ok':
-      return result.outcomes[0] as RawOutcome;
+      return decodeNow(result, 1)?.[0] ?? crashedOutcome('the sandbox runtime returned a malformed result');
     case 'timeout':
     case 'timeout-after':
       return timeoutOutcome(limits);

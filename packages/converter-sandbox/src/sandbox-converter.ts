@@ -76,16 +76,18 @@ abstract class SandboxConverter<I, R> implements Converter<I, R> {
 
   protected abstract encode(inputs: readonly I[]): EncodedBatch;
   protected abstract toResult(outcome: RawOutcome, input: I): R;
+  private readonly encoder = (inputs: readonly I[]): EncodedBatch => this.encode(inputs);
+  private readonly finisher = (outcome: RawOutcome, input: I): R => this.toResult(outcome, input);
 
   async run(batch: readonly I[]): Promise<R[]> {
     if (this.disposed) throw new TbiError('CONVERTER_DISPOSED', `converter "${this.name}" was disposed`, { context: { converter: this.name } });
-    const outcomes = await this.current.run(batch, (inputs) => this.encode(inputs));
-    return outcomes.map((outcome, i) => this.toResult(outcome, batch[i] as I));
+    // Results are made part by part, while the isolates convert the next parts.
+    return this.current.run(batch, this.encoder, this.finisher);
   }
 
   /** The raw outputs, for tools (`testConverter`) that show what the script returned. */
   runRaw(batch: readonly I[]): Promise<RawOutcome[]> {
-    return this.current.run(batch, (inputs) => this.encode(inputs));
+    return this.current.run(batch, this.encoder);
   }
 
   replace(source: string): Promise<void> {

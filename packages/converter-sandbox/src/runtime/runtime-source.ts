@@ -45,6 +45,7 @@ var R_Error = Error;
 var R_String = String;
 var R_slice = String.prototype.slice;
 var R_indexOf = String.prototype.indexOf;
+var R_charCodeAt = String.prototype.charCodeAt;
 var R_apply = Reflect.apply;
 var R_create = Object.create;
 var LOG_LINES = ${LOG_LINES_PER_MESSAGE};
@@ -230,6 +231,13 @@ function invoke(a, b, c, d) {
   return json;
 }
 
+// The batch text is a rope of thousands of pieces; isolated-vm copies a flat string out about
+// twice as fast, and reading one character flattens it.
+function flat(text) {
+  R_apply(R_charCodeAt, text, [0]);
+  return text;
+}
+
 function sideEntry(extra, i) {
   return side === '' ? extra : extra + (extra === '' ? '' : ',') + '"' + i + '":{' + side + '}';
 }
@@ -290,7 +298,7 @@ return {
       state.out = out; state.extra = extra;
     }
     state.done = true;
-    return (tainted ? 'T[' : '[') + out + ']\n{' + extra + '}';
+    return flat((tainted ? 'T[' : '[') + out + ']\n{' + extra + '}');
   },
   runDownlink: function (itemsJson) {
     var items = R_parse(itemsJson);
@@ -313,7 +321,7 @@ return {
       state.out = out; state.extra = extra;
     }
     state.done = true;
-    return (tainted ? 'T[' : '[') + out + ']\n{' + extra + '}';
+    return flat((tainted ? 'T[' : '[') + out + ']\n{' + extra + '}');
   },
 };
 })(globalThis)`;
