@@ -72,3 +72,12 @@ describe('downlinkRecord', () => {
     expect(() => downlinkRecord(downlink({}), undefined)).toThrow(/no topic/);
   });
 });
+
+describe('resolveTopics', () => {
+  it('adds the topics matching the pattern, sorted and without duplicates', async () => {
+    const { resolveTopics } = await import('./topics.js');
+    const driver = { listTopics: async () => ['iot.b', 'iot.a', 'other', 'iot.a'] };
+    expect(await resolveTopics({ topics: ['x', 'iot.a'], topicPattern: '^iot\\.' }, driver)).toEqual(['iot.a', 'iot.b', 'x']);
+    expect(await resolveTopics({ topics: ['x'], topicPattern: undefined }, driver)).toEqual(['x']);
+  });
+});

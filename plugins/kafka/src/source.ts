@@ -1,12 +1,11 @@
-import { isTbiError, type IntegrationContext, type IntegrationHealth, type UplinkOutcome } from '@tbi/plugin-api';
+import type { IntegrationContext, IntegrationHealth, UplinkOutcome } from '@tbi/plugin-api';
 import type { KafkaConfig, UplinkConfig } from './config.js';
 import { deadLetterRecord } from './dead-letter.js';
 import type { ConsumedRecord, ConsumerDriver, KafkaDriver, ProducerDriver } from './driver/types.js';
 import { OffsetTracker, partitionKey, type Segment, type TopicPartition } from './offset-tracker.js';
 import { toRawMessage } from './record-message.js';
-
-const RETRY_BACKOFF_MS = [200, 500, 1000, 2000, 5000];
-const STOPPED = Symbol('stopped');
+import { backoffMs, retryUntilStopped, STOPPED } from './retry.js';
+import { resolveTopics } from './topics.js';
 
 /**
  * The uplink of a `kafka` integration: a group consumer whose records go through the pipeline
@@ -74,7 +73,7 @@ export class KafkaSource {
 
   async #joinInBackground(): Promise<void> {
     for (let attempt = 0; !this.#stopping; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS[Math.min(attempt + 2, RETRY_BACKOFF_MS.length - 1)]));
+      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt + 2)));
       if (this.#stopping) return;
       try {
         await this.#consumer?.close();
@@ -150,6 +149,10 @@ export class KafkaSource {
 
   #onRecords(records: ConsumedRecord[]): void {
     if (this.#stopping) return;
+    this.#ctx.logger.debug(
+      { records: records.length, first: `${records[0]?.topic}/${records[0]?.partition}/${records[0]?.offset}`, generation: records[0]?.generation },
+      'kafka records fetched',
+    );
     const receivedAt = this.#ctx.clock.now();
     for (let i = 0; i < records.length; i += this.#config.maxPollRecords) {
       const chunk = this.#track(records.slice(i, i + this.#config.maxPollRecords));
@@ -215,18 +218,8 @@ export class KafkaSource {
     this.#scheduleCommit();
   }
 
-  /** Runs `fn` until it succeeds; `STOPPED` when the host is stopping. */
-  async #retry<T>(what: string, fn: () => Promise<T>): Promise<T | typeof STOPPED> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (error) {
-        if ((isTbiError(error) && error.code === 'SHUTTING_DOWN') || this.#stopping) return STOPPED;
-        const delay = RETRY_BACKOFF_MS[Math.min(attempt, RETRY_BACKOFF_MS.length - 1)]!;
-        this.#ctx.logger.warn({ err: error, attempt: attempt + 1, retryInMs: delay }, `${what} failed; retrying`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+  #retry<T>(what: string, fn: () => Promise<T>): Promise<T | typeof STOPPED> {
+    return retryUntilStopped(what, fn, { stopping: () => this.#stopping, logger: this.#ctx.logger });
   }
 
   #scheduleCommit(): void {
@@ -245,7 +238,10 @@ export class KafkaSource {
     this.#tracker.markCommitted(points);
     this.#committing = this.#consumer
       .commit(points)
-      .then(() => this.#metrics.committed.inc({ result: 'ok' }))
+      .then(() => {
+        this.#metrics.committed.inc({ result: 'ok' });
+        this.#ctx.logger.debug({ offsets: points.map((p) => `${p.topic}/${p.partition}@${p.offset}`) }, 'kafka offsets committed');
+      })
       .catch((error: unknown) => {
         this.#tracker.uncommit(points);
         this.#metrics.committed.inc({ result: 'failed' });
@@ -286,6 +282,7 @@ export class KafkaSource {
     const shouldPause = this.#hostPaused || full || this.#stopping;
     if (shouldPause === this.#flowPaused) return;
     this.#flowPaused = shouldPause;
+    this.#ctx.logger.debug({ paused: shouldPause, host: this.#hostPaused, inFlight: this.#inFlight.size, backlog: this.#backlog.length }, 'kafka fetching paused/resumed');
     this.#metrics.paused.set({}, shouldPause ? 1 : 0);
     if (shouldPause) this.#consumer?.pause();
     else this.#consumer?.resume();
@@ -305,12 +302,8 @@ export class KafkaSource {
     }
   }
 
-  async #resolveTopics(): Promise<string[]> {
-    const pattern = this.#config.topicPattern;
-    if (pattern === undefined) return this.#config.topics;
-    const re = new RegExp(pattern);
-    const all = await this.#driver.listTopics();
-    return [...new Set([...this.#config.topics, ...all.filter((t) => re.test(t))])].sort();
+  #resolveTopics(): Promise<string[]> {
+    return resolveTopics(this.#config, this.#driver);
   }
 
   async #refreshTopics(): Promise<void> {
