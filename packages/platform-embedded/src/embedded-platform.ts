@@ -12,6 +12,7 @@ import { openDatabase } from './open-database.js';
 import { RpcWaiters } from './rpc-waiters.js';
 import { TelemetryQueries } from './telemetry-queries.js';
 import { inTransaction } from './transaction.js';
+import { WriteGate } from './write-gate.js';
 import { WriterClient } from './writer-client.js';
 import type {
   AggregatedPoint, Attribute, AttributeScope, CommandRecord, CommandStatus, Device, DevicePage, EmbeddedPlatformOptions,
@@ -52,6 +53,8 @@ export class EmbeddedPlatform implements PlatformClient {
     readonly file: string,
     options: EmbeddedPlatformOptions,
     private readonly writer: WriterClient,
+    /** Held around this thread's writes so the writer thread lets them in between its transactions. */
+    private readonly gate: WriteGate,
     logger: Logger,
   ) {
     this.clock = options.clock ?? { now: () => Date.now() };
@@ -110,8 +113,8 @@ export class EmbeddedPlatform implements PlatformClient {
     try {
       const now = this.clock.now();
       if (result.ok) {
-        this.commands.markDelivered(commandId, now);
-      } else if (this.commands.markFailed(commandId, result.error, now)) {
+        this.gate.run(() => this.commands.markDelivered(commandId, now));
+      } else if (this.gate.run(() => this.commands.markFailed(commandId, result.error, now))) {
         this.waiters.fail(commandId, new PlatformError('RPC_DELIVERY_FAILED', `RPC ${commandId} could not be delivered: ${result.error}`, {
           context: { requestId: commandId },
         }));
@@ -181,7 +184,7 @@ export class EmbeddedPlatform implements PlatformClient {
     const { id: deviceId, device } = this.devices.require(name);
     const now = this.clock.now();
     const commandId = parsed === 'shared' ? randomUUID() : undefined;
-    inTransaction(this.db, 'set attributes', () => {
+    this.write('set attributes', () => {
       this.attributes.set(deviceId, parsed, written, now);
       if (commandId !== undefined) {
         this.commands.insert({
@@ -212,7 +215,7 @@ export class EmbeddedPlatform implements PlatformClient {
     const now = this.clock.now();
     const id = randomUUID();
     const expiresAt = now + timeoutMs;
-    inTransaction(this.db, 'send rpc', () => {
+    this.write('send rpc', () => {
       this.commands.insert({
         id, deviceId, msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE', msg: { method: request.method, params: request.params ?? {} },
         oneway, expiresAt,
@@ -268,6 +271,11 @@ export class EmbeddedPlatform implements PlatformClient {
     this.db.close();
   }
 
+  /** A write transaction on this thread's connection (the writer thread waits meanwhile). */
+  private write<T>(operation: string, fn: () => T): T {
+    return this.gate.run(() => inTransaction(this.db, operation, fn));
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new ShutdownError('the embedded platform is closed');
   }
@@ -279,7 +287,7 @@ export class EmbeddedPlatform implements PlatformClient {
   private expire(id: string): void {
     if (this.closed) return;
     try {
-      inTransaction(this.db, 'expire rpc', () => this.commands.markExpired(id, this.clock.now()));
+      this.write('expire rpc', () => this.commands.markExpired(id, this.clock.now()));
     } catch (error) {
       this.logger.warn({ err: error, commandId: id }, 'embedded platform: could not mark an RPC expired');
     }
@@ -321,16 +329,18 @@ export async function openEmbeddedPlatform(options: EmbeddedPlatformOptions): Pr
   const logger = (options.logger ?? silentLogger).child({ component: 'platform-embedded' });
   // The main connection creates or migrates the schema before the writer thread opens its own.
   const { db, file } = openDatabase(options.dataDir, busyTimeoutMs);
+  const gate = new WriteGate();
   let writer: WriterClient;
   try {
     writer = await WriterClient.start({
       file, busyTimeoutMs, telemetryTtlDays: options.telemetryTtlDays, dedupRetentionDays: options.dedupRetentionDays ?? 7,
+      gate: gate.buffer,
     }, logger);
   } catch (error) {
     db.close();
     throw error;
   }
-  return new EmbeddedPlatform(db, file, options, writer, logger);
+  return new EmbeddedPlatform(db, file, options, writer, gate, logger);
 }
 
 function checkOptions(o: EmbeddedPlatformOptions): void {

@@ -37,6 +37,8 @@ export class IngestQueue {
     private readonly db: DatabaseSync,
     private readonly writer: IngestWriter,
     private readonly logger: Logger,
+    /** Called before each BEGIN (the writer thread lets the main thread's writes go first). */
+    private readonly beforeBegin: () => void = () => {},
   ) {}
 
   enqueue(items: readonly IngestItem[], now: number): Promise<IngestResult> {
@@ -56,6 +58,7 @@ export class IngestQueue {
   }
 
   private commitGroup(calls: PendingCall[]): void {
+    this.beforeBegin();
     try {
       this.db.exec('BEGIN IMMEDIATE');
     } catch (error) {

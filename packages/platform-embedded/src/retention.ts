@@ -12,6 +12,8 @@ export interface RetentionSettings {
   dedupRetentionDays: number;
   /** Most rows deleted per transaction. */
   chunkSize: number;
+  /** Called before each transaction (the writer thread lets the main thread's writes go first). */
+  beforeTransaction?: () => void;
 }
 
 /**
@@ -50,6 +52,11 @@ export class Retention {
     );
   }
 
+  private transaction<T>(operation: string, fn: () => T): T {
+    this.settings.beforeTransaction?.();
+    return inTransaction(this.db, operation, fn);
+  }
+
   /** Stops a run in progress after its current chunk. */
   stop(): void {
     this.stopped = true;
@@ -61,7 +68,7 @@ export class Retention {
     if (ttl !== undefined && ttl > 0) result.telemetry = await this.telemetry(now - ttl * DAY_MS);
     const historyCutoff = now - this.settings.dedupRetentionDays * DAY_MS;
     result.processedMessages = await this.chunked(this.deleteProcessed, historyCutoff);
-    inTransaction(this.db, 'expire commands', () => this.commands.expireDue(now));
+    this.transaction('expire commands', () => this.commands.expireDue(now));
     result.commands = await this.chunked(this.deleteCommands, historyCutoff);
     return result;
   }
@@ -76,7 +83,7 @@ export class Retention {
       let i = 0;
       while (i < pairs.length && !this.stopped) {
         // One transaction deletes up to `limit` rows, over as many keys as that takes.
-        deleted += inTransaction(this.db, 'retention', () => {
+        deleted += this.transaction('retention', () => {
           let inChunk = 0;
           while (i < pairs.length && inChunk < limit) {
             const { device_id: device, key_id: key } = pairs[i]!;
@@ -97,7 +104,7 @@ export class Retention {
   private async chunked(statement: StatementSync, cutoff: number): Promise<number> {
     let deleted = 0;
     while (!this.stopped) {
-      const n = inTransaction(this.db, 'retention', () => Number(statement.run(cutoff, this.settings.chunkSize).changes));
+      const n = this.transaction('retention', () => Number(statement.run(cutoff, this.settings.chunkSize).changes));
       deleted += n;
       if (n < this.settings.chunkSize) break;
       await yieldToEventLoop();

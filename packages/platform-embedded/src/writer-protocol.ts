@@ -9,6 +9,8 @@ export interface WriterSettings {
   busyTimeoutMs: number;
   telemetryTtlDays: number | undefined;
   dedupRetentionDays: number;
+  /** Shared memory of the `WriteGate`. */
+  gate: SharedArrayBuffer;
 }
 
 /** Requests from the main thread; each is answered by one `WriterResponse` with the same `id`. */

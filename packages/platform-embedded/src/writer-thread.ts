@@ -10,6 +10,7 @@ import { IngestQueue } from './ingest-queue.js';
 import { IngestWriter } from './ingest-writer.js';
 import { applyConnectionSettings, applyWriterSettings } from './open-database.js';
 import { Retention } from './retention.js';
+import { WriteGate } from './write-gate.js';
 import { serializeError, type WriterMessage, type WriterRequest, type WriterSettings } from './writer-protocol.js';
 
 const port = parentPort!;
@@ -44,12 +45,14 @@ function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention } 
   try {
     applyConnectionSettings(db);
     applyWriterSettings(db);
+    const gate = new WriteGate(settings.gate);
     const retention = new Retention(db, new CommandStore(db), {
       telemetryTtlDays: settings.telemetryTtlDays,
       dedupRetentionDays: settings.dedupRetentionDays,
       chunkSize: 5000,
+      beforeTransaction: () => gate.yield(),
     });
-    return { db, queue: new IngestQueue(db, new IngestWriter(db), logger), retention };
+    return { db, queue: new IngestQueue(db, new IngestWriter(db), logger, () => gate.yield()), retention };
   } catch (error) {
     db.close();
     throw error;
