@@ -103,7 +103,7 @@ export const mqttConfigSchema = z
     receiveMaximum: int()
       .min(1)
       .max(65535)
-      .default(1000)
+      .default(4000)
       .describe('MQTT 5: most QoS 1/2 messages the broker sends before the host acknowledges them (the in-flight window). With 3.1.1, or with a QoS 2 filter, the broker\'s own limit applies.'),
     reconnect: reconnectSchema.prefault({}),
     topicFilters: z.array(topicFilterSchema).min(1).describe('Subscriptions, each with its QoS.'),
