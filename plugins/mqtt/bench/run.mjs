@@ -330,6 +330,7 @@ try {
   );
 } finally {
   await rm(base, { recursive: true, force: true });
+  broker('stop');
 }
 
 console.log(

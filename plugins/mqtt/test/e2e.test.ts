@@ -117,7 +117,7 @@ afterEach(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await mosquitto.start(); // in case a test left it stopped
+  await mosquitto.stop(); // this file's private instance
   await rm(dir, { recursive: true, force: true });
 });
 
