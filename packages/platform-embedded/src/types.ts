@@ -16,7 +16,8 @@ export interface EmbeddedPlatformOptions {
   /**
    * How long a write waits for a lock held by another connection before failing with a retryable
    * `DeliveryError`, in ms (default 100). Short on purpose: `node:sqlite` waits synchronously,
-   * blocking the event loop, while the pipeline's own backoff waits asynchronously.
+   * blocking its thread (for the commands and attributes written on the main thread, the event
+   * loop), while the pipeline's own backoff waits asynchronously.
    */
   busyTimeoutMs?: number;
   /** Default and maximum timeout of two-way RPCs, in ms (defaults 10 000 and 600 000). */
