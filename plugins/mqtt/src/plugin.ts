@@ -1,9 +1,11 @@
 import { definePlugin, type Integration, type IntegrationContext } from '@tbi/plugin-api';
+import path from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { resolveClientId } from './client-id.js';
 import { configJsonSchema, mqttConfigSchema, type MqttConfig } from './config.js';
 import { MqttConnection } from './connection.js';
 import { MqttSink } from './sink.js';
+import { DurableIncomingStore } from './qos2-store.js';
 import { MqttSource } from './source.js';
 import { loadTls } from './tls-files.js';
 
@@ -55,6 +57,11 @@ export async function createMqttIntegration(ctx: IntegrationContext<MqttConfig>)
   const config = ctx.config;
   const clientId = await resolveClientId(config.clientId, ctx.name, ctx.dataDir);
   const { options, url } = await clientOptions(config, clientId);
+  // QoS 2 messages between PUBREC and PUBREL exist only in the client's incoming store: keep it on disk.
+  const qos2 = config.topicFilters.some((f) => f.qos === 2)
+    ? new DurableIncomingStore(path.join(ctx.dataDir, 'qos2-incoming'), (err) => ctx.logger.error({ err: err.message }, 'could not write a QoS 2 message to disk'))
+    : undefined;
+  if (qos2) options.incomingStore = qos2;
   let source: MqttSource | undefined;
   const connection = new MqttConnection(
     {
@@ -67,7 +74,13 @@ export async function createMqttIntegration(ctx: IntegrationContext<MqttConfig>)
         reconnects: ctx.metrics.counter('tbi_mqtt_reconnect_attempts_total', 'Reconnection attempts to the MQTT broker.'),
       },
     },
-    { onConnect: (sessionPresent) => source?.onConnect(sessionPresent), onClose: () => source?.onClose() },
+    {
+      onConnect(sessionPresent) {
+        if (!sessionPresent) qos2?.clear();
+        source?.onConnect(sessionPresent);
+      },
+      onClose: () => source?.onClose(),
+    },
   );
   source = new MqttSource(ctx, connection);
   const sink = new MqttSink(ctx, connection);

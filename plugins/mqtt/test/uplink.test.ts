@@ -126,6 +126,20 @@ describe('uplink against Mosquitto', () => {
     expect(await eventually(() => h.metrics.get('tbi_mqtt_messages_acked_total') === 300)).toBe(true);
   });
 
+  it('keeps QoS 2 messages it answered with PUBREC on disk: a new process completes them after the broker\'s PUBREL', async () => {
+    const p = uniquePrefix('qos2-disk');
+    const dataDir = await tempDir();
+    const config = { ...base, protocolVersion: '5' as const, topicFilters: [{ filter: `${p}/#`, qos: 2 as const }], stopGraceMs: 200 };
+    const first = await startHarness(config, { dataDir, platform: 'down' });
+    await eventually(() => first.logger.lines.some((l) => l.msg === 'subscribed'));
+    await publishMany(publisher, `${p}/x`, 50, { qos: 2 });
+    expect(await eventually(() => first.submitted.length === 50)).toBe(true);
+    await first.stop(); // the broker now sends only PUBREL for these, never the messages again
+    const second = await harness(config, { dataDir });
+    expect(await eventually(() => new Set(second.storedTexts()).size === 50)).toBe(true);
+    expect(await eventually(() => second.metrics.get('tbi_mqtt_messages_acked_total') >= 50)).toBe(true);
+  });
+
   it('keeps a persistent session: messages published while the integration is stopped arrive after it starts', async () => {
     const p = uniquePrefix('session');
     const dataDir = await tempDir();
