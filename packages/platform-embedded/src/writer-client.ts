@@ -43,14 +43,15 @@ import(workerData.entry);
 /**
  * The main thread's handle on the writer thread (`writer-thread.ts`): sends requests, settles
  * their promises from the answers, and rebuilds errors with their class, code and context.
- * Requests made in the same turn of the event loop go in one message (as the group commit of
- * `ingest` groups them anyway, and each message costs a wake-up of the thread).
+ * Requests made in the same synchronous run (e.g. `Promise.all` of several `ingest` calls) go
+ * in one message: each message costs a wake-up of the thread. Requests sent apart are grouped
+ * by the writer thread if they arrive before its next commit.
  * The thread keeps the process alive only while a request is outstanding.
  */
 export class WriterClient {
   private readonly waiting = new Map<number, Waiting>();
   private outbox: WriterRequest[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
+  private scheduled = false;
   private nextId = 1;
   private failure: Error | undefined;
 
@@ -92,7 +93,7 @@ export class WriterClient {
   }
 
   /**
-   * Sends a request (at the end of this turn of the event loop, with the others of the turn, in
+   * Sends a request (in a microtask, with the others made in the same synchronous run, in
    * order). Rejects with a retryable `DeliveryError` if the thread has stopped, or with a
    * non-retryable one if the request cannot be copied to the thread (structured clone).
    */
@@ -105,12 +106,16 @@ export class WriterClient {
     const id = this.nextId++;
     if (this.waiting.size === 0) this.worker.ref();
     this.outbox.push({ ...args, op, id } as WriterRequest);
-    this.scheduled ??= setImmediate(() => this.post());
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.post());
+    }
     return new Promise((resolve, reject) => this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject }));
   }
 
   private post(): void {
-    this.scheduled = undefined;
+    this.scheduled = false;
+    if (this.outbox.length === 0) return;
     const requests = this.outbox;
     this.outbox = [];
     try {
@@ -164,7 +169,5 @@ export class WriterClient {
     }
     this.waiting.clear();
     this.outbox = [];
-    clearImmediate(this.scheduled);
-    this.scheduled = undefined;
   }
 }
