@@ -41,7 +41,7 @@ async function createTopic(topic, partitions) {
 }
 
 async function produceBacklog(topic, count) {
-  const producer = new Producer({ clientId: 'bench', bootstrapBrokers: BROKERS, acks: -1, compression: 'lz4' });
+  const producer = new Producer({ clientId: 'bench', bootstrapBrokers: BROKERS, idempotent: true, acks: -1, compression: 'lz4' });
   const started = Date.now();
   for (let i = 0; i < count; i += 2000) {
     const messages = [];
@@ -172,7 +172,7 @@ async function latency(dir) {
   const topic = `bench-live-${run}`;
   await createTopic(topic, 1);
   const host = await startHost(dir, topic, `bench-live-${run}`);
-  const producer = new Producer({ clientId: 'bench-live', bootstrapBrokers: BROKERS, acks: -1 });
+  const producer = new Producer({ clientId: 'bench-live', bootstrapBrokers: BROKERS, idempotent: true, acks: -1 });
   const sentAt = new Map();
   const perTick = Math.max(1, Math.round(RATE / 100));
   const ticks = 500; // 5 s at one send every 10 ms

@@ -231,6 +231,7 @@ describe('nothing lost, nothing stored twice', { timeout: 300_000 }, () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
+    sending.catch(() => {}); // awaited below
     await withLogs(() => waitFor(() => storedRows(dataDir, 'kill-') >= 1500, 90_000, 'a part stored'));
     await first.kill();
     const before = storedRows(dataDir, 'kill-');
@@ -277,7 +278,8 @@ describe('nothing lost, nothing stored twice', { timeout: 300_000 }, () => {
       await startHost(dataDir, [
         kafkaIntegration('bounce', { bootstrapServers: brokers[0], uplink: { topics: [topic], sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 } }),
       ]);
-      const producer = testProducer(brokers);
+      // Retries for up to a minute: the producer waits out the broker restart.
+      const producer = testProducer(brokers, 120);
       const total = 3000;
       const sending = (async () => {
         for (let i = 0; i < total; i += 100) {
@@ -285,6 +287,7 @@ describe('nothing lost, nothing stored twice', { timeout: 300_000 }, () => {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       })();
+      sending.catch(() => {}); // awaited below; no unhandled rejection while the broker restarts
       await withLogs(() => waitFor(() => storedRows(dataDir, 'bounce-') >= 500, 60_000, 'some stored before the restart'));
       await brokerScript('restart', env);
       await sending;

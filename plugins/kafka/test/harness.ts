@@ -63,8 +63,10 @@ export interface TestRecord {
 }
 
 /** A producer for test data (acks=all); `send` resolves when the broker has every record. */
-export function testProducer(brokers = [PLAINTEXT]) {
-  const producer = new Producer({ clientId: 'test-producer', bootstrapBrokers: brokers, autocreateTopics: true, acks: -1, retries: 20, retryDelay: 500 });
+export function testProducer(brokers = [PLAINTEXT], retries = 20) {
+  // Idempotent: a retried send (slow broker, restart) must not write a record twice, or the
+  // tests' exact counts would be off.
+  const producer = new Producer({ clientId: 'test-producer', bootstrapBrokers: brokers, autocreateTopics: true, idempotent: true, acks: -1, retries, retryDelay: 500 });
   return {
     async send(topic: string, records: TestRecord[]): Promise<void> {
       for (let i = 0; i < records.length; i += 1000) {
