@@ -18,8 +18,8 @@ export interface EncodedBatch {
 
 /**
  * Uplink: payloads concatenated (one copy into the isolate) and one JSON string
- * `[shapes, values, header]`: the metadata table (see MetadataTable) and, per message, its payload
- * length followed by its metadata entry.
+ * `[shapes, uses, values, header, count]`: the metadata table (see MetadataTable) and, per message,
+ * its payload length followed by its metadata entry.
  */
 export function encodeUplinkBatch(inputs: readonly UplinkInput[]): EncodedBatch {
   let total = 0;
@@ -34,7 +34,7 @@ export function encodeUplinkBatch(inputs: readonly UplinkInput[]): EncodedBatch 
     header.push(input.payload.byteLength);
     table.add(input.metadata ?? {}, header);
   }
-  return { bytes, itemsJson: JSON.stringify([table.shapes, table.values, header]) };
+  return { bytes, itemsJson: JSON.stringify([table.shapes, table.uses, table.values, header, inputs.length]) };
 }
 
 /** Downlink: the requests as one JSON string (a `msg` that JSON cannot carry becomes null). */

@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { MetadataTable } from './metadata-table.js';
 
-function encode(list: unknown[]): { shapes: string[][]; values: unknown[]; header: number[] } {
+function encode(list: unknown[]): { shapes: string[][]; uses: number[]; values: unknown[]; header: number[] } {
   const table = new MetadataTable();
   const header: number[] = [];
   for (const metadata of list) table.add(metadata, header);
-  return { shapes: table.shapes, values: table.values, header };
+  return { shapes: table.shapes, uses: table.uses, values: table.values, header };
 }
 
 describe('MetadataTable', () => {
   it('sends each list of keys once and a value repeated by the same key once', () => {
-    const { shapes, values, header } = encode([
+    const { shapes, uses, values, header } = encode([
       { topic: 'a', integration: 'mqtt' },
       { topic: 'b', integration: 'mqtt' },
       { other: 'mqtt' },
       { topic: 'b', integration: 'mqtt' },
     ]);
     expect(shapes).toEqual([['topic', 'integration'], ['other']]);
+    expect(uses).toEqual([3, 1]);
     expect(values).toEqual(['a', 'mqtt', 'b', 'mqtt', 'b', 'mqtt']);
     expect(header).toEqual([0, 0, 1, 0, 2, 1, 1, 3, 0, 4, 5]);
   });
@@ -26,7 +27,8 @@ describe('MetadataTable', () => {
       a = 'x';
     }
     const odd = [{ n: 1 }, { a: 'x', u: undefined }, new Custom(), 'text', [1]];
-    const { values, header } = encode(odd);
+    const { uses, values, header } = encode(odd);
+    expect(uses.every((n) => n === 0)).toBe(true);
     expect(header.filter((_, i) => i % 2 === 0)).toEqual([-1, -1, -1, -1, -1]);
     // Each entry points at the very object (a string value read before the `undefined` stays
     // in the table unused).

@@ -4,7 +4,7 @@
  * converter itself; but the metadata of a batch nearly always has the same keys (integration
  * metadata, `topic`, headers of one client) and many of its values repeat. So a batch carries:
  *
- * - `shapes`: each distinct list of keys once;
+ * - `shapes`: each distinct list of keys once, and `uses`: how many messages use each;
  * - `values`: the string values, a value equal to the one the same key had in the message
  *   before only once (integration metadata, a topic shared by many messages);
  * - per message, in the batch header: the shape's index, then one value index per key; or `-1`
@@ -16,6 +16,8 @@
  */
 export class MetadataTable {
   readonly shapes: string[][] = [];
+  /** Per shape, how many messages use it (the isolate compiles a literal for common shapes). */
+  readonly uses: number[] = [];
   readonly values: unknown[] = [];
   private readonly shapeIds = new Map<string, number>();
   private lastKeys: string[] | undefined;
@@ -28,7 +30,8 @@ export class MetadataTable {
     if (!isPlainObject(metadata)) return this.addWhole(metadata, header);
     const keys = Object.keys(metadata);
     const mark = header.length;
-    header.push(this.shapeOf(keys));
+    const shape = this.shapeOf(keys);
+    header.push(shape);
     const last = this.lastValues;
     for (let k = 0; k < keys.length; k++) {
       const value = metadata[keys[k] as string];
@@ -44,6 +47,7 @@ export class MetadataTable {
         this.values.push(value);
       }
     }
+    this.uses[shape] = (this.uses[shape] ?? 0) + 1;
   }
 
   /** Anything but a plain map of strings travels whole, as JSON makes it. */
@@ -70,6 +74,7 @@ export class MetadataTable {
     if (shape === undefined) {
       shape = this.shapes.length;
       this.shapes.push(keys);
+      this.uses.push(0);
       this.shapeIds.set(id, shape);
     }
     this.lastKeys = keys;

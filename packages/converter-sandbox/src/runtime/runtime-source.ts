@@ -251,28 +251,18 @@ return {
   runUplink: function (bytes, itemsJson) {
     var batch = R_parse(itemsJson);
     var shapes = batch[0];
-    var values = batch[1];
-    var header = batch[2];
-    // Null-prototype tables: writing to them cannot reach a setter a converter defined.
-    var makers = R_create(null);
-    var sizes = R_create(null);
-    var uses = R_create(null);
-    var count = 0;
-    for (var h = 0; h < header.length; count++) {
-      var s = header[h + 1];
-      if (s < 0) { h += 3; continue; }
-      uses[s] = (uses[s] === undefined ? 0 : uses[s]) + 1;
-      h += 2 + shapes[s].length;
-    }
-    for (var k = 0; k < shapes.length; k++) {
-      makers[k] = makerFor(shapes[k], uses[k] === undefined ? 0 : uses[k]);
-      sizes[k] = shapes[k].length;
-    }
+    var makers = batch[1];
+    var values = batch[2];
+    var header = batch[3];
+    var count = batch[4];
+    // makers arrives holding each shape's number of messages; each element is replaced by the
+    // shape's maker. The elements exist already, so no setter a converter defined can run.
+    for (var k = 0; k < shapes.length; k++) makers[k] = makerFor(shapes[k], makers[k]);
+    var h = 0;
     var out = '';
     var extra = '';
     var offset = 0;
     var tainted = false;
-    h = 0;
     state.out = ''; state.extra = ''; state.index = 0; state.done = false;
     for (var i = 0; i < count; i++) {
       state.index = i;
@@ -292,7 +282,7 @@ return {
         frame = 'null';
       }
       offset += length;
-      h += shape < 0 ? 3 : 2 + sizes[shape];
+      h += shape < 0 ? 3 : 2 + shapes[shape].length;
       out += (i > 0 ? ',' : '') + frame;
       extra = sideEntry(extra, i);
       state.out = out; state.extra = extra;
