@@ -28,16 +28,15 @@ describe('metadata in the isolate', () => {
       { toJSON: () => ({ from: 'toJSON' }) },
       undefined,
     ];
+    const check = (results: UplinkResult[]) =>
+      results.forEach((r, i) => expect(seen(r)).toEqual({ m: JSON.stringify(odd[i % odd.length] ?? {}), proto: true }));
+    // Once each: below the compile threshold, built through JSON text.
+    check(await c.run(odd.map(input)));
     // Twenty rounds, so every shape also passes the compile threshold within one batch.
     const inputs = Array.from({ length: 20 }, () => odd.map(input)).flat();
-    const results = await c.run(inputs);
-    results.forEach((r, i) => {
-      const metadata = odd[i % odd.length];
-      expect(seen(r)).toEqual({ m: JSON.stringify(metadata ?? {}), proto: true });
-    });
+    check(await c.run(inputs));
     // And again, now that the shapes' literals are compiled and cached.
-    const again = await c.run(odd.map(input));
-    again.forEach((r, i) => expect(seen(r)).toEqual({ m: JSON.stringify(odd[i] ?? {}), proto: true }));
+    check(await c.run(odd.map(input)));
   });
 
   it('gives every message its own object: changes by one message do not reach the next', async () => {
