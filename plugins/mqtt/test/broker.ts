@@ -59,15 +59,19 @@ export async function publishMany(
   client: MqttClient,
   topic: string | ((i: number) => string),
   count: number,
-  options: { qos?: 0 | 1 | 2; payload?: (i: number) => string | Buffer; from?: number } = {},
+  options: { qos?: 0 | 1 | 2; payload?: (i: number) => string | Buffer; from?: number; pauseMs?: number } = {},
 ): Promise<void> {
-  const { qos = 1, payload = (i: number) => `m-${i}`, from = 0 } = options;
+  const { qos = 1, payload = (i: number) => `m-${i}`, from = 0, pauseMs = 0 } = options;
   const pending: Array<Promise<unknown>> = [];
   for (let i = from; i < from + count; i++) {
     const t = typeof topic === 'string' ? topic : topic(i);
     pending.push(client.publishAsync(t, payload(i), { qos }));
     // Keep the client's in-memory outbox bounded.
-    if (pending.length >= 500) await Promise.all(pending.splice(0));
+    if (pending.length >= 500) {
+      await Promise.all(pending.splice(0));
+      // Pacing: a stream that lasts long enough for a test to act in the middle of it.
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    }
   }
   await Promise.all(pending);
 }
