@@ -19,7 +19,8 @@ export class MetadataTable {
   /** Per shape, how many messages use it (the isolate compiles a literal for common shapes). */
   readonly uses: number[] = [];
   readonly values: unknown[] = [];
-  private readonly shapeIds = new Map<string, number>();
+  /** Made when a second list of keys shows up (most batches have one). */
+  private shapeIds: Map<string, number> | undefined;
   private lastKeys: string[] | undefined;
   private lastShape = -1;
   /** Per key of the last shape, the index of the value it had last: a repeat costs no new entry. */
@@ -68,19 +69,29 @@ export class MetadataTable {
       }
       if (same) return this.lastShape;
     }
-    // Any string can be a key, so no separator is safe: the id is the keys' JSON.
-    const id = JSON.stringify(keys);
-    let shape = this.shapeIds.get(id);
-    if (shape === undefined) {
-      shape = this.shapes.length;
-      this.shapes.push(keys);
-      this.uses.push(0);
-      this.shapeIds.set(id, shape);
+    let shape: number | undefined;
+    if (last === undefined) {
+      shape = this.addShape(keys);
+    } else {
+      // Any string can be a key, so no separator is safe: the id is the keys' JSON.
+      if (this.shapeIds === undefined) this.shapeIds = new Map([[JSON.stringify(last), this.lastShape]]);
+      const id = JSON.stringify(keys);
+      shape = this.shapeIds.get(id);
+      if (shape === undefined) {
+        shape = this.addShape(keys);
+        this.shapeIds.set(id, shape);
+      }
     }
     this.lastKeys = keys;
     this.lastShape = shape;
     this.lastValues = [];
     return shape;
+  }
+
+  private addShape(keys: string[]): number {
+    this.shapes.push(keys);
+    this.uses.push(0);
+    return this.shapes.length - 1;
   }
 }
 
