@@ -45,4 +45,26 @@ describe('dead letters and replay (real embedded platform, real sandbox)', () =>
     expect(((await (await app.request('/dead-letters')).json()) as { total: number }).total).toBe(0);
     expect(env.metrics.value('tbi_dead_letters_total', { integration: 'kafka-1' })).toBe(1);
   });
+
+  it('keeps messages a connector rejects before conversion, with its reason, and replays them', async () => {
+    const env = await realPipeline();
+    cleanups.push(() => env.close());
+    const uplink = await env.sandbox.uplink('up', UPLINK_FIXED);
+    const channel = env.pipeline.attach({ name: 'mqtt-1', type: 'mqtt', metadata: {}, uplink, downlinkMode: 'none' });
+    const ts = 1_700_000_000_000;
+    await channel.uplink.reject([{ payload: json({ device: 'big', t: 9, ts }), metadata: { topic: 'sensors/big' } }], 'larger than 10 bytes');
+    expect(env.platform.listDevices().data).toEqual([]);
+
+    const app = env.pipeline.routes();
+    const page = (await (await app.request('/dead-letters?integration=mqtt-1')).json()) as {
+      total: number;
+      items: { id: number; error: { kind: string; message: string }; metadata: Record<string, string> }[];
+    };
+    expect(page.total).toBe(1);
+    expect(page.items[0]).toMatchObject({ error: { kind: 'REJECTED', message: 'larger than 10 bytes' }, metadata: { topic: 'sensors/big' } });
+
+    const replay = await app.request('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ integration: 'mqtt-1' }) });
+    expect(await replay.json()).toMatchObject({ selected: 1, stored: 1, failed: 0 });
+    expect(env.platform.latestTelemetry('big')).toEqual({ t: { ts, value: 9 } });
+  });
 });

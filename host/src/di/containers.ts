@@ -68,7 +68,7 @@ export function createIntegrationContainer(root: DependencyContainer, services: 
 /** Builds the context a plugin's `create` receives, from an integration's child container. */
 export function resolveIntegrationContext(
   child: DependencyContainer,
-  extra: { dataDir: string; signal: AbortSignal },
+  extra: { dataDir: string; configDir: string; signal: AbortSignal },
 ): IntegrationContext {
   const config = child.resolve<IntegrationConfigValue>(TOKENS.IntegrationConfig);
   return {
@@ -85,6 +85,7 @@ export function resolveIntegrationContext(
     sandbox: child.resolve<ConverterSandbox>(TOKENS.ConverterSandbox),
     platform: child.resolve<PlatformClient>(TOKENS.PlatformClient),
     dataDir: extra.dataDir,
+    configDir: extra.configDir,
     signal: extra.signal,
   };
 }

@@ -186,7 +186,7 @@ export class IntegrationInstance implements RoutableInstance {
         uplink: channel.uplink,
         downlinks: channel.downlinks,
       });
-      const ctx = resolveIntegrationContext(child, { dataDir, signal: abort.signal });
+      const ctx = resolveIntegrationContext(child, { dataDir, configDir: deps.baseDir, signal: abort.signal });
       integration = await this.plugin.definition.create(ctx);
       channel.bind(integration);
       this.router = router;

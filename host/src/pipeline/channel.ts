@@ -154,7 +154,10 @@ export class Channel implements IntegrationChannel {
       clock: shared.clock,
       options: shared.downlink,
     });
-    this.uplink = { submit: (messages, submitOptions) => this.#engine.submit(messages, submitOptions) };
+    this.uplink = {
+      submit: (messages, submitOptions) => this.#engine.submit(messages, submitOptions),
+      reject: (messages, reason) => this.#engine.reject(messages, reason),
+    };
     this.downlinks = { take: (deviceName) => this.#downlink.pending.take(deviceName) };
     this.#onDetached = onDetached;
   }

@@ -372,6 +372,26 @@ export class UplinkEngine {
     return rejected;
   }
 
+  /** Dead-letters messages the connector refused before conversion; resolves once they are durable. */
+  async reject(messages: readonly RawMessage[], reason: string): Promise<void> {
+    if (messages.length === 0) return;
+    const receivedAt = this.#d.clock.now();
+    const letters = messages.map((message): DeadLetterInput => {
+      const letter: DeadLetterInput = {
+        integration: this.#d.name,
+        payload: message.payload,
+        metadata: message.metadata,
+        error: { kind: 'REJECTED', message: reason },
+        receivedAt: message.receivedAt ?? receivedAt,
+      };
+      if (message.sourceId !== undefined) letter.sourceId = message.sourceId;
+      return letter;
+    });
+    this.#d.metrics.received.inc(this.#d.labels, messages.length);
+    this.#d.metrics.failed.inc(this.#d.labels, messages.length);
+    await this.#writeDeadLetters(letters);
+  }
+
   async #writeDeadLetters(letters: DeadLetterInput[]): Promise<void> {
     const { dropped } = await retryForever(async () => this.#d.deadLetters.add(letters), {
       ...this.#d.retry,
@@ -390,7 +410,7 @@ export class UplinkEngine {
     }
     this.#d.logger.warn(
       { integration: this.#d.name, messages: letters.length, error: letters[0]!.error },
-      'messages failed to convert and were dead-lettered',
+      'messages were dead-lettered',
     );
   }
 

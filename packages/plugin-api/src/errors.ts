@@ -61,7 +61,9 @@ export type ConverterFailureKind =
   | 'THREW'
   | 'TIMEOUT'
   | 'MEMORY'
-  | 'INVALID_OUTPUT';
+  | 'INVALID_OUTPUT'
+  /** Refused by the connector before conversion (since 1.1), e.g. larger than its size limit. */
+  | 'REJECTED';
 
 /**
  * A converter failed on one message (or could not be compiled). `path` points into the

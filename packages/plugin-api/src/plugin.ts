@@ -54,6 +54,8 @@ export interface IntegrationContext<Config = unknown> {
   platform: PlatformClient;
   /** A directory of this integration's own for local state. */
   dataDir: string;
+  /** The directory of the host's config file: resolve relative paths in `config` against it. Since 1.1. */
+  configDir: string;
   /** Aborted when the integration stops. */
   signal: AbortSignal;
 }

@@ -167,6 +167,15 @@ export interface SubmitOptions {
  */
 export interface UplinkService {
   submit(messages: readonly RawMessage[], options?: SubmitOptions): Promise<UplinkOutcome[]>;
+  /**
+   * Keeps messages the connector refuses before conversion (too large, broken framing) in the
+   * host's dead letters with the connector's reason, durably; acknowledge them at the source once
+   * this resolves. They can be inspected and replayed like failed conversions. Since 1.1.
+   *
+   * @example
+   * if (payload.length > config.maxMessageBytes) await ctx.uplink.reject([message], `larger than ${config.maxMessageBytes} bytes`);
+   */
+  reject(messages: readonly RawMessage[], reason: string): Promise<void>;
 }
 
 /** Downlinks waiting for a device, for connectors that can only answer (HTTP). */

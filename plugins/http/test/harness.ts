@@ -205,6 +205,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         }
         return outcomes;
       },
+      reject: () => Promise.reject(new Error('the http plugin rejects with a status code, never through uplink.reject')),
     },
     downlinks: { take: (deviceName) => {
       const i = h.hostPending.findIndex((d) => d.deviceName === deviceName);
@@ -213,6 +214,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sandbox,
     platform,
     dataDir,
+    configDir: dataDir,
     signal: abort.signal,
   };
 

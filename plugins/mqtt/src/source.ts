@@ -4,7 +4,6 @@ import mqttPacket from 'mqtt-packet';
 import { AckTracker, type Delivery } from './ack-tracker.js';
 import type { MqttConfig } from './config.js';
 import { metadataBuilder, type MetadataBuilder } from './message-metadata.js';
-import { RejectedFile } from './rejected-file.js';
 import { uplinkMetrics, type UplinkMetrics } from './uplink-metrics.js';
 
 /** A message on its way from the broker to the pipeline. */
@@ -51,7 +50,6 @@ export class MqttSource {
   readonly #conn: SourceConnection;
   readonly #tracker: AckTracker;
   readonly #metadata: MetadataBuilder;
-  readonly #rejected: RejectedFile;
   readonly #metrics: UplinkMetrics;
   readonly #submits = new Set<Promise<void>>();
   #batch: Item[] = [];
@@ -70,7 +68,6 @@ export class MqttSource {
     this.#config = ctx.config;
     this.#conn = conn;
     this.#metadata = metadataBuilder(ctx.config);
-    this.#rejected = new RejectedFile(ctx.dataDir);
     this.#metrics = uplinkMetrics(ctx.metrics);
     this.#tracker = new AckTracker((messageId, qos) => this.#writeAck(messageId, qos));
     conn.client.handleMessage = (packet, done) => this.#onMessage(packet, done);
@@ -237,12 +234,13 @@ export class MqttSource {
     const reason = `message of ${size} bytes is larger than maxMessageBytes (${this.#config.maxMessageBytes})`;
     const metadata = this.#metadata(item.packet);
     this.#metrics.oversized.inc({});
-    this.#ctx.logger.warn({ topic: item.packet.topic, size, limit: this.#config.maxMessageBytes, file: this.#rejected.file }, 'message too large: dead-lettered, not converted');
-    this.#rejected.append({ at: item.receivedAt, reason, size, metadata, payload: item.packet.payload as Buffer }).then(
+    this.#ctx.logger.warn({ topic: item.packet.topic, size, limit: this.#config.maxMessageBytes }, 'message too large: dead-lettered, not converted');
+    // Acknowledged only once the host's dead-letter table holds it.
+    this.#ctx.uplink.reject([{ payload: item.packet.payload as Buffer, metadata, receivedAt: item.receivedAt }], reason).then(
       () => this.#settle(item),
       (error: unknown) => {
-        this.#ctx.logger.error({ err: (error as Error).message, file: this.#rejected.file }, 'could not write the rejected message; it stays unacknowledged');
-        this.#conn.recycle('could not write a rejected message');
+        this.#ctx.logger.error({ err: (error as Error).message }, 'could not dead-letter the rejected message; it stays unacknowledged');
+        this.#conn.recycle('could not dead-letter a rejected message');
       },
     );
   }

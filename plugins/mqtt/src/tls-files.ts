@@ -13,7 +13,7 @@ export interface TlsOptions {
   servername?: string;
 }
 
-/** PEM text stays as is; anything else is a file path, relative to the working directory. */
+/** PEM text stays as is; anything else is a file path, relative to the config file's directory. */
 async function pem(value: string | undefined, field: string, baseDir: string): Promise<Buffer | undefined> {
   if (value === undefined) return undefined;
   if (value.includes('-----BEGIN')) return Buffer.from(value);

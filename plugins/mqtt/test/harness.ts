@@ -88,6 +88,8 @@ export async function startHarness(input: MqttConfigInput, options: HarnessOptio
     submitted: [] as RawMessage[],
     stored: [] as RawMessage[],
     batches: [] as number[],
+    /** Messages the connector dead-lettered itself (`uplink.reject`), with the reason. */
+    rejected: [] as { message: RawMessage; reason: string }[],
     platform: options.platform ?? ('up' as PlatformMode),
   };
 
@@ -112,6 +114,9 @@ export async function startHarness(input: MqttConfigInput, options: HarnessOptio
         h.stored.push(...messages);
         return messages.map(() => ({ status: 'stored', records: [] }));
       },
+      async reject(messages, reason): Promise<void> {
+        h.rejected.push(...messages.map((message) => ({ message, reason })));
+      },
     },
     downlinks: { take: () => undefined },
     sandbox: {
@@ -120,6 +125,7 @@ export async function startHarness(input: MqttConfigInput, options: HarnessOptio
     },
     platform: { ingest: () => Promise.reject(new Error('not used')), onCommand: () => () => {}, commandResult: () => {} },
     dataDir,
+    configDir: dataDir,
     signal: abort.signal,
   };
 
