@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { DeliveryError, type Logger } from '@tbi/plugin-api';
+import { DeliveryError, ShutdownError, type Logger } from '@tbi/plugin-api';
 import {
   deserializeError, type WriterMessage, type WriterRequest, type WriterResults, type WriterSettings,
 } from './writer-protocol.js';
@@ -46,63 +46,35 @@ import(workerData.entry);
  * Requests made in the same synchronous run (e.g. `Promise.all` of several `ingest` calls) go
  * in one message: each message costs a wake-up of the thread. Requests sent apart are grouped
  * by the writer thread if they arrive before its next commit.
- * The thread keeps the process alive only while a request is outstanding.
+ * The thread keeps the process alive only while a request is outstanding. If it dies, the
+ * requests in progress fail (retryable) and the next request starts a new one.
  */
 export class WriterClient {
   private readonly waiting = new Map<number, Waiting>();
   private outbox: WriterRequest[] = [];
   private scheduled = false;
   private nextId = 1;
-  private failure: Error | undefined;
+  private worker: Worker | undefined;
+  private closed = false;
 
-  private constructor(private readonly worker: Worker, private readonly logger: Logger) {
-    worker.on('message', (messages: WriterMessage[]) => {
-      for (const message of messages) this.receive(message);
-    });
-    worker.on('error', (error) => this.stopped(error));
-    worker.on('exit', (code) => this.stopped(new Error(`the writer thread exited (code ${code})`)));
-    worker.unref();
-  }
+  private constructor(private readonly settings: WriterSettings, private readonly logger: Logger) {}
 
-  /** Starts the thread and resolves once it has opened its connection. */
-  static start(settings: WriterSettings, logger: Logger): Promise<WriterClient> {
-    const here = import.meta.url;
-    const fromSource = here.endsWith('.ts');
-    const entry = new URL(fromSource ? './writer-thread.ts' : './writer-thread.js', here);
-    const worker = fromSource
-      ? new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { ...settings, entry: entry.href } })
-      : new Worker(entry, { workerData: settings });
-    return new Promise((resolve, reject) => {
-      const early = (error: Error) => reject(error);
-      worker.once('error', early);
-      worker.once('exit', (code) => reject(new Error(`the writer thread exited while starting (code ${code})`)));
-      const onMessage = ([message]: WriterMessage[]) => {
-        if (message?.type === 'failed') {
-          worker.off('message', onMessage);
-          reject(deserializeError(message.error));
-          void worker.terminate();
-        } else if (message?.type === 'ready') {
-          worker.off('message', onMessage);
-          worker.off('error', early);
-          worker.removeAllListeners('exit');
-          resolve(new WriterClient(worker, logger));
-        }
-      };
-      worker.on('message', onMessage);
-    });
+  /** Starts the thread and resolves once it has opened its connection (or rejects why not). */
+  static async start(settings: WriterSettings, logger: Logger): Promise<WriterClient> {
+    const client = new WriterClient(settings, logger);
+    await client.request('ready', {});
+    return client;
   }
 
   /**
    * Sends a request (in a microtask, with the others made in the same synchronous run, in
-   * order). Rejects with a retryable `DeliveryError` if the thread has stopped, or with a
-   * non-retryable one if the request cannot be copied to the thread (structured clone).
+   * order). Rejects with a retryable `DeliveryError` if the thread stops before answering, or
+   * with a non-retryable one if the request cannot be copied to the thread (structured clone).
    */
   request<O extends Op>(op: O, args: Args<O>): Promise<WriterResults[O]> {
-    if (this.failure !== undefined) {
-      return Promise.reject(new DeliveryError(`embedded platform: the writer thread stopped: ${this.failure.message}`, {
-        cause: this.failure, retryable: true,
-      }));
-    }
+    if (this.closed) return Promise.reject(new ShutdownError('the embedded platform is closed'));
+    // Messages posted before the new thread listens wait in its port.
+    this.worker ??= this.spawn();
     const id = this.nextId++;
     if (this.waiting.size === 0) this.worker.ref();
     this.outbox.push({ ...args, op, id } as WriterRequest);
@@ -113,11 +85,35 @@ export class WriterClient {
     return new Promise((resolve, reject) => this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject }));
   }
 
+  /** Ends the thread (after a `close` request has been answered). */
+  async terminate(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+  }
+
+  private spawn(): Worker {
+    const here = import.meta.url;
+    const fromSource = here.endsWith('.ts');
+    const entry = new URL(fromSource ? './writer-thread.ts' : './writer-thread.js', here);
+    const worker = fromSource
+      ? new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { ...this.settings, entry: entry.href } })
+      : new Worker(entry, { workerData: this.settings });
+    worker.on('message', (messages: WriterMessage[]) => {
+      for (const message of messages) this.receive(message);
+    });
+    worker.on('error', (error) => this.stopped(worker, error));
+    worker.on('exit', (code) => this.stopped(worker, new Error(`the writer thread exited (code ${code})`)));
+    worker.unref();
+    return worker;
+  }
+
   private post(): void {
     this.scheduled = false;
-    if (this.outbox.length === 0) return;
     const requests = this.outbox;
     this.outbox = [];
+    if (requests.length === 0 || this.worker === undefined) return;
     try {
       this.worker.postMessage(requests);
     } catch {
@@ -135,12 +131,6 @@ export class WriterClient {
     }
   }
 
-  /** Ends the thread (after a `close` request has been answered). */
-  async terminate(): Promise<void> {
-    this.failure ??= new Error('closed');
-    await this.worker.terminate();
-  }
-
   private receive(message: WriterMessage): void {
     if (message.type === 'log') {
       this.logger[message.level](message.fields, message.msg);
@@ -154,20 +144,23 @@ export class WriterClient {
     const waiting = this.waiting.get(id);
     if (waiting === undefined) return;
     this.waiting.delete(id);
-    if (this.waiting.size === 0) this.worker.unref();
+    if (this.waiting.size === 0) this.worker?.unref();
     if (error === undefined) waiting.resolve(value);
     else waiting.reject(error);
   }
 
-  private stopped(error: Error): void {
-    if (this.failure === undefined) this.logger.error({ err: error }, 'embedded platform: the writer thread stopped');
-    this.failure ??= error;
+  private stopped(worker: Worker, error: Error): void {
+    if (this.worker !== worker) return; // terminated by `terminate`, or already replaced
+    this.worker = undefined;
+    void worker.terminate();
+    if (!this.closed) this.logger.error({ err: error }, 'embedded platform: the writer thread stopped; the next call starts a new one');
     // Whether the last group committed is unknown: the callers retry, and the dedup of
     // (integration, sourceId) keeps what did commit from being stored twice.
-    for (const waiting of this.waiting.values()) {
-      waiting.reject(new DeliveryError(`embedded platform: the writer thread stopped: ${error.message}`, { cause: error, retryable: true }));
-    }
+    const waiting = [...this.waiting.values()];
     this.waiting.clear();
     this.outbox = [];
+    for (const w of waiting) {
+      w.reject(new DeliveryError(`embedded platform: the writer thread stopped: ${error.message}`, { cause: error, retryable: true }));
+    }
   }
 }

@@ -15,6 +15,8 @@ export interface WriterSettings {
 
 /** Requests from the main thread; each is answered by one `WriterResponse` with the same `id`. */
 export type WriterRequest = { id: number } & (
+  /** Answered once the thread has opened its connection. */
+  | { op: 'ready' }
   | { op: 'ingest'; items: readonly IngestItem[]; now: number }
   | { op: 'retention'; now: number }
   | { op: 'stopRetention' }
@@ -26,6 +28,7 @@ export type WriterRequest = { id: number } & (
 
 /** The value each request resolves with. */
 export interface WriterResults {
+  ready: undefined;
   ingest: IngestResult;
   retention: RetentionResult;
   stopRetention: undefined;
@@ -35,8 +38,6 @@ export interface WriterResults {
 
 /** Messages from the writer thread. */
 export type WriterMessage =
-  | { type: 'ready' }
-  | { type: 'failed'; error: SerializedError }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'log'; level: 'warn' | 'error' | 'info'; fields: Record<string, unknown>; msg: string };

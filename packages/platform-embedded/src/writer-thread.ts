@@ -59,23 +59,12 @@ function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention } 
   }
 }
 
-function tryOpen(): ReturnType<typeof open> | undefined {
-  try {
-    return open();
-  } catch (error) {
-    // The main thread rejects `openEmbeddedPlatform` with this error and terminates the thread.
-    port.postMessage([{ type: 'failed', error: serializeError(error) }] satisfies WriterMessage[]);
-    return undefined;
-  }
-}
-
-const state = tryOpen();
-if (state !== undefined) {
-  port.on('message', (requests: WriterRequest[]) => {
-    for (const request of requests) handle(state, request);
-  });
-  send({ type: 'ready' });
-}
+// A connection that cannot be opened throws here: the thread ends with that error, the main
+// thread fails the requests sent to it (retryable) and starts a new thread for the next one.
+const state = open();
+port.on('message', (requests: WriterRequest[]) => {
+  for (const request of requests) handle(state, request);
+});
 let retentionRun: Promise<unknown> | undefined;
 
 function answer(id: number, work: () => unknown): void {
@@ -89,8 +78,11 @@ function answer(id: number, work: () => unknown): void {
   }
 }
 
-function handle({ db, queue, retention }: NonNullable<typeof state>, request: WriterRequest): void {
+function handle({ db, queue, retention }: typeof state, request: WriterRequest): void {
   switch (request.op) {
+    case 'ready':
+      answer(request.id, () => undefined);
+      return;
     case 'ingest':
       answer(request.id, () => queue.enqueue(request.items, request.now));
       return;

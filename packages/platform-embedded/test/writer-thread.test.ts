@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IngestItem } from '@tbi/plugin-api';
+import type { Worker } from 'node:worker_threads';
+import type { DeliveryError, IngestItem } from '@tbi/plugin-api';
 import { countRows, item, record, tempPlatform } from './helpers.js';
 
 type Env = Awaited<ReturnType<typeof tempPlatform>>;
@@ -49,6 +50,28 @@ describe('writer thread', () => {
     expect(countRows(other, 'commands')).toBe(60);
     other.close();
     expect(platform.getAttributes('valve', 'server')).toMatchObject([{ key: 'i', value: 59 }]);
+  });
+
+  it('starts a new writer thread when the thread dies; a call in progress fails retryably and is stored once on retry', async () => {
+    env = await tempPlatform();
+    const { platform } = env;
+    const writer = (platform as unknown as { writer: { worker: Worker | undefined } }).writer;
+    await platform.ingest([item([record('a')], 'a/1')]);
+    const inFlight = platform.ingest([item([record('b', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'b/1')]);
+    await writer.worker!.terminate();
+    const outcome = await inFlight.then(() => undefined, (e: unknown) => e as DeliveryError);
+    if (outcome !== undefined) {
+      expect(outcome.code).toBe('DELIVERY_FAILED');
+      expect(outcome.retryable).toBe(true);
+    }
+    // The pipeline retries the same item: stored once whether or not the first attempt committed.
+    const retried = await platform.ingest([item([record('b', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'b/1')]);
+    expect(retried.stored + retried.duplicates).toBe(1);
+    expect(await platform.ingest([item([record('c')], 'c/1')])).toEqual({ stored: 1, duplicates: 0 });
+    const other = env.secondConnection();
+    expect(countRows(other, 'processed_messages')).toBe(3);
+    expect(countRows(other, 'telemetry')).toBe(1);
+    other.close();
   });
 
   it('keeps stored data readable by the main connection as soon as ingest resolves', async () => {
