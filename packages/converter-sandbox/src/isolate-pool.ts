@@ -96,13 +96,14 @@ export class IsolatePool {
     const encoded = slot === undefined ? encode(inputs) : undefined;
     slot ??= await this.wait();
     let pieces;
+    let handedOver = false;
     try {
       pieces = await runOnSlot(slot, inputs, encode, this.options.limits, encoded);
     } finally {
-      this.release(slot);
+      handedOver = this.release(slot);
     }
     // Let the part that was waiting for this isolate start before decoding this one.
-    await undefined;
+    if (handedOver) await undefined;
     const outcomes = settle(pieces);
     if (finish === undefined) return outcomes as R[];
     const results: R[] = new Array<R>(outcomes.length);
@@ -121,12 +122,14 @@ export class IsolatePool {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  private release(slot: IsolateSlot): void {
+  /** Gives the slot to the next waiting part, if any (true), or back to the idle ones. */
+  private release(slot: IsolateSlot): boolean {
     this.active--;
     const next = this.waiters.shift();
     if (next) next(slot);
     else this.idle.push(slot);
     if (this.active === 0 && this.drained) this.drained();
+    return next !== undefined;
   }
 
   /** Waits for calls in progress (they finish on this version), then frees the isolates. */
