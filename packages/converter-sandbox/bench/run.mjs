@@ -157,9 +157,9 @@ console.log(
     notes: [
       `Best batched rate: ${best}% of plain JS (goal: at least 50%).`,
       `Each case ran ${ROUNDS} rounds of ${(SECONDS / ROUNDS).toFixed(1)} s alternating with the baseline (the machine is shared): msg/s and % are medians of the rounds. ${os.availableParallelism()} cores; 64 MiB isolates, 1 s time limit per call.`,
-      'Batches of 64 messages or more are split across the isolates of a converter (poolSize, default 2) and run on separate threads; ' +
-        'the rows with 2 isolates need 3 busy threads (host + 2 isolates), so they gain only when cores are free.',
-      'CPU µs/msg: CPU time of the whole process (host thread and isolate threads) per message; it does not depend on how busy the machine is, msg/s does.',
+      'Batches are cut into parts of about 512 messages, at least one per isolate of the converter (poolSize, default 2), run on separate threads; ' +
+        'the host decodes and validates a finished part while the isolates convert the next, so the rows gain only when cores are free (host + isolates busy at once).',
+      'CPU µs/msg: CPU time of the whole process (host thread and isolate threads) per message; it depends much less on how busy the machine is than msg/s does.',
       `Load average when the suite started: ${loadAtStart.toFixed(2)} (other processes share these cores).`,
     ],
   }),
