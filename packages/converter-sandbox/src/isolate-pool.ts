@@ -90,10 +90,12 @@ export class IsolatePool {
     encode: (inputs: readonly I[]) => EncodedBatch,
     finish: ((outcome: RawOutcome, input: I) => R) | undefined,
   ): Promise<R[]> {
-    // A free isolate starts at once (no await before the call is under way); otherwise the part
-    // is encoded now, while it waits.
+    // A free isolate starts at once (no await before the call is under way); otherwise a part
+    // that will be next on an isolate is encoded now, while it waits (parts further back in the
+    // queue encode when their turn comes, so a long queue does not hold a second copy of its
+    // payloads).
     let slot = this.take();
-    const encoded = slot === undefined ? encode(inputs) : undefined;
+    const encoded = slot === undefined && this.waiters.length < this.slots.length ? encode(inputs) : undefined;
     slot ??= await this.wait();
     let pieces;
     let handedOver = false;
