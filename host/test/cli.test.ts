@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packedProject } from './helpers/packed-project.js';
 import { runTbi, spawnTbi } from './helpers/run-tbi.js';
+import { PLUGIN_API_VERSION } from '@tbi/plugin-api';
 
 const CONVERTER = "var d = decodeToJson(payload); return { deviceName: d.deviceName, deviceType: 'sensor', telemetry: { temperature: d.temperature } };";
 
@@ -82,7 +83,7 @@ describe('the tbi CLI in a project with plugins installed from tarballs', () => 
     await writeFile(path.join(project, 'future.yaml'), config(['  - name: f', '    type: future', `    uplinkConverter: { inline: "return [];" }`].join('\n')));
     const future = await runTbi(['validate', '-c', 'future.yaml'], { cwd: project, env: { MY_TOKEN: 'x' } });
     expect(future.code).toBe(1);
-    expect(future.stderr).toContain('tbi-fixture-future 2.0.0 requires plugin API ^2.0.0, but this host provides plugin API 1.0.0');
+    expect(future.stderr).toContain(`tbi-fixture-future 2.0.0 requires plugin API ^2.0.0, but this host provides plugin API ${PLUGIN_API_VERSION}`);
   });
 
   it('prints the JSON Schema with the plugin config schemas, and --help for every command', async () => {

@@ -43,7 +43,9 @@ describe('plugin discovery from packed tarballs', () => {
       }
     })();
     expect(error?.code).toBe('PLUGIN_INCOMPATIBLE');
-    expect(error?.message).toMatch(/^tbi\.yaml:3: integrations\[0\]\.type: cannot use the integration type "future": tbi-fixture-future 2\.0\.0 requires plugin API \^2\.0\.0, but this host provides plugin API 1\.0\.0/);
+    expect(error?.message).toMatch(
+      new RegExp(`^tbi\\.yaml:3: integrations\\[0\\]\\.type: cannot use the integration type "future": tbi-fixture-future 2\\.0\\.0 requires plugin API \\^2\\.0\\.0, but this host provides plugin API ${PLUGIN_API_VERSION.replaceAll('.', '\\.')}`),
+    );
   });
 
   it('rejects a type that two plugins claim, naming both packages', () => {
