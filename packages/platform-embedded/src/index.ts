@@ -1,4 +1,5 @@
-export { EmbeddedPlatform, openEmbeddedPlatform } from './embedded-platform.js';
+export { EmbeddedPlatform } from './embedded-platform.js';
+export { openEmbeddedPlatform } from './open-platform.js';
 export { createPlatformRoutes } from './routes.js';
 export { PlatformError, type PlatformErrorCode } from './errors.js';
 export { DATABASE_FILE } from './open-database.js';
