@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLUGIN_DIR, startHostProcess, type HostProcess } from './host-process.js';
+import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
+
+const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 
 const TOKEN = 'e2e-control-token-0123456789';
 const HMAC_SECRET = 'e2e-hmac-secret';

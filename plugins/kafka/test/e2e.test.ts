@@ -24,7 +24,9 @@ import {
   unique,
   waitFor,
 } from './harness.js';
-import { PLUGIN_DIR, startHostProcess, type HostProcess } from './host-process.js';
+import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
+
+const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 
 const TOKEN = 'kafka-e2e-token-0123456789';
 

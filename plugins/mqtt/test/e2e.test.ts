@@ -9,7 +9,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { broker, CERTS, publishMany } from './broker.js';
 import { eventually, uniquePrefix } from './harness.js';
-import { PLUGIN_DIR, startHostProcess, type HostProcess } from './host-process.js';
+import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
+
+const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 
 const TOKEN = 'e2e-control-token-0123456789';
 const PORTS = { plain: 22883, auth: 22884, tls: 28884 };

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/** A running `tbi start` process. */
+export interface HostProcess {
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  /** Every log line so far (JSON strings; stderr lines prefixed with `[stderr]`). */
+  logs: string[];
+  child: ChildProcess;
+  /** SIGTERM, then waits for the exit (SIGKILL after 30 s); resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash, nothing flushed, released or acknowledged. */
+  kill(): Promise<void>;
+  /** A request to the control API (`/api` + `p`) with the token; the body parsed as JSON when it is. */
+  api(p: string, init?: RequestInit): Promise<{ status: number; body: any }>;
+  /** The sum of a Prometheus metric over the label sets that match `labels`. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+export interface HostProcessOptions {
+  /** The host config, written as `tbi.yaml` (JSON is valid YAML) into `dir`. */
+  config: Record<string, unknown>;
+  /** Working directory of the host; created if missing. */
+  dir: string;
+  /** Bearer token `api()` sends (the config should set the same `auth.token`). */
+  token?: string;
+  /** Interface to listen on (default 127.0.0.1); the port is always a free one. */
+  host?: string;
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+/** Where the `tbi` executable of the installed `@tbi/host` is. */
+export function tbiBin(): string {
+  const hostPackage = createRequire(import.meta.url).resolve('@tbi/host/package.json');
+  return path.join(path.dirname(hostPackage), 'bin', 'tbi.js');
+}
+
+/**
+ * Spawns `tbi start` with the given config and resolves once the host logged "host started"
+ * (every integration attempted). Rejects with the log if it exits or does not start in time.
+ *
+ * @example
+ * const host = await startHostProcess({ dir, token, config: { auth: { token }, plugins: [pluginDir], integrations } });
+ * const devices = await host.api('/devices');
+ * await host.stop();
+ */
+export async function startHostProcess(options: HostProcessOptions): Promise<HostProcess> {
+  await mkdir(options.dir, { recursive: true });
+  const configFile = path.join(options.dir, 'tbi.yaml');
+  await writeFile(configFile, JSON.stringify(options.config, null, 2));
+  const args = [tbiBin(), 'start', '--config', configFile, '--port', '0', '--host', options.host ?? '127.0.0.1', '--no-pretty'];
+  const child = spawn(process.execPath, args, {
+    cwd: options.dir,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await waitUntilStarted(child, logs, exited, options.startTimeoutMs ?? 60_000);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+
+  return {
+    url,
+    logs,
+    child,
+    async stop() {
+      if (gone()) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (gone()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async api(p, init = {}) {
+      const res = await fetch(`${url}/api${p}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) } });
+      const text = await res.text();
+      try {
+        return { status: res.status, body: JSON.parse(text) };
+      } catch {
+        return { status: res.status, body: text };
+      }
+    },
+    async metric(name, labels = {}) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+        if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+      return sum;
+    },
+  };
+}
+
+/** Collects log lines and resolves with the URL the host logged, once it logs "host started". */
+function waitUntilStarted(child: ChildProcess, logs: string[], exited: Promise<number | null>, timeoutMs: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let url: string | undefined;
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`host did not start in ${timeoutMs} ms:\n${logs.join('\n')}`)), timeoutMs);
+    const onLine = (line: string) => {
+      logs.push(line);
+      let entry: { msg?: string; url?: string };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        return;
+      }
+      if (typeof entry.url === 'string' && url === undefined) url = entry.url;
+      if (entry.msg === 'host started' && url !== undefined) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    };
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      lines.filter(Boolean).forEach(onLine);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => logs.push(`[stderr] ${chunk.trimEnd()}`));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`host exited with code ${code} before it started:\n${logs.join('\n')}`));
+    });
+  });
+}

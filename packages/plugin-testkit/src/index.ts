@@ -1,0 +1,1 @@
+export { startHostProcess, tbiBin, type HostProcess, type HostProcessOptions } from './host-process.js';
