@@ -42,6 +42,10 @@ ssl_port=$((base + 3))
 pid_file="$state/kafka.pid"
 heap="${KAFKA_HEAP:--Xms256m -Xmx768m}"
 log() { echo "[kafka:$instance] $*" >&2; }
+daemon_match=kafka.Kafka
+start_args="[--fresh]"
+# shellcheck source=lib/daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -97,17 +101,6 @@ format_storage() {
     || { cat "$state/format.log" >&2; exit 1; }
 }
 
-running_pid() {
-  [ -s "$pid_file" ] || return 1
-  local pid; pid="$(cat "$pid_file")"
-  if kill -0 "$pid" 2>/dev/null && grep -q kafka.Kafka "/proc/$pid/cmdline" 2>/dev/null; then
-    echo "$pid"; return 0
-  fi
-  return 1
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 start() {
   local fresh="${1:-}"
   ensure_tools
@@ -140,33 +133,4 @@ start() {
   log "ready in ${ms} ms: 127.0.0.1:$plain_port PLAINTEXT, :$sasl_port SASL (SCRAM/PLAIN tbi/tbi-secret), :$ssl_port SSL (CA $ssl/ca.pem), pid $(running_pid || echo '?')"
 }
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then log "not running"; return 0; fi
-  kill -TERM "$pid"
-  local deadline=$(( $(date +%s) + 60 ))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then log "still running after 60 s; killing"; kill -KILL "$pid" || true; break; fi
-    sleep 0.2
-  done
-  rm -f "$pid_file"
-  log "stopped"
-}
-
-status() {
-  local pid
-  if pid="$(running_pid)"; then log "running (pid $pid)"; return 0; fi
-  log "not running"; return 3
-}
-
-mkdir -p "$state"
-# One start/stop at a time per instance: test files running in parallel may all call `start`.
-exec 9>"$state/.lock"
-flock 9
-case "${1:-}" in
-  start) start "${2:-}" ;;
-  stop) stop ;;
-  restart) stop; start ;;
-  status) status ;;
-  *) echo "usage: scripts/brokers/kafka.sh start [--fresh] | stop | restart | status" >&2; exit 2 ;;
-esac
+dispatch "$@"

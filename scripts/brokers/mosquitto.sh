@@ -29,6 +29,9 @@ auth_port="${MOSQUITTO_AUTH_PORT:-11884}"
 tls_port="${MOSQUITTO_TLS_PORT:-18883}"
 pid_file="$state/mosquitto.pid"
 log() { echo "[mosquitto:$instance] $*" >&2; }
+daemon_match=mosquitto
+# shellcheck source=lib/daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -129,17 +132,6 @@ require_certificate false
 EOF
 }
 
-running_pid() {
-  [ -s "$pid_file" ] || return 1
-  local pid; pid="$(cat "$pid_file")"
-  if kill -0 "$pid" 2>/dev/null && grep -q mosquitto "/proc/$pid/cmdline" 2>/dev/null; then
-    echo "$pid"; return 0
-  fi
-  return 1
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 start() {
   ensure_installed
   ensure_certs
@@ -162,34 +154,4 @@ start() {
   log "listening on 127.0.0.1:$plain_port (anonymous), :$auth_port (password), :$tls_port (TLS), pid $(running_pid || echo '?')"
 }
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then log "not running"; return 0; fi
-  kill -TERM "$pid"
-  # A large backlog takes a moment to write to the persistence file.
-  local deadline=$(( $(date +%s) + 60 ))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then log "still running after 60 s; killing"; kill -KILL "$pid" || true; break; fi
-    sleep 0.1
-  done
-  rm -f "$pid_file"
-  log "stopped"
-}
-
-status() {
-  local pid
-  if pid="$(running_pid)"; then log "running (pid $pid)"; return 0; fi
-  log "not running"; return 3
-}
-
-mkdir -p "$state"
-# One start/stop at a time per instance: test files running in parallel may all call `start`.
-exec 9>"$state/.lock"
-flock 9
-case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
-  restart) stop; start ;;
-  status) status ;;
-  *) echo "usage: scripts/brokers/mosquitto.sh start|stop|restart|status" >&2; exit 2 ;;
-esac
+dispatch "$@"
