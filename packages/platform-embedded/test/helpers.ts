@@ -56,3 +56,15 @@ export function collectCommands(platform: EmbeddedPlatform): PlatformCommand[] {
 export function countRows(db: DatabaseSync, table: string): number {
   return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 }
+
+/**
+ * Every stored telemetry row, merged (`telemetry`) or staged (`telemetry_recent`), as a subquery
+ * for tests that look at the rows on disk.
+ */
+export const ALL_TELEMETRY = `(SELECT device_id, key_id, ts, bool_v, long_v, dbl_v, str_v, json_v FROM telemetry
+  UNION ALL SELECT device_id, key_id, ts, bool_v, long_v, dbl_v, str_v, json_v FROM telemetry_recent)`;
+
+/** Telemetry rows on disk, merged or not. */
+export function countTelemetryRows(db: DatabaseSync): number {
+  return countRows(db, ALL_TELEMETRY);
+}
