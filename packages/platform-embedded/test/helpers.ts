@@ -3,8 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { DeviceRecord, IngestItem, PlatformCommand } from '@tbi/plugin-api';
-import { openEmbeddedPlatform, type EmbeddedPlatform, type EmbeddedPlatformOptions } from '../src/index.js';
+import type { EmbeddedPlatform, EmbeddedPlatformOptions } from '../src/index.js';
 import { DATABASE_FILE } from '../src/open-database.js';
+import { DEFAULT_MERGE, openWithMerge } from '../src/open-platform.js';
+import type { MergeTiming } from '../src/writer-protocol.js';
+
+/** Merge timing that never merges on its own: tests merge with `mergeNow`. */
+export const MANUAL_MERGE: MergeTiming = { intervalMs: 3_600_000, rows: Number.MAX_SAFE_INTEGER };
+
+/** Merges every staged telemetry row into the clustered table now; resolves with how many. */
+export function mergeNow(platform: EmbeddedPlatform): Promise<number> {
+  // The writer client is private: tests reach it as the platform's own methods do.
+  return platform['writer'].request('merge', {});
+}
 
 /** A clock the test moves by hand. */
 export class ManualClock {
@@ -18,16 +29,16 @@ export class ManualClock {
 }
 
 /** A fresh data directory and platform; `cleanup` closes and removes both. */
-export async function tempPlatform(options: Partial<EmbeddedPlatformOptions> = {}) {
+export async function tempPlatform(options: Partial<EmbeddedPlatformOptions> = {}, merge: MergeTiming = DEFAULT_MERGE) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tbi-platform-'));
   const clock = new ManualClock();
-  const platform = await openEmbeddedPlatform({ dataDir, clock, ...options });
+  const platform = await openWithMerge({ dataDir, clock, ...options }, merge);
   return {
     dataDir,
     clock,
     platform,
     reopen: async (more: Partial<EmbeddedPlatformOptions> = {}): Promise<EmbeddedPlatform> =>
-      openEmbeddedPlatform({ dataDir, clock, ...options, ...more }),
+      openWithMerge({ dataDir, clock, ...options, ...more }, merge),
     /** A second connection to the same database file, as another process would have. */
     secondConnection: (): DatabaseSync => new DatabaseSync(path.join(dataDir, DATABASE_FILE), { timeout: 1000 }),
     cleanup: async () => {
