@@ -117,7 +117,7 @@ for (const batch of [1, 100, 1000]) {
 }
 
 // Cost the staging table adds to a telemetry query (main thread, synchronous): the same queries
-// with ~100 000 rows staged (the merge threshold) and after they were merged.
+// with as many rows staged as the merge threshold lets wait, and after they were merged.
 if (openPlatform.openWithMerge !== undefined) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tbi-bench-platform-'));
   try {
