@@ -39,6 +39,8 @@ export class IngestQueue {
     private readonly logger: Logger,
     /** Called before each BEGIN (the writer thread lets the main thread's writes go first). */
     private readonly beforeBegin: () => void = () => {},
+    /** Called after each COMMIT with the telemetry rows the group appended to `telemetry_recent`. */
+    private readonly afterCommit: (telemetryRows: number) => void = () => {},
   ) {}
 
   enqueue(items: readonly IngestItem[], now: number): Promise<IngestResult> {
@@ -97,6 +99,9 @@ export class IngestQueue {
       this.failAll(calls, toDeliveryError(error, 'commit', { calls: calls.length }));
       return;
     }
+    let telemetryRows = 0;
+    for (const write of writes) if (!(write instanceof Error)) telemetryRows += write.telemetryRows;
+    this.afterCommit(telemetryRows);
     for (const [index, call] of calls.entries()) {
       const write = writes[index]!;
       if (write instanceof Error) {

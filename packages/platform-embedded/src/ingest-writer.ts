@@ -6,6 +6,8 @@ import { encodeValue, type TypedColumns } from './typed-value.js';
 export interface CallWrite {
   stored: number;
   duplicates: number;
+  /** Telemetry rows appended to `telemetry_recent` (the merge counts them once committed). */
+  telemetryRows: number;
   /**
    * Device and key ids the call created or looked up. They are cached only once the transaction
    * has committed: a row found here may have been created by an earlier, uncommitted call.
@@ -59,7 +61,9 @@ export class IngestWriter {
       touchDevice: db.prepare('UPDATE devices SET last_seen = ?, integration = ? WHERE id = ?'),
       findKey: db.prepare('SELECT id FROM telemetry_keys WHERE key = ?'),
       insertKey: db.prepare('INSERT INTO telemetry_keys (key) VALUES (?)'),
-      putTelemetry: db.prepare('INSERT OR REPLACE INTO telemetry VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      // Appended to the staging table (consecutive pages); `telemetry-merge.ts` moves the rows into
+      // the clustered table in bulk.
+      putTelemetry: db.prepare('INSERT INTO telemetry_recent VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       putLatest: db.prepare(
         `INSERT INTO telemetry_latest VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device_id, key_id) DO UPDATE SET ts = excluded.ts, bool_v = excluded.bool_v,
@@ -81,7 +85,7 @@ export class IngestWriter {
 
   /** Writes one call's items; throws on the first failure (the caller rolls back). */
   write(items: readonly IngestItem[], now: number): CallWrite {
-    const out: CallWrite = { stored: 0, duplicates: 0, newDevices: new Map(), newKeys: new Map(), replies: [] };
+    const out: CallWrite = { stored: 0, duplicates: 0, telemetryRows: 0, newDevices: new Map(), newKeys: new Map(), replies: [] };
     // Devices seen by this call and the integration that carried them last.
     const touched = new Map<number, string>();
     // Newest value per (device, key) of this call: one latest-value upsert each, not one per sample.
@@ -120,6 +124,7 @@ export class IngestWriter {
         const keyId = this.key(key, out);
         const c = columns(encodeValue(value));
         this.s.putTelemetry.run(deviceId, keyId, sample.ts, ...c);
+        out.telemetryRows++;
         const pair = `${deviceId}:${keyId}`;
         const known = latest.get(pair);
         if (known === undefined || sample.ts >= known.ts) latest.set(pair, { deviceId, keyId, ts: sample.ts, columns: c });

@@ -14,6 +14,8 @@ export interface RetentionSettings {
   chunkSize: number;
   /** Called before each transaction (the writer thread lets the main thread's writes go first). */
   beforeTransaction?: () => void;
+  /** Called before telemetry is deleted: moves the staged rows (`telemetry_recent`) into `telemetry`. */
+  beforeTelemetry?: () => void;
 }
 
 /**
@@ -65,7 +67,10 @@ export class Retention {
   async run(now: number): Promise<RetentionResult> {
     const result: RetentionResult = { telemetry: 0, processedMessages: 0, commands: 0 };
     const ttl = this.settings.telemetryTtlDays;
-    if (ttl !== undefined && ttl > 0) result.telemetry = await this.telemetry(now - ttl * DAY_MS);
+    if (ttl !== undefined && ttl > 0) {
+      this.settings.beforeTelemetry?.();
+      result.telemetry = await this.telemetry(now - ttl * DAY_MS);
+    }
     const historyCutoff = now - this.settings.dedupRetentionDays * DAY_MS;
     result.processedMessages = await this.chunked(this.deleteProcessed, historyCutoff);
     this.transaction('expire commands', () => this.commands.expireDue(now));

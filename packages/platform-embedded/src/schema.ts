@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { PlatformError } from './errors.js';
 
 /** The schema version this code writes; kept in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 // Modelled on ThingsBoard's tables: `device`, `ts_kv` (+ `key_dictionary`), `ts_kv_latest`,
 // `attribute_kv`, `rpc`. Names are unique across devices and assets (one namespace), which keeps
@@ -91,6 +91,22 @@ CREATE INDEX commands_device ON commands (device_id, created_time);
 CREATE INDEX commands_status ON commands (status, updated_time);
 `;
 
+// v2: the staging table of telemetry (see `telemetry-merge.ts`). Ingest appends here (a rowid
+// table: a batch's rows land on consecutive pages whatever devices they belong to), and the
+// writer thread moves the rows into the clustered `telemetry` table in bulk. Reads see both.
+const V2 = `
+CREATE TABLE telemetry_recent (
+  device_id  INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL,
+  ts         INTEGER NOT NULL,
+  bool_v     INTEGER,
+  long_v     INTEGER,
+  dbl_v      REAL,
+  str_v      TEXT,
+  json_v     TEXT
+);
+`;
+
 /**
  * Creates or upgrades the schema in one transaction. Refuses a database from a newer version
  * rather than guess at its layout.
@@ -108,6 +124,7 @@ export function migrate(db: DatabaseSync, file: string): void {
   db.exec('BEGIN IMMEDIATE');
   try {
     if (version < 1) db.exec(V1);
+    if (version < 2) db.exec(V2);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {

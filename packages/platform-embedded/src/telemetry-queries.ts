@@ -9,18 +9,35 @@ const MAX_LIMIT = 100_000;
 
 type ValueRow = TypedColumns & { ts: number };
 
+// A key's values live in two tables: `telemetry` (clustered) and `telemetry_recent` (staged rows
+// not merged yet, see `telemetry-merge.ts`). A staged row wins over a merged one of the same ts,
+// and among staged rows of the same ts the last one stored (highest rowid: SQLite takes the bare
+// columns from the row of max()). `telemetry_recent` is kept small by the merge, so scanning it
+// costs a few ms at most, and the clustered side is read along its primary key as before.
+const RECENT = `
+  recent AS MATERIALIZED (
+    SELECT ts, bool_v, long_v, dbl_v, str_v, json_v, max(rowid) AS seq FROM telemetry_recent
+    WHERE device_id = :device AND key_id = :key AND ts >= :from AND ts < :to GROUP BY ts)`;
+const MERGED = `
+  SELECT ts, bool_v, long_v, dbl_v, str_v, json_v FROM telemetry
+  WHERE device_id = :device AND key_id = :key AND ts >= :from AND ts < :to AND ts NOT IN (SELECT ts FROM recent)`;
+
 // Integer arithmetic needs integer operands: node:sqlite binds every JS number as REAL.
 const BUCKETS = (order: 'ASC' | 'DESC') => `
+  WITH ${RECENT},
+  points AS (SELECT ts, bool_v, long_v, dbl_v, str_v, json_v FROM recent UNION ALL ${MERGED})
   SELECT CAST(:from AS INTEGER) + ((ts - CAST(:from AS INTEGER)) / CAST(:interval AS INTEGER)) * CAST(:interval AS INTEGER) AS bucket,
          min(coalesce(long_v, dbl_v)) AS min, max(coalesce(long_v, dbl_v)) AS max,
          avg(coalesce(long_v, dbl_v)) AS avg, count(*) AS count
-  FROM telemetry
-  WHERE device_id = :device AND key_id = :key AND ts >= :from AND ts < :to
+  FROM points
   GROUP BY bucket ORDER BY bucket ${order} LIMIT :limit`;
 
+// A compound SELECT with ORDER BY: SQLite merges the two ordered sides, so the clustered side is
+// read in key order and stops at the limit.
 const RAW = (order: 'ASC' | 'DESC') => `
-  SELECT ts, bool_v, long_v, dbl_v, str_v, json_v FROM telemetry
-  WHERE device_id = :device AND key_id = :key AND ts >= :from AND ts < :to
+  WITH ${RECENT}
+  SELECT ts, bool_v, long_v, dbl_v, str_v, json_v FROM recent
+  UNION ALL ${MERGED}
   ORDER BY ts ${order} LIMIT :limit`;
 
 /** Latest values and time-series reads. */

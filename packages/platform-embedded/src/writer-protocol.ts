@@ -11,6 +11,16 @@ export interface WriterSettings {
   dedupRetentionDays: number;
   /** Shared memory of the `WriteGate`. */
   gate: SharedArrayBuffer;
+  /** When `telemetry_recent` is merged into `telemetry` (see `telemetry-merge.ts`). */
+  merge: MergeTiming;
+}
+
+/** When the writer thread merges `telemetry_recent` into `telemetry`: whichever comes first. */
+export interface MergeTiming {
+  /** Every this many ms while rows wait. */
+  intervalMs: number;
+  /** As soon as this many rows wait. */
+  rows: number;
 }
 
 /** Requests from the main thread; each is answered by one `WriterResponse` with the same `id`. */
@@ -20,6 +30,8 @@ export type WriterRequest = { id: number } & (
   | { op: 'ingest'; items: readonly IngestItem[]; now: number }
   | { op: 'retention'; now: number }
   | { op: 'stopRetention' }
+  /** Merges every row of `telemetry_recent` into `telemetry` now (tests, benchmarks). */
+  | { op: 'merge' }
   /** Reads a pragma of the writer's connection (tests check its durability settings). */
   | { op: 'pragma'; name: string }
   /** Commits what is queued, stops, closes the connection; the thread then ends. */
@@ -32,6 +44,7 @@ export interface WriterResults {
   ingest: IngestResult;
   retention: RetentionResult;
   stopRetention: undefined;
+  merge: number;
   pragma: unknown;
   close: undefined;
 }

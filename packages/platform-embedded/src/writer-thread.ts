@@ -10,6 +10,7 @@ import { IngestQueue } from './ingest-queue.js';
 import { IngestWriter } from './ingest-writer.js';
 import { applyConnectionSettings, applyWriterSettings } from './open-database.js';
 import { Retention } from './retention.js';
+import { TelemetryMerge } from './telemetry-merge.js';
 import { WriteGate } from './write-gate.js';
 import { serializeError, type WriterMessage, type WriterRequest, type WriterSettings } from './writer-protocol.js';
 
@@ -40,19 +41,31 @@ const logger: Logger = (() => {
   return self as unknown as Logger;
 })();
 
-function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention } {
+function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention; merge: TelemetryMerge } {
   const db = new DatabaseSync(settings.file, { timeout: settings.busyTimeoutMs });
   try {
     applyConnectionSettings(db);
     applyWriterSettings(db);
     const gate = new WriteGate(settings.gate);
+    const merge = new TelemetryMerge(db, {
+      rows: settings.merge.rows,
+      // A backlog (e.g. after a long stop of merges) is moved in several transactions.
+      maxRowsPerMerge: Math.max(settings.merge.rows * 2, 1000),
+      beforeTransaction: () => gate.yield(),
+    });
     const retention = new Retention(db, new CommandStore(db), {
       telemetryTtlDays: settings.telemetryTtlDays,
       dedupRetentionDays: settings.dedupRetentionDays,
       chunkSize: 5000,
       beforeTransaction: () => gate.yield(),
+      // Retention deletes along the clustered table: staged rows are moved there first.
+      beforeTelemetry: () => { mergeNow(merge, 'all'); },
     });
-    return { db, queue: new IngestQueue(db, new IngestWriter(db), logger, () => gate.yield()), retention };
+    const queue = new IngestQueue(db, new IngestWriter(db), logger, () => gate.yield(), (rows) => {
+      merge.added(rows);
+      if (merge.due()) scheduleMerge();
+    });
+    return { db, queue, retention, merge };
   } catch (error) {
     db.close();
     throw error;
@@ -67,6 +80,30 @@ port.on('message', (requests: WriterRequest[]) => {
 });
 let retentionRun: Promise<unknown> | undefined;
 
+// Merges run between ingest groups (never inside one): a merge due after a commit runs once the
+// thread has answered the callers of that commit, and the timer catches the rows of a slow trickle.
+let mergeScheduled: NodeJS.Immediate | undefined;
+function scheduleMerge(): void {
+  mergeScheduled ??= setImmediate(() => {
+    mergeScheduled = undefined;
+    mergeNow(state.merge, 'once');
+    if (state.merge.due()) scheduleMerge();
+  });
+}
+const mergeTimer = setInterval(() => {
+  if (state.merge.pending > 0) mergeNow(state.merge, 'once');
+}, settings.merge.intervalMs);
+
+/** Merges, logging a failure: the rows stay in `telemetry_recent`, the next merge tries again. */
+function mergeNow(merge: TelemetryMerge, amount: 'once' | 'all'): number {
+  try {
+    return amount === 'all' ? merge.mergeAll() : merge.mergeOnce();
+  } catch (error) {
+    logger.warn({ err: error, pending: merge.pending }, 'embedded platform: telemetry merge failed, rolled back; will try again');
+    return 0;
+  }
+}
+
 function answer(id: number, work: () => unknown): void {
   try {
     Promise.resolve(work()).then(
@@ -78,7 +115,7 @@ function answer(id: number, work: () => unknown): void {
   }
 }
 
-function handle({ db, queue, retention }: typeof state, request: WriterRequest): void {
+function handle({ db, queue, retention, merge }: typeof state, request: WriterRequest): void {
   switch (request.op) {
     case 'ready':
       answer(request.id, () => undefined);
@@ -98,6 +135,12 @@ function handle({ db, queue, retention }: typeof state, request: WriterRequest):
     case 'stopRetention':
       answer(request.id, () => retention.stop());
       return;
+    case 'merge':
+      answer(request.id, () => {
+        queue.flush();
+        return merge.mergeAll();
+      });
+      return;
     case 'pragma':
       answer(request.id, () => Object.values(db.prepare(`PRAGMA ${request.name.replace(/[^a-z_]/g, '')}`).get() ?? {})[0]);
       return;
@@ -106,6 +149,11 @@ function handle({ db, queue, retention }: typeof state, request: WriterRequest):
         retention.stop();
         await retentionRun;
         queue.flush();
+        clearInterval(mergeTimer);
+        if (mergeScheduled !== undefined) clearImmediate(mergeScheduled);
+        // Not needed for durability (staged rows are committed); it leaves the next start, and
+        // other readers of the file, with a clustered table only.
+        mergeNow(merge, 'all');
         db.close();
         // The main thread terminates the thread once it has this answer.
       });

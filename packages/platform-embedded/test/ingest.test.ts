@@ -1,6 +1,6 @@
 import { isTbiError, type DeliveryError } from '@tbi/plugin-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { countRows, item, record, tempPlatform } from './helpers.js';
+import { ALL_TELEMETRY, countRows, countTelemetryRows, item, record, tempPlatform } from './helpers.js';
 
 type Env = Awaited<ReturnType<typeof tempPlatform>>;
 let env: Env;
@@ -29,7 +29,7 @@ describe('ingest', () => {
     const db = env.secondConnection();
     const types = db.prepare(
       `SELECT k.key, t.bool_v IS NOT NULL b, t.long_v IS NOT NULL l, t.dbl_v IS NOT NULL d, t.str_v IS NOT NULL s, t.json_v IS NOT NULL j
-       FROM telemetry t JOIN telemetry_keys k ON k.id = t.key_id WHERE t.ts = 1000 ORDER BY k.key`,
+       FROM ${ALL_TELEMETRY} t JOIN telemetry_keys k ON k.id = t.key_id WHERE t.ts = 1000 ORDER BY k.key`,
     ).all();
     db.close();
     expect(types.map((r) => [r.key, r.b, r.l, r.d, r.s, r.j])).toEqual([
@@ -137,7 +137,7 @@ describe('ingest failures', () => {
     const { platform } = env;
     // A real constraint failure on the 3rd value of the 2nd item, installed from another connection.
     const other = env.secondConnection();
-    other.exec(`CREATE TRIGGER boom BEFORE INSERT ON telemetry
+    other.exec(`CREATE TRIGGER boom BEFORE INSERT ON telemetry_recent
       WHEN NEW.str_v = 'boom' BEGIN SELECT RAISE(ABORT, 'rejected by test trigger'); END`);
     const batch = [
       item([record('t-1', { telemetry: [{ ts: 1, values: { a: 1, b: 2 } }], attributes: { fw: '1' } })], 'p/1'),
@@ -147,7 +147,7 @@ describe('ingest failures', () => {
     expect(isTbiError(error) && error.code).toBe('DELIVERY_FAILED');
     expect(error.retryable).toBe(false);
     expect(error.context).toMatchObject({ sqlite: 'CONSTRAINT' });
-    for (const table of ['devices', 'telemetry', 'telemetry_latest', 'attributes', 'processed_messages', 'telemetry_keys']) {
+    for (const table of ['devices', 'telemetry', 'telemetry_recent', 'telemetry_latest', 'attributes', 'processed_messages', 'telemetry_keys']) {
       expect(countRows(other, table), table).toBe(0);
     }
     expect(platform.getDevice('t-1')).toBeUndefined();
@@ -168,10 +168,10 @@ describe('ingest failures', () => {
     expect(error.retryable).toBe(true);
     expect(error.context).toMatchObject({ sqlite: 'BUSY' });
     other.exec('ROLLBACK');
-    expect(countRows(other, 'telemetry')).toBe(0);
+    expect(countTelemetryRows(other)).toBe(0);
     expect(await platform.ingest([item([record('t-1', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'x/1')]))
       .toEqual({ stored: 1, duplicates: 0 });
-    expect(countRows(other, 'telemetry')).toBe(1);
+    expect(countTelemetryRows(other)).toBe(1);
     other.close();
   });
 
@@ -188,7 +188,7 @@ describe('ingest failures', () => {
     env = await tempPlatform();
     const { platform } = env;
     const other = env.secondConnection();
-    other.exec(`CREATE TRIGGER boom BEFORE INSERT ON telemetry WHEN NEW.str_v = 'boom' BEGIN SELECT RAISE(ABORT, 'no'); END`);
+    other.exec(`CREATE TRIGGER boom BEFORE INSERT ON telemetry_recent WHEN NEW.str_v = 'boom' BEGIN SELECT RAISE(ABORT, 'no'); END`);
     const results = await Promise.allSettled([
       platform.ingest([item([record('a', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'a/1')]),
       platform.ingest([item([record('b', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'b/1'), item([record('b', { telemetry: [{ ts: 2, values: { v: 'boom' } }] })], 'b/2')]),

@@ -1,5 +1,5 @@
 import { describe, expect, it, afterEach } from 'vitest';
-import { countRows, item, record, tempPlatform } from './helpers.js';
+import { countTelemetryRows, item, record, tempPlatform } from './helpers.js';
 
 const DAY = 86_400_000;
 type Env = Awaited<ReturnType<typeof tempPlatform>>;
@@ -23,7 +23,7 @@ describe('retention', () => {
     const result = await platform.runRetention();
     expect(result.telemetry).toBe(3 * 3 * 4000);
     const db = env.secondConnection();
-    expect(countRows(db, 'telemetry')).toBe(3 * 3 * 2);
+    expect(countTelemetryRows(db)).toBe(3 * 3 * 2);
     db.close();
     expect(platform.telemetry('b', 'y', { from: 0, to: now + 1 }).map((p) => p.value)).toEqual([-2, -1]);
     expect(platform.latestTelemetry('c')).toMatchObject({ z: { ts: now, value: -2 } });
@@ -56,8 +56,8 @@ describe('retention', () => {
     await platform.ingest([item([record('a', { telemetry: [{ ts: clock.now() - 3 * DAY, values: { v: 1 } }, { ts: clock.now(), values: { v: 2 } }] })])]);
     const db = env.secondConnection();
     const deadline = Date.now() + 10_000;
-    while (countRows(db, 'telemetry') !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(countRows(db, 'telemetry')).toBe(1);
+    while (countTelemetryRows(db) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(countTelemetryRows(db)).toBe(1);
     db.close();
   });
 });
