@@ -27,6 +27,9 @@ import {
 import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
+// Telemetry on disk, merged into `telemetry` or still staged in `telemetry_recent` (see the
+// embedded platform's README): a message stored twice would show as two rows here.
+const STORED_TELEMETRY = `(SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry UNION ALL SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry_recent)`;
 
 const TOKEN = 'kafka-e2e-token-0123456789';
 
@@ -93,7 +96,7 @@ function storedRows(dataDir: string, prefix: string): number {
   try {
     const row = db
       .prepare(
-        `SELECT COUNT(*) AS n FROM telemetry t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id
+        `SELECT COUNT(*) AS n FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id
          WHERE k.key = 'n' AND d.name LIKE ? || '%'`,
       )
       .get(prefix) as { n: number };
@@ -111,7 +114,7 @@ function storedValues(dataDir: string, prefix: string): Set<number> {
   try {
     const rows = db
       .prepare(
-        `SELECT COALESCE(t.long_v, t.dbl_v) AS v FROM telemetry t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id
+        `SELECT COALESCE(t.long_v, t.dbl_v) AS v FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id
          WHERE k.key = 'n' AND d.name LIKE ? || '%'`,
       )
       .all(prefix) as Array<{ v: number }>;

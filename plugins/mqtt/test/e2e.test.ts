@@ -12,6 +12,9 @@ import { eventually, uniquePrefix } from './harness.js';
 import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
+// Telemetry on disk, merged into `telemetry` or still staged in `telemetry_recent` (see the
+// embedded platform's README): a message stored twice would show as two rows here.
+const STORED_TELEMETRY = `(SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry UNION ALL SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry_recent)`;
 
 const TOKEN = 'e2e-control-token-0123456789';
 const PORTS = { plain: 22883, auth: 22884, tls: 28884 };
@@ -97,7 +100,7 @@ function storedSeqsInDb(dataDir: string, device: string): Set<number> {
   const db = new DatabaseSync(path.join(dataDir, 'platform.db'), { readOnly: true });
   try {
     const rows = db
-      .prepare(`SELECT t.long_v AS v FROM telemetry t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id WHERE d.name = ? AND k.key = 'seq'`)
+      .prepare(`SELECT t.long_v AS v FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id WHERE d.name = ? AND k.key = 'seq'`)
       .all(device) as Array<{ v: number }>;
     return new Set(rows.map((r) => Number(r.v)));
   } finally {
