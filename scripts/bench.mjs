@@ -5,9 +5,10 @@
 //   { "suite": "converter-sandbox", "title": "...", "description": "...",
 //     "columns": ["case", "msg/s", ...], "rows": [["plain JS (baseline)", 123456, ...], ...],
 //     "notes": ["..."] }
-// `pnpm bench -- sandbox mqtt` runs only suites whose folder name contains one of the words.
+// `pnpm bench -- sandbox mqtt` runs only suites whose folder name contains one of the words; the
+// other suites keep their last results (docs/benchmarks.json holds every suite's last result).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -65,14 +66,23 @@ function table(result) {
 
 const suites = findSuites();
 if (suites.length === 0) { console.error('no benchmark suites found'); process.exit(1); }
-const results = [];
-for (const file of suites) results.push(await runSuite(file));
+const fresh = [];
+for (const file of suites) fresh.push(await runSuite(file));
+
+// Results of suites not run this time are kept from the last run, marked with their date.
+const store = path.join(root, 'docs', 'benchmarks.json');
+const previous = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : [];
+const now = new Date().toISOString();
+for (const r of fresh) r.measuredAt = now;
+const results = [...fresh, ...previous.filter((p) => !fresh.some((r) => r.suite === p.suite))];
+const order = ['converter-sandbox', 'platform-embedded', 'host-pipeline', 'plugin-http', 'plugin-mqtt', 'plugin-kafka'];
+results.sort((a, b) => (order.indexOf(a.suite) + 1 || 99) - (order.indexOf(b.suite) + 1 || 99));
 
 const cpus = os.cpus();
 const lines = [
   '# Benchmarks',
   '',
-  `Written by \`pnpm bench\` on ${new Date().toISOString()}. Every figure is measured against a baseline in the same run, because these machines are shared and noisy: compare ratios, not absolute numbers.`,
+  `Written by \`pnpm bench\` on ${now}. Every figure is measured against a baseline in the same run, because these machines are shared and noisy: compare ratios, not absolute numbers.`,
   '',
   '## Machine',
   '',
@@ -84,6 +94,7 @@ const lines = [
 ];
 for (const r of results) {
   lines.push(`## ${r.title ?? r.suite}`, '');
+  if (r.measuredAt && r.measuredAt !== now) lines.push(`_Measured ${r.measuredAt} (not re-run since)._`, '');
   if (r.description) lines.push(r.description, '');
   lines.push(table(r));
   for (const note of r.notes ?? []) lines.push(`- ${note}`);
@@ -91,5 +102,6 @@ for (const r of results) {
 }
 mkdirSync(path.join(root, 'docs'), { recursive: true });
 writeFileSync(path.join(root, 'docs', 'benchmarks.md'), lines.join('\n'));
-console.error(`\nwrote docs/benchmarks.md (${results.length} suites)`);
-process.exit(results.some((r) => r.failed) ? 1 : 0);
+writeFileSync(store, `${JSON.stringify(results.filter((r) => !r.failed), null, 2)}\n`);
+console.error(`\nwrote docs/benchmarks.md (${fresh.length} suites run, ${results.length - fresh.length} kept from earlier runs)`);
+process.exit(fresh.some((r) => r.failed) ? 1 : 0);

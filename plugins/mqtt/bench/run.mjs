@@ -149,8 +149,12 @@ async function startHost(dir, config) {
   };
 }
 
+// Telemetry is stored into `telemetry_recent` and merged into `telemetry` in the background
+// (see the embedded platform's README): a stored row is in one of the two.
+const STORED = '(SELECT key_id, ts, long_v FROM telemetry UNION ALL SELECT key_id, ts, long_v FROM telemetry_recent)';
+
 function countRows(db) {
-  return Number(db.prepare('SELECT count(*) AS n FROM telemetry').get().n);
+  return Number(db.prepare(`SELECT count(*) AS n FROM ${STORED}`).get().n);
 }
 
 function openDb(dir) {
@@ -276,7 +280,7 @@ async function tbiLatency(qos, base) {
     while (polling) {
       const id = keyId();
       if (id !== undefined) {
-        query ??= db.prepare('SELECT ts, long_v AS sent FROM telemetry WHERE key_id = ? AND ts > ? ORDER BY ts');
+        query ??= db.prepare(`SELECT ts, long_v AS sent FROM ${STORED} WHERE key_id = ? AND ts > ? ORDER BY ts`);
         const now = Date.now();
         for (const row of query.all(id, lastTs)) {
           latencies.push(now - Number(row.sent));
