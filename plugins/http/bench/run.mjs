@@ -3,16 +3,15 @@
 // SQLite store, answered only once stored) versus GET /healthz on the same host (baseline).
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 // Needs the workspace built (`pnpm build`). About one minute.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { startHostProcess } from '@tbi/plugin-testkit';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
-const bin = path.join(root, 'host', 'bin', 'tbi.js');
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP = 3;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -25,51 +24,15 @@ const UPLINK = `
   return { deviceName: data.deviceName, deviceType: 'bench', telemetry: { temperature: data.temperature, humidity: data.humidity } };
 `;
 
-async function startHost(dir) {
+function startHost(dir) {
   const config = {
     dataDir: path.join(dir, 'data'),
     plugins: [pluginDir],
+    // `info` is needed to read the URL from the start-up lines; nothing is logged per request at info.
     log: { level: 'info' },
     integrations: [{ name: 'bench', type: 'http', config: { routingKey: 'bench' }, uplinkConverter: { inline: UPLINK } }],
   };
-  const file = path.join(dir, 'tbi.yaml');
-  await writeFile(file, JSON.stringify(config));
-  // `info` is needed to read the URL from the start-up lines; nothing is logged per request at info.
-  const child = spawn(process.execPath, [bin, 'start', '--config', file, '--port', '0', '--host', '127.0.0.1', '--no-pretty', '--log-level', 'info'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const url = await new Promise((resolve, reject) => {
-    let seen;
-    let buffer = '';
-    const out = [];
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      buffer += chunk;
-      const lines = buffer.split('\n');
-      buffer = lines.pop();
-      for (const line of lines) {
-        out.push(line);
-        try {
-          const entry = JSON.parse(line);
-          if (typeof entry.url === 'string') seen ??= entry.url;
-          if (entry.msg === 'host started' && seen) resolve(seen);
-        } catch {}
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => out.push(chunk));
-    exited.then((code) => reject(new Error(`host exited (${code}) before starting:\n${out.join('\n')}`)));
-    setTimeout(() => reject(new Error(`host did not start:\n${out.join('\n')}`)), 60_000).unref();
-  });
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return startHostProcess({ dir, config });
 }
 
 function run(options) {
@@ -86,7 +49,7 @@ function row(name, result, baseline) {
 }
 
 async function main() {
-  for (const need of [bin, path.join(root, 'host', 'dist', 'cli', 'main.js'), path.join(pluginDir, 'dist', 'plugin.js')]) {
+  for (const need of [path.join(root, 'host', 'dist', 'cli', 'main.js'), path.join(pluginDir, 'dist', 'plugin.js')]) {
     if (!existsSync(need)) throw new Error(`${path.relative(root, need)} is missing: run \`pnpm build\` first`);
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'tbi-http-bench-'));

@@ -9,17 +9,17 @@
 // 2. Latency through the whole pipeline: records produced live at BENCH_RATE/s (default 2000) for
 //    5 s to a 1-partition topic; latency = stored_at (platform) - time the producer sent it.
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
+import { startHostProcess } from '@tbi/plugin-testkit';
 import kafkaPlugin from '../dist/plugin.js';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
-const bin = path.join(root, 'host', 'bin', 'tbi.js');
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const BROKERS = ['127.0.0.1:19092'];
@@ -110,36 +110,8 @@ async function startHost(dir, topic, groupId) {
     log: { level: 'info' },
     integrations: [{ name: 'bench', type: 'kafka', config: { bootstrapServers: BROKERS, uplink: { topics: [topic], groupId, ...UPLINK_OPTIONS } }, uplinkConverter: { inline: UPLINK } }],
   };
-  const file = path.join(dir, 'tbi.yaml');
-  await mkdir(dir, { recursive: true });
-  await writeFile(file, JSON.stringify(config));
-  const child = spawn(process.execPath, [bin, 'start', '--config', file, '--port', '0', '--host', '127.0.0.1', '--no-pretty'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await new Promise((resolve, reject) => {
-    let buffer = '';
-    const out = [];
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      buffer += chunk;
-      const lines = buffer.split('\n');
-      buffer = lines.pop();
-      for (const line of lines) {
-        out.push(line);
-        if (line.includes('"msg":"host started"')) resolve();
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => out.push(chunk));
-    exited.then((code) => reject(new Error(`host exited (${code}) before starting:\n${out.join('\n')}`)));
-    setTimeout(() => reject(new Error(`host did not start:\n${out.join('\n')}`)), 60_000).unref();
-  });
-  return {
-    db: path.join(dir, 'data', 'platform.db'),
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const host = await startHostProcess({ dir, config });
+  return { db: path.join(dir, 'data', 'platform.db'), stop: () => host.stop() };
 }
 
 function storedCount(dbFile) {
