@@ -6,6 +6,7 @@ function app(token: string | undefined) {
   const a = new Hono();
   a.use('*', bearerAuth(token));
   a.get('/x', (c) => c.text('ok'));
+  a.get('/events/stream', (c) => c.text('stream'));
   return a;
 }
 
@@ -24,5 +25,12 @@ describe('bearerAuth', () => {
     const res = await app(undefined).request('/x', { headers: { Authorization: 'Bearer anything' } });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: string }).error).toContain('set auth.token in the config or the TBI_TOKEN environment variable');
+  });
+
+  it('takes ?token= only on event streams (EventSource cannot send headers)', async () => {
+    const a = app('right-token');
+    expect((await a.request('/events/stream?token=right-token')).status).toBe(200);
+    expect((await a.request('/events/stream?token=wrong')).status).toBe(401);
+    expect((await a.request('/x?token=right-token')).status).toBe(401);
   });
 });
