@@ -4,10 +4,13 @@ import { PLUGIN_API_VERSION } from '@tbi/plugin-api';
 import { registerDlqCommands } from '../dead-letters/index.js';
 import { hostVersion } from '../host-version.js';
 import { convertCommand, testConvertersCommand } from './converter-commands.js';
+import { eventsCommand } from './events-command.js';
 import { pluginsCommand } from './plugins-command.js';
+import { reloadCommand } from './reload-command.js';
 import { reportError } from './report-error.js';
 import { schemaCommand } from './schema-command.js';
 import { startCommand } from './start-command.js';
+import { statusCommand } from './status-command.js';
 import { validateCommand } from './validate-command.js';
 
 /** Where the CLI writes; tests capture both. */
@@ -34,6 +37,9 @@ export function createProgram(io: CliIo = {}, setExitCode: (code: number) => voi
   program.addCommand(convertCommand(out, setExitCode));
   program.addCommand(testConvertersCommand(out, setExitCode));
   registerDlqCommands(program, { out: (line) => out(`${line}\n`) });
+  program.addCommand(statusCommand(out, setExitCode));
+  program.addCommand(eventsCommand(out, err));
+  program.addCommand(reloadCommand(out));
   for (const command of program.commands) command.configureOutput({ writeOut: out, writeErr: err }).exitOverride();
   return program;
 }

@@ -1,17 +1,17 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { hostClient, withHostOptions as withConnection, type HostClientIo } from '../cli/host-client.js';
+import { terminalSafe } from '../cli/terminal-text.js';
+import { textTable } from '../cli/text-table.js';
 import type { ReplayReport } from '../pipeline/replay.js';
 import type { DeadLetterPage, DeadLetterView } from './dead-letter-view.js';
 
 /** Where the `tbi dlq` commands write and how they reach the host; tests replace both. */
-export interface DlqCommandIo {
-  fetch?: typeof fetch;
+export interface DlqCommandIo extends HostClientIo {
   /** Receives each line of normal output (default: stdout). */
   out?: (line: string) => void;
 }
 
 interface ConnectionOptions {
-  url: string;
-  token?: string;
   json?: boolean;
 }
 
@@ -25,23 +25,12 @@ function nonNegativeInt(value: string): number {
   return Number(value);
 }
 
-function withConnection(command: Command): Command {
-  return command
-    .addOption(new Option('--url <url>', 'base URL of the running host').env('TBI_URL').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--token <token>', 'bearer token of the control API').env('TBI_TOKEN'))
-    .option('--json', 'print the raw JSON answer');
-}
-
 const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
 
+/** One table cell: payload-derived text on one line, escaped, cut to `width`. */
 function clip(text: string, width: number): string {
-  const line = text.replace(/\s+/g, ' ');
+  const line = terminalSafe(text.replace(/\s+/g, ' '));
   return line.length > width ? `${line.slice(0, width - 1)}…` : line;
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  '));
 }
 
 function preview(letter: DeadLetterView): string {
@@ -51,7 +40,8 @@ function preview(letter: DeadLetterView): string {
 
 /**
  * Adds `tbi dlq list|show|replay|purge`: the host's dead letters, through the control API of a
- * running host (`--url`, default http://127.0.0.1:8080; `--token` or `TBI_TOKEN`).
+ * running host, found as every client command finds it (`hostClient`: flags, `TBI_URL`/`TBI_TOKEN`,
+ * the config file, the default port). Text that came from messages is escaped for the terminal.
  *
  * @example
  * const program = new Command('tbi');
@@ -64,35 +54,9 @@ export function registerDlqCommands(program: Command, io: DlqCommandIo = {}): Co
     .command('dlq')
     .description('list, inspect, replay and purge the dead letters of a running host (messages whose conversion failed)');
 
-  async function call<T>(command: Command, method: string, path: string, body?: unknown): Promise<T> {
-    const opts = command.opts<ConnectionOptions>();
-    const url = new URL(`api${path}`, opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await (io.fetch ?? fetch)(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      return command.error(`cannot reach the host at ${opts.url} (${cause}). Is it running? Set --url or TBI_URL.`, { exitCode: 2 });
-    }
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const message = (json as { error?: unknown } | undefined)?.error;
-      const hint = response.status === 401 ? ' Pass --token or set TBI_TOKEN to the host\'s control token.' : '';
-      return command.error(`the host answered ${response.status}: ${typeof message === 'string' ? message : text || response.statusText}.${hint}`, {
-        exitCode: response.status === 404 ? 3 : 1,
-      });
-    }
-    return json as T;
-  }
+  const call = <T>(command: Command, method: string, path: string, body?: unknown): Promise<T> => hostClient(command, io).api<T>(method, path, body);
+  // Every string shown in human output may come from a message: escape it (JSON stays exact).
+  const safe = (text: string) => terminalSafe(text);
 
   const print = (command: Command, json: unknown, human: () => void): void => {
     if (command.opts<ConnectionOptions>().json) out(JSON.stringify(json, null, 2));
@@ -115,9 +79,9 @@ export function registerDlqCommands(program: Command, io: DlqCommandIo = {}): Co
         }
         const rows = [['ID', 'INTEGRATION', 'FAILED AT', 'TRIES', 'ERROR', 'PAYLOAD']];
         for (const l of page.items) {
-          rows.push([String(l.id), l.integration, time(l.updatedAt), String(l.attempts), clip(`${l.error.kind}: ${l.error.message}`, 50), clip(preview(l), 40)]);
+          rows.push([String(l.id), clip(l.integration, 40), time(l.updatedAt), String(l.attempts), clip(`${l.error.kind}: ${l.error.message}`, 50), clip(preview(l), 40)]);
         }
-        for (const line of table(rows)) out(line);
+        for (const line of textTable(rows)) out(line);
         const last = page.offset + page.items.length;
         const more = last < page.total ? ` (next page: --offset ${last})` : '';
         out(`${page.offset + 1}-${last} of ${page.total} dead letters${more}`);
@@ -130,16 +94,16 @@ export function registerDlqCommands(program: Command, io: DlqCommandIo = {}): Co
     .action(async (id: number, _opts: unknown, command: Command) => {
       const l = await call<DeadLetterView>(command, 'GET', `/dead-letters/${id}`);
       print(command, l, () => {
-        out(`Dead letter ${l.id} of integration ${l.integration}`);
-        out(`  error:       ${l.error.kind}: ${l.error.message}${l.error.path ? ` (at ${l.error.path})` : ''}`);
+        out(`Dead letter ${l.id} of integration ${safe(l.integration)}`);
+        out(`  error:       ${safe(`${l.error.kind}: ${l.error.message}${l.error.path ? ` (at ${l.error.path})` : ''}`)}`);
         out(`  attempts:    ${l.attempts}`);
         out(`  first/last:  ${time(l.createdAt)} / ${time(l.updatedAt)}`);
         out(`  received:    ${time(l.receivedAt)}`);
-        if (l.sourceId) out(`  source id:   ${l.sourceId}`);
+        if (l.sourceId) out(`  source id:   ${safe(l.sourceId)}`);
         out('  metadata:');
-        for (const [k, v] of Object.entries(l.metadata)) out(`    ${k}: ${v}`);
+        for (const [k, v] of Object.entries(l.metadata)) out(`    ${safe(k)}: ${safe(v)}`);
         out(`  payload (${l.payload.size} bytes${l.payload.text === undefined ? ', binary, Base64' : ''}):`);
-        out(l.payload.text ?? l.payload.base64);
+        out(l.payload.text === undefined ? l.payload.base64 : terminalSafe(l.payload.text, { keepLayout: true }));
       });
     });
 
@@ -152,7 +116,7 @@ export function registerDlqCommands(program: Command, io: DlqCommandIo = {}): Co
       print(command, report, () => {
         if (report.selected === 0) return out('No dead letters matched.');
         out(`Replayed ${report.selected} dead letters: ${report.stored} stored and removed, ${report.failed} failed again (kept), ${report.skipped} skipped.`);
-        if (report.notRunning.length > 0) out(`Not running, so skipped: ${report.notRunning.join(', ')}. Start them and replay again.`);
+        if (report.notRunning.length > 0) out(`Not running, so skipped: ${safe(report.notRunning.join(', '))}. Start them and replay again.`);
         if (report.failed > 0) out('See why with `tbi dlq list`; fix the converter, then replay again.');
       });
     });
