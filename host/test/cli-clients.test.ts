@@ -148,19 +148,27 @@ describe('tbi clients of a running host', () => {
     expect(missing.stderr).toContain('no running integration is named "nope"');
   });
 
-  it('tbi reload picks up a fixed converter file, and says why when the new one does not start', async () => {
+  it('tbi reload swaps in a fixed converter file; a broken one is refused and the running one stays', async () => {
     await writeFile(path.join(project, 'conv.js'), 'return [;');
     const broken = await tbi(['reload', 'webhook']);
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain('failed to start');
+    expect(broken.stderr).toContain('the running converters were kept');
     expect(broken.stderr).toContain('SyntaxError');
     expect(broken.stderr).toContain('tbi reload webhook');
+    // Still the old converter: running, storing good readings, refusing the hostile one.
+    expect(await ingest(GOOD)).toBe('stored');
+    expect(await ingest(HOSTILE)).toBe('dead-lettered');
 
     await writeFile(path.join(project, 'conv.js'), CONVERTER(true));
     const fixed = await tbi(['reload', 'webhook']);
     expect(fixed.stderr).toBe('');
-    expect(fixed.stdout).toBe('Reloaded webhook: running, health up.\n');
+    expect(fixed.stdout).toBe('Reloaded the converters of webhook: running, health up.\n');
     expect(fixed.code).toBe(0);
+    expect(await ingest(HOSTILE)).toBe('stored');
+
+    const restarted = await tbi(['reload', 'webhook', '--restart']);
+    expect(restarted.stdout).toBe('Restarted webhook: running, health up.\n');
+    expect(restarted.code).toBe(0);
     expect(await ingest(HOSTILE)).toBe('stored');
 
     const missing = await tbi(['reload', 'nope']);

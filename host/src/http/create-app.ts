@@ -6,7 +6,7 @@ import type { Supervisor } from '../lifecycle/supervisor.js';
 import type { PromMetrics } from '../metrics/prom-metrics.js';
 import type { PluginList } from '../plugins/plugin-listing.js';
 import { bearerAuth } from './bearer-auth.js';
-import { integrationRestartRoute } from './integration-restart-route.js';
+import { integrationReloadRoutes } from './integration-reload-routes.js';
 import { dispatchToPlugins } from './plugin-dispatch.js';
 import { PLUGIN_PREFIX } from './plugin-router.js';
 
@@ -87,7 +87,7 @@ export function createHostApp(deps: HostAppDeps): Hono<HostEnv> {
     const status = instance.status();
     return c.json(status, action === 'start' && status.state === 'failed' ? 500 : 200);
   });
-  app.route('/api', integrationRestartRoute(supervisor, deps.logger));
+  app.route('/api', integrationReloadRoutes(supervisor, deps.logger));
   for (const routes of deps.apiRoutes ?? []) app.route('/api', routes);
 
   const dispatch = dispatchToPlugins((type) => supervisor.ofType(type));

@@ -99,6 +99,37 @@ export class IntegrationInstance implements RoutableInstance {
     return this.serialise(() => this.doStop());
   }
 
+  /**
+   * Re-reads the converter files and swaps the new sources into the running converters
+   * (`converter.replace`: batches in progress finish on the old version; the connector and its
+   * connection stay as they are). A source that cannot be read or does not compile leaves the
+   * running converter in place and rejects with the reason. An instance that is not running is
+   * started instead, which reads the files anyway.
+   */
+  reloadConverters(): Promise<'replaced' | 'started'> {
+    let outcome: 'replaced' | 'started' = 'replaced';
+    const step = async () => {
+      const running = this.running;
+      if (this.state !== 'running' || running === undefined) {
+        outcome = 'started';
+        this.desired = 'running';
+        return this.doStart();
+      }
+      const { entry, deps } = this;
+      const specs = [entry.uplinkConverter, entry.downlinkConverter] as const;
+      // Every file is read before anything is swapped, so a missing one changes nothing.
+      const sources = await Promise.all(specs.map((spec, i) => (spec ? deps.loadSource(spec, i === 0 ? 'uplink' : 'downlink', deps.baseDir) : undefined)));
+      for (const [i, converter] of running.converters.entries()) {
+        const loaded = sources[i];
+        if (loaded) await converter.replace(loaded.source);
+      }
+      this.logger.info({ converters: running.converters.map((c) => c.name) }, 'converters reloaded');
+    };
+    const next = this.queue.then(step, step);
+    this.queue = next.catch(() => undefined);
+    return next.then(() => outcome);
+  }
+
   status(): InstanceStatus {
     return {
       name: this.name,
