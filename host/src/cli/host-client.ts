@@ -61,6 +61,12 @@ export function hostClient(command: Command, io: HostClientIo = {}): HostClient 
       return await (io.fetch ?? fetch)(new URL(path.replace(/^\//, ''), base), { ...init, headers });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause)) {
+        return command.error(
+          `the host at ${target.url} presents a certificate this client does not trust (${cause}): set NODE_EXTRA_CA_CERTS to the file of its CA (or of the certificate itself) and try again.`,
+          { exitCode: EXIT_UNREACHABLE },
+        );
+      }
       const from = target.urlFrom === 'config' ? ` (from ${target.configFile})` : target.urlFrom === 'env' ? ' (from TBI_URL)' : '';
       const note = target.note ? ` Note: ${target.note}.` : '';
       return command.error(`cannot reach the host at ${target.url}${from} (${cause}). Is it running? Set --url or TBI_URL.${note}`, {
