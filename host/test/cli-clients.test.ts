@@ -26,7 +26,8 @@ function freePort(): Promise<number> {
   });
 }
 
-describe('tbi clients of a running host', () => {
+// Each test spawns several `tbi` processes: on a loaded machine that takes more than the default 30 s.
+describe('tbi clients of a running host', { timeout: 120_000 }, () => {
   let project: string;
   let port: number;
   let host: TbiProcess;
@@ -174,6 +175,22 @@ describe('tbi clients of a running host', () => {
     const missing = await tbi(['reload', 'nope']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('no integration named "nope"');
+  });
+
+  it('a restart with a broken converter leaves the integration failed: status says not ready (exit 4), reload starts it again', async () => {
+    await writeFile(path.join(project, 'conv.js'), 'return [;');
+    const restart = await tbi(['reload', 'webhook', '--restart']);
+    expect(restart.code).toBe(1);
+    expect(restart.stderr).toMatch(/integration "webhook" \(plugin tbi-fixture-echo 1\.2\.3\) failed to start: .*SyntaxError/);
+    const status = await tbi(['status', '--interval', '0']);
+    expect(status.code).toBe(4);
+    expect(status.stdout).toContain('NOT READY');
+    expect(status.stdout).toMatch(/\nwebhook\s+echo\s+failed\s+down\s+.*failed to start/);
+
+    await writeFile(path.join(project, 'conv.js'), CONVERTER(true));
+    const started = await tbi(['reload', 'webhook']);
+    expect(started.stdout).toBe('Started (it was not running) webhook: running, health up.\n');
+    expect((await tbi(['status', '--interval', '0'])).code).toBe(0);
   });
 
   it('every client command has --help naming how it finds the host', async () => {
