@@ -34,6 +34,9 @@ export class ConfigProblem extends ConfigError {
   }
 }
 
+/** A required key that is not there. */
+class MissingKeyProblem extends ConfigProblem {}
+
 /**
  * Several config problems at once. It is a `ConfigError` (the first problem's file, path and
  * expectation) whose message lists every problem, one a line and in the order of the file, so a
@@ -78,14 +81,24 @@ export function sortByLine(problems: readonly TbiError[]): TbiError[] {
     });
 }
 
-/** Turns schema issues under `prefix` into ConfigErrors naming file:line, path and expectation. */
+/**
+ * Turns schema issues under `prefix` into ConfigErrors naming file:line, path and expectation.
+ * A required key that an unknown key's suggestion names is not reported twice: "did you mean
+ * bootstrapServers?" says it.
+ */
 export function issuesToProblems(issues: readonly SchemaIssue[], prefix: ConfigPath, ctx: ProblemContext): ConfigError[] {
-  return issues.flatMap((issue) => {
+  const suggested = new Set<string>();
+  const found = issues.flatMap((issue) => {
     const inner = (issue.path ?? []).map((p) => (typeof p === 'object' ? p.key : p));
     const unknown = unknownKeys(issue);
-    if (unknown) return unknown.map((key) => unknownKeyProblem([...inner, key], prefix, ctx));
-    return [valueProblem(issue, inner, prefix, ctx)];
+    if (!unknown) return [valueProblem(issue, inner, prefix, ctx)];
+    return unknown.map((key) => {
+      const { problem, guess } = unknownKeyProblem([...inner, key], prefix, ctx);
+      if (guess !== undefined) suggested.add(formatPath([...prefix, ...inner, guess]));
+      return problem;
+    });
   });
+  return found.filter((p) => !(p instanceof MissingKeyProblem && suggested.has(p.path)));
 }
 
 function where(path: ConfigPath, ctx: ProblemContext): { file: string | undefined; path: string } {
@@ -98,13 +111,13 @@ function unknownKeys(issue: SchemaIssue): string[] | undefined {
   return m ? [...m[1]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((k) => k[1]!) : undefined;
 }
 
-function unknownKeyProblem(inner: ConfigPath, prefix: ConfigPath, ctx: ProblemContext): ConfigError {
+function unknownKeyProblem(inner: ConfigPath, prefix: ConfigPath, ctx: ProblemContext): { problem: ConfigError; guess: string | undefined } {
   const key = String(inner.at(-1));
   const path = [...prefix, ...inner];
   const allowed = ctx.jsonSchema ? allowedKeys(ctx.jsonSchema, inner.slice(0, -1)) : undefined;
   const guess = allowed ? didYouMean(key, allowed) : undefined;
   const hint = guess !== undefined ? ` — did you mean "${guess}"?` : allowed && allowed.length > 0 ? ` (allowed here: ${allowed.join(', ')})` : '';
-  return new ConfigProblem({ ...where(path, ctx), expected: 'no such key' }, `unknown key "${key}"${hint}`);
+  return { problem: new ConfigProblem({ ...where(path, ctx), expected: 'no such key' }, `unknown key "${key}"${hint}`), guess };
 }
 
 function valueProblem(issue: SchemaIssue, inner: ConfigPath, prefix: ConfigPath, ctx: ProblemContext): ConfigError {
@@ -117,7 +130,7 @@ function valueProblem(issue: SchemaIssue, inner: ConfigPath, prefix: ConfigPath,
   if (!actual.found && parentIsObject(ctx.tree, path)) {
     const description = alternatives.map((s) => s.description).find((d): d is string => typeof d === 'string');
     const what = values ? `: expected ${expected}` : description ? ` (${description.replace(/\.$/, '')})` : expected.startsWith('a valid value') ? '' : `: expected ${expected}`;
-    return new ConfigProblem({ ...at, expected }, `required${what}`);
+    return new MissingKeyProblem({ ...at, expected }, `required${what}`);
   }
   return new ConfigError({ ...at, expected, received: actual.found ? describe(actual.value, ctx.redact) : 'nothing' });
 }
