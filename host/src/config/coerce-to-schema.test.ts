@@ -23,6 +23,11 @@ describe('coerceToSchema', () => {
     expect(tree.port).toBe('1883'); // the input is not changed
   });
 
+  it('turns a number into a string as it was written', () => {
+    const written = (path: readonly PropertyKey[]) => (path.join('.') === 'password' ? '0123' : undefined);
+    expect(coerceToSchema({ password: 123, protocolVersion: 5 }, json, written)).toEqual({ password: '0123', protocolVersion: '5' });
+  });
+
   it('leaves values that fit, that are ambiguous, or that no type would take', () => {
     expect(coerceToSchema({ key: '7', port: 'abc', qos: '3', extra: 5 }, json)).toEqual({ key: '7', port: 'abc', qos: '3', extra: 5 });
     expect(coerceToSchema({ port: '1' }, undefined)).toEqual({ port: '1' });

@@ -8,23 +8,28 @@ const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
  * number-like string where only a number fits (`port: ${env:PORT}` gives "8080"), a number
  * where only a string fits (`protocolVersion: 5`, `password: 1234`), `"true"`/`"false"` where
  * only a boolean fits. Done once here, from the schema every plugin publishes, so that no plugin
- * has to write its own coercions. Returns a new tree; the input is not changed.
+ * has to write its own coercions. `numberText` gives a number's text as written, so that
+ * `password: 0123` is "0123", not "123". Returns a new tree; the input is not changed.
  *
  * @example coerceToSchema({ protocolVersion: 5 }, mqttJsonSchema) // { protocolVersion: '5' }
  */
-export function coerceToSchema(tree: unknown, root: JsonSchema | undefined): unknown {
+export function coerceToSchema(
+  tree: unknown,
+  root: JsonSchema | undefined,
+  numberText: (path: ConfigPath) => string | undefined = () => undefined,
+): unknown {
   if (root === undefined) return tree;
   const walk = (node: unknown, path: ConfigPath): unknown => {
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
     if (node !== null && typeof node === 'object') {
       return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, [...path, k])]));
     }
-    return coerceScalar(node, schemaAt(root, path));
+    return coerceScalar(node, schemaAt(root, path), () => numberText(path));
   };
   return walk(tree, []);
 }
 
-function coerceScalar(value: unknown, alternatives: readonly JsonSchema[]): unknown {
+function coerceScalar(value: unknown, alternatives: readonly JsonSchema[], written: () => string | undefined): unknown {
   if (alternatives.length === 0) return value;
   const accepts = (type: string, v: unknown) =>
     alternatives.some((s) => {
@@ -42,7 +47,8 @@ function coerceScalar(value: unknown, alternatives: readonly JsonSchema[]): unkn
   }
   if (typeof value === 'number' || typeof value === 'boolean') {
     if (accepts(typeof value, value)) return value;
-    if (accepts('string', String(value))) return String(value);
+    const text = (typeof value === 'number' ? written() : undefined) ?? String(value);
+    if (accepts('string', text)) return text;
   }
   return value;
 }

@@ -93,6 +93,13 @@ describe('loadConfig', () => {
     expect(resolveConfig({ http: { host: 1 } }, { env: {} }).config.http.host).toBe('1');
   });
 
+  it('takes a number where a string is meant as it was written', async () => {
+    const file = await configFile('auth:\n  token: 00012345678901234567\nhttp:\n  host: 127\n');
+    const { config } = await loadConfig(file, { env: {} });
+    expect(config.auth.token).toBe('00012345678901234567');
+    expect(config.http.host).toBe('127');
+  });
+
   it('bounds every number, and the converter limits with the sandbox ranges', () => {
     const error = (() => {
       try {

@@ -22,6 +22,8 @@ export interface LoadedConfig {
   tree: unknown;
   /** `:line` of a path in the file, '' when unknown. */
   locate: (path: ConfigPath) => string;
+  /** How a number at a path was written in the file, if it came from one. */
+  numberText?: (path: ConfigPath) => string | undefined;
   /** Masks every value taken from the environment. */
   redact: (text: string) => string;
   /** The token the control API requires (`auth.token` or env `TBI_TOKEN`), if any. */
@@ -53,7 +55,7 @@ export async function loadConfig(file: string, options: ConfigOptions = {}): Pro
     throw new ConfigError({ file, path: '', expected: `a readable config file (${reason})`, cause });
   }
   const parsed = parseSource(text, file);
-  return resolveConfig(parsed.tree, { ...options, file, baseDir: path.dirname(absolute), locate: parsed.locate });
+  return resolveConfig(parsed.tree, { ...options, file, baseDir: path.dirname(absolute), locate: parsed.locate, numberText: parsed.numberText });
 }
 
 /**
@@ -64,14 +66,20 @@ export async function loadConfig(file: string, options: ConfigOptions = {}): Pro
  */
 export function resolveConfig(
   raw: unknown,
-  options: ConfigOptions & { file?: string; baseDir?: string; locate?: (path: ConfigPath) => string } = {},
+  options: ConfigOptions & {
+    file?: string;
+    baseDir?: string;
+    locate?: (path: ConfigPath) => string;
+    numberText?: (path: ConfigPath) => string | undefined;
+  } = {},
 ): LoadedConfig {
   const env = options.env ?? process.env;
   const locate = options.locate ?? (() => '');
   const { file } = options;
   const baseDir = options.baseDir ?? options.cwd ?? process.cwd();
   const interpolated = interpolateEnv(raw ?? {}, env, file, locate);
-  const tree = coerceToSchema(interpolated.value, hostJsonSchema());
+  const numberText = options.numberText ?? (() => undefined);
+  const tree = coerceToSchema(interpolated.value, hostJsonSchema(), numberText);
   const envToken = env.TBI_TOKEN === '' ? undefined : env.TBI_TOKEN;
   const redact = createRedactor(envToken === undefined ? interpolated.secrets : [...interpolated.secrets, envToken]);
   const finish = (config: HostConfig): LoadedConfig => {
@@ -79,7 +87,7 @@ export function resolveConfig(
     if (config.http.tls) {
       config.http.tls = { cert: path.resolve(baseDir, config.http.tls.cert), key: path.resolve(baseDir, config.http.tls.key) };
     }
-    return { config, file, baseDir, tree, locate, redact, token: config.auth.token ?? envToken };
+    return { config, file, baseDir, tree, locate, numberText, redact, token: config.auth.token ?? envToken };
   };
   const result = hostConfigSchema.safeParse(tree);
   const envProblems = interpolated.problems;

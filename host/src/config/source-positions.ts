@@ -1,4 +1,4 @@
-import { isMap, isNode, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '@tbi/plugin-api';
 import { InvalidConfigError } from './config-problems.js';
 import type { ConfigPath } from './format-path.js';
@@ -14,6 +14,8 @@ export interface ParsedSource {
   tree: unknown;
   /** `:line` of the key at a path (or of its nearest existing parent), '' when unknown. */
   locate: (path: ConfigPath) => string;
+  /** How a number at a path was written (`0123`, `1e3`), to turn it into a string as written. */
+  numberText: (path: ConfigPath) => string | undefined;
 }
 
 /**
@@ -39,7 +41,7 @@ export function parseSource(text: string, file: string): ParsedSource {
     const reason = /alias count/i.test(String(cause)) ? `at most ${MAX_ALIASES} expanded aliases (*name)` : `resolvable aliases (${(cause as Error).message})`;
     throw new ConfigError({ file, path: '', expected: `valid YAML or JSON with ${reason}`, cause });
   }
-  return { tree, locate: (path) => locate(doc, lineCounter, path) };
+  return { tree, locate: (path) => locate(doc, lineCounter, path), numberText: (path) => numberText(doc, path) };
 }
 
 function locate(doc: Document, lineCounter: LineCounter, path: ConfigPath): string {
@@ -60,4 +62,14 @@ function locate(doc: Document, lineCounter: LineCounter, path: ConfigPath): stri
   }
   const range = isNode(found) ? found.range : undefined;
   return range ? `:${lineCounter.linePos(range[0]).line}` : '';
+}
+
+function numberText(doc: Document, path: ConfigPath): string | undefined {
+  let node: unknown = doc.contents;
+  for (const key of path) {
+    if (isMap(node)) node = node.items.find((p) => (isNode(p.key) ? (p.key as { value?: unknown }).value : p.key) === key)?.value;
+    else if (isSeq(node) && typeof key === 'number') node = node.items[key];
+    else return undefined;
+  }
+  return isScalar(node) && typeof node.value === 'number' && typeof node.source === 'string' ? node.source : undefined;
 }

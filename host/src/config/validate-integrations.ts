@@ -29,7 +29,8 @@ export async function validateIntegrationConfigs(
     const prefix = ['integrations', index, 'config'];
     const jsonSchema = plugin.definition.configJsonSchema;
     const ctx = { file: loaded.file, tree: loaded.tree, locate: loaded.locate, redact: loaded.redact, jsonSchema };
-    const result = await plugin.definition.configSchema['~standard'].validate(coerceToSchema(entry.config, jsonSchema));
+    const written = (path: ConfigPath) => loaded.numberText?.([...prefix, ...path]);
+    const result = await plugin.definition.configSchema['~standard'].validate(coerceToSchema(entry.config, jsonSchema, written));
     if (result.issues) problems.push(...issuesToProblems(result.issues, prefix, ctx));
     else {
       validated.set(entry.name, result.value);
