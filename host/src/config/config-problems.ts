@@ -124,10 +124,13 @@ function valueProblem(issue: SchemaIssue, inner: ConfigPath, prefix: ConfigPath,
   const path = [...prefix, ...inner];
   const at = where(path, ctx);
   const alternatives = ctx.jsonSchema ? schemaAt(ctx.jsonSchema, inner) : [];
-  const values = enumValues(alternatives);
-  const expected = values ? oneOf(values) : splitMessage(issue.message);
   const actual = valueAt(ctx.tree, path);
-  if (!actual.found && parentIsObject(ctx.tree, path)) {
+  // The schema's enum says what is allowed better than a library's "Invalid input", but only
+  // when the value is not one of them (a refinement at the same place is about something else).
+  const allowed = issue.code === 'custom' ? undefined : enumValues(alternatives);
+  const values = allowed?.some((v) => actual.found && String(v) === String(actual.value)) ? undefined : allowed;
+  const expected = values ? oneOf(values) : splitMessage(issue.message);
+  if (!actual.found && issue.code !== 'custom' && parentIsObject(ctx.tree, path)) {
     const description = alternatives.map((s) => s.description).find((d): d is string => typeof d === 'string');
     const what = values ? `: expected ${expected}` : description ? ` (${description.replace(/\.$/, '')})` : expected.startsWith('a valid value') ? '' : `: expected ${expected}`;
     return new MissingKeyProblem({ ...at, expected }, `required${what}`);
