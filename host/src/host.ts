@@ -7,7 +7,8 @@ import { createRootContainer } from './di/containers.js';
 import { createHostApp, type HostEnv } from './http/create-app.js';
 import { listen } from './http/listen.js';
 import { IntegrationInstance } from './lifecycle/integration-instance.js';
-import { loadSource, openSandbox, openServices } from './lifecycle/open-services.js';
+import { withLaterStages } from './lifecycle/check-all-stages.js';
+import { openSandbox, openServices, sourceLoaderFor } from './lifecycle/open-services.js';
 import { prepareHost } from './lifecycle/prepare-host.js';
 import { Supervisor } from './lifecycle/supervisor.js';
 import { createLogger } from './logging/create-logger.js';
@@ -70,8 +71,9 @@ export interface HostHandle {
  * await host.stop();
  */
 export async function startHost(options: StartHostOptions): Promise<HostHandle> {
-  const loaded = await loadHostConfig(options);
+  const loaded = await loadHostConfig(options).catch(withLaterStages);
   const { config } = loaded;
+  const loadSource = sourceLoaderFor(config);
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? config.log.level, pretty: options.pretty, redact: loaded.redact });
   const clock: Clock = options.clock ?? { now: () => Date.now() };
   const metrics = new PromMetrics();

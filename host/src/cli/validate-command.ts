@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { redactTree } from '../config/redact.js';
-import { loadSource, openSandbox } from '../lifecycle/open-services.js';
+import { withLaterStages } from '../lifecycle/check-all-stages.js';
+import { openSandbox, sourceLoaderFor } from '../lifecycle/open-services.js';
 import { prepareHost } from '../lifecycle/prepare-host.js';
 import { configFileFrom } from './config-option.js';
 
@@ -17,10 +18,10 @@ export function validateCommand(out: (text: string) => void): Command {
     .option('--print', 'print the validated config with defaults filled in (values from the environment masked)')
     .action(async (opts: { config?: string; print?: boolean }) => {
       const file = configFileFrom(opts.config);
-      const loaded = await loadConfig(file);
+      const loaded = await loadConfig(file).catch(withLaterStages);
       const sandbox = openSandbox(loaded.config);
       try {
-        const prepared = await prepareHost(loaded, { loadSource, sandbox });
+        const prepared = await prepareHost(loaded, { loadSource: sourceLoaderFor(loaded.config), sandbox });
         const lines = [`${file} is valid: ${loaded.config.integrations.length} integration(s)`];
         for (const entry of loaded.config.integrations) {
           const plugin = prepared.plugins.get(entry.type)!.info;

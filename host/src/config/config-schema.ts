@@ -1,8 +1,17 @@
+import { DEFAULT_MAX_SOURCE_BYTES, LIMIT_RANGES } from '@tbi/converter-sandbox';
 import { z } from 'zod';
 
-// Numbers may come from `${env:NAME}` references, which are strings: coerce them.
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
+/**
+ * An integer within [min, max]: every number in the file is bounded, so a typo (`poolSize: 1000`)
+ * is a clear error at its line, not a crash later. Numbers may come from `${env:NAME}`
+ * references, which are strings: coerce them.
+ */
+function intRange(min: number, max: number) {
+  const message = `an integer from ${min} to ${max}`;
+  return z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message });
+}
+
+const port = intRange(0, 65535);
 
 /** Where a converter's source comes from: exactly one of `inline` and `file`. */
 export const converterSourceSchema = z
@@ -19,8 +28,8 @@ export const converterSourceSchema = z
 /** Time and memory limits for one converter call. */
 export const converterLimitsSchema = z
   .object({
-    timeoutMs: positiveInt.optional().describe('Time limit of one converter call (one batch), in ms.'),
-    memoryMb: positiveInt.optional().describe('Heap limit of the converter isolate, in MiB.'),
+    timeoutMs: intRange(...LIMIT_RANGES.timeoutMs).optional().describe('Time limit of one converter call (one batch), in ms.'),
+    memoryMb: intRange(...LIMIT_RANGES.memoryMb).optional().describe('Heap limit of the converter isolate, in MiB.'),
   })
   .strict();
 
@@ -43,7 +52,7 @@ export const integrationSchema = z
     uplinkConverter: converterSourceSchema,
     downlinkConverter: converterSourceSchema.optional(),
     converterLimits: converterLimitsSchema.optional(),
-    maxInFlight: positiveInt.optional().describe('Messages of this integration in the pipeline at once.'),
+    maxInFlight: intRange(1, 1_000_000).optional().describe('Messages of this integration in the pipeline at once.'),
     debug: z
       .object({ mode: z.enum(['off', 'all', 'failures']).default('failures') })
       .strict()
@@ -55,7 +64,7 @@ export const integrationSchema = z
 const embeddedPlatformSchema = z
   .object({
     type: z.literal('embedded'),
-    telemetryTtlDays: positiveInt.optional().describe('Delete telemetry older than this many days.'),
+    telemetryTtlDays: intRange(1, 36_500).optional().describe('Delete telemetry older than this many days.'),
   })
   .strict();
 
@@ -71,7 +80,7 @@ export const hostConfigSchema = z
           .object({ cert: z.string().describe('PEM certificate file.'), key: z.string().describe('PEM key file.') })
           .strict()
           .optional(),
-        bodyLimitBytes: positiveInt.default(1_048_576).describe('Largest request body accepted, in bytes.'),
+        bodyLimitBytes: intRange(1, 268_435_456).default(1_048_576).describe('Largest request body accepted, in bytes.'),
       })
       .strict()
       .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576 }),
@@ -91,14 +100,17 @@ export const hostConfigSchema = z
       })
       .strict()
       .default({ level: 'info' }),
-    shutdownGraceMs: positiveInt.default(10_000).describe('Longest clean shutdown before the host exits anyway.'),
+    shutdownGraceMs: intRange(1, 3_600_000).default(10_000).describe('Longest clean shutdown before the host exits anyway.'),
     converters: z
       .object({
-        poolSize: positiveInt.optional().describe('Isolates shared by all converters.'),
+        poolSize: intRange(...LIMIT_RANGES.poolSize).optional().describe('Isolates shared by all converters.'),
         limits: converterLimitsSchema.optional().describe('Default limits of every converter.'),
+        maxSourceBytes: intRange(1, 67_108_864)
+          .default(DEFAULT_MAX_SOURCE_BYTES)
+          .describe('Largest converter file read, in bytes; larger files (and non-regular files) are refused.'),
       })
       .strict()
-      .default({}),
+      .default({ maxSourceBytes: DEFAULT_MAX_SOURCE_BYTES }),
     integrations: z.array(integrationSchema).default([]),
   })
   .strict()

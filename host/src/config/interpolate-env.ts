@@ -9,17 +9,20 @@ export interface Interpolated {
   value: unknown;
   /** Every value taken from the environment, so logs and dumps can mask them. */
   secrets: string[];
+  /** One per reference to an unset variable (its string is left as written). */
+  problems: ConfigError[];
 }
 
 /**
- * Replaces `${env:NAME}` references in every string of a parsed config tree. A reference to an
- * unset variable without a fallback is a `ConfigError` naming the path (and line, via `locate`).
+ * Replaces `${env:NAME}` references in every string of a parsed config tree. Each reference to an
+ * unset variable without a fallback is a `ConfigError` naming the path (and line, via `locate`),
+ * collected in `problems` so that every missing variable is named in one run.
  * Values stay strings: `port: ${env:PORT}` gives `"8080"`, and the schemas coerce where a number
  * is meant.
  *
  * @example
  * interpolateEnv({ auth: { token: '${env:TBI_TOKEN}' } }, { TBI_TOKEN: 's3cret' }, 'tbi.yaml')
- * // { value: { auth: { token: 's3cret' } }, secrets: ['s3cret'] }
+ * // { value: { auth: { token: 's3cret' } }, secrets: ['s3cret'], problems: [] }
  */
 export function interpolateEnv(
   tree: unknown,
@@ -28,6 +31,7 @@ export function interpolateEnv(
   locate: (path: ConfigPath) => string = () => '',
 ): Interpolated {
   const secrets = new Set<string>();
+  const problems: ConfigError[] = [];
   const walk = (node: unknown, path: ConfigPath): unknown => {
     if (typeof node === 'string') return replace(node, path);
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
@@ -45,11 +49,13 @@ export function interpolateEnv(
         return value;
       }
       if (fallback !== undefined) return fallback;
-      throw new ConfigError({
+      problems.push(new ConfigError({
         file: file === undefined ? undefined : file + locate(path),
         path: formatPath(path),
         expected: `the environment variable ${name} to be set (referenced as \${env:${name}})`,
-      });
+      }));
+      return match;
     });
-  return { value: walk(tree, []), secrets: [...secrets] };
+  const value = walk(tree, []);
+  return { value, secrets: [...secrets], problems };
 }

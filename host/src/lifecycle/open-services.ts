@@ -16,8 +16,14 @@ export interface OpenServices {
   close(): Promise<void>;
 }
 
-/** Reads converter sources with the sandbox package's loader (inline or file). */
+/** Reads converter sources with the sandbox package's loader (inline or file), files up to its default size. */
 export const loadSource: ConverterSourceLoader = (spec, kind, baseDir) => loadConverterSource(spec, kind, baseDir);
+
+/** The loader with the config's `converters.maxSourceBytes`. */
+export function sourceLoaderFor(config: HostConfig): ConverterSourceLoader {
+  const maxBytes = config.converters.maxSourceBytes;
+  return (spec, kind, baseDir) => loadConverterSource(spec, kind, baseDir, { maxBytes });
+}
 
 /** Makes the converter sandbox with the config's pool size and default limits. */
 export function openSandbox(config: HostConfig, logger?: Logger): SandboxService {

@@ -1,11 +1,11 @@
-import { ConfigError, type ConverterSandbox } from '@tbi/plugin-api';
+import { ConfigError, isTbiError, type ConverterSandbox, type TbiError } from '@tbi/plugin-api';
 import { InvalidConfigError } from '../config/config-problems.js';
 import { formatPath, type ConfigPath } from '../config/format-path.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { typeUses, validateIntegrationConfigs } from '../config/validate-integrations.js';
-import { discoverPlugins, type Discovery } from '../plugins/discover-plugins.js';
+import { discoverPlugins, type DiscoveredPlugin, type Discovery } from '../plugins/discover-plugins.js';
 import { loadPlugin, type LoadedPlugin } from '../plugins/load-plugin.js';
-import { selectPlugins } from '../plugins/select-plugins.js';
+import { PluginProblemsError, selectPlugins } from '../plugins/select-plugins.js';
 import type { ConverterSourceLoader } from './host-services.js';
 
 /** Everything checked before anything starts. */
@@ -34,25 +34,60 @@ function where(loaded: LoadedConfig, path: ConfigPath): string {
 /**
  * Validates a whole configuration before anything starts: discovers plugins, imports only those
  * the config uses, validates each integration's block with its plugin's schema, and reads (and,
- * given a sandbox, compiles) every converter. Throws the first kind of problem found, listing
- * every instance of it.
+ * given a sandbox, compiles) every converter. Every stage runs whatever an earlier one found,
+ * and all problems are thrown together, in the order of the file.
  */
 export async function prepareHost(
   loaded: LoadedConfig,
   options: { loadSource: ConverterSourceLoader; sandbox?: ConverterSandbox },
 ): Promise<PreparedHost> {
+  const problems: TbiError[] = [];
+  const collect = (error: unknown) => {
+    if (error instanceof PluginProblemsError) problems.push(...error.problems);
+    else if (isTbiError(error)) problems.push(error);
+    else throw error;
+  };
   const discovery = await discoverForConfig(loaded);
-  const selected = selectPlugins(typeUses(loaded), discovery.plugins);
+  let selected = new Map<string, DiscoveredPlugin>();
+  try {
+    selected = selectPlugins(typeUses(loaded), discovery.plugins);
+  } catch (error) {
+    collect(error);
+    const uses = typeUses(loaded);
+    // The types that did resolve are still checked (selectPlugins reports per type).
+    for (const use of uses) {
+      const usable = discovery.plugins.filter((p) => p.type === use.type && p.compatible);
+      if (usable.length === 1) selected.set(use.type, usable[0]!);
+    }
+  }
   const plugins = new Map<string, LoadedPlugin>();
-  for (const [type, info] of selected) plugins.set(type, await loadPlugin(info));
-  const pluginConfigs = await validateIntegrationConfigs(loaded, plugins);
-  await checkConverters(loaded, options);
+  for (const [type, info] of selected) {
+    try {
+      plugins.set(type, await loadPlugin(info));
+    } catch (error) {
+      collect(error);
+    }
+  }
+  let pluginConfigs = new Map<string, unknown>();
+  try {
+    pluginConfigs = await validateIntegrationConfigs(loaded, plugins);
+  } catch (error) {
+    collect(error);
+  }
+  try {
+    await checkConverters(loaded, options);
+  } catch (error) {
+    collect(error);
+  }
+  if (problems.length === 1 && !(problems[0] instanceof InvalidConfigError)) throw problems[0];
+  if (problems.length > 0) throw new InvalidConfigError(problems);
   return { loaded, discovery, plugins, pluginConfigs };
 }
 
 async function checkConverters(loaded: LoadedConfig, options: { loadSource: ConverterSourceLoader; sandbox?: ConverterSandbox }): Promise<void> {
   const problems: ConfigError[] = [];
   for (const [index, entry] of loaded.config.integrations.entries()) {
+    if (!entry) continue; // left out of a partial config
     const specs = [['uplink', entry.uplinkConverter], ['downlink', entry.downlinkConverter]] as const;
     for (const [kind, spec] of specs) {
       if (!spec) continue;

@@ -6,7 +6,7 @@ import type {
   Logger,
   UplinkConverter,
 } from '@tbi/plugin-api';
-import { resolveLimits } from './limits.js';
+import { LIMIT_RANGES, resolveLimits } from './limits.js';
 import {
   createPool,
   SandboxDownlinkConverter,
@@ -52,8 +52,8 @@ export type ConverterSandboxHandle = ConverterSandbox & {
  */
 export function createConverterSandbox(options: ConverterSandboxOptions = {}): ConverterSandboxHandle {
   const poolSize = options.poolSize ?? Math.min(2, os.availableParallelism());
-  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 64) {
-    throw new RangeError(`poolSize must be an integer from 1 to 64, got ${poolSize}`);
+  if (!Number.isInteger(poolSize) || poolSize < LIMIT_RANGES.poolSize[0] || poolSize > LIMIT_RANGES.poolSize[1]) {
+    throw new RangeError(`poolSize must be an integer from ${LIMIT_RANGES.poolSize[0]} to ${LIMIT_RANGES.poolSize[1]}, got ${poolSize}`);
   }
   resolveLimits(options.defaultLimits, undefined);
   const converters = new Set<{ dispose(): Promise<void> }>();

@@ -1,6 +1,6 @@
 export { createConverterSandbox, type ConverterSandboxHandle, type ConverterSandboxOptions } from './create-sandbox.js';
-export { DEFAULT_LIMITS } from './limits.js';
-export { loadConverterSource, type ConverterSourceSpec } from './load-source.js';
+export { DEFAULT_LIMITS, LIMIT_RANGES } from './limits.js';
+export { DEFAULT_MAX_SOURCE_BYTES, loadConverterSource, type ConverterSourceSpec, type LoadSourceOptions } from './load-source.js';
 export { testConverter, type TestConverterOptions, type TestConverterReport } from './test-converter.js';
 export { normaliseUplinkOutput } from './normalise-uplink.js';
 export { validateDownlinkOutput } from './validate-downlink.js';

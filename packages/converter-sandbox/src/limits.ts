@@ -6,6 +6,14 @@ export const DEFAULT_LIMITS: Readonly<ConverterLimits> = Object.freeze({ timeout
 /** isolated-vm refuses heaps under 8 MiB; more than 4 GiB for one converter is a mistake. */
 const MEMORY_RANGE = [8, 4096] as const;
 const TIMEOUT_RANGE = [1, 600_000] as const;
+/** Isolates per converter: each holds a heap of up to `memoryMb`. */
+const POOL_SIZE_RANGE = [1, 64] as const;
+
+/**
+ * The ranges (inclusive) the sandbox accepts, so a host can check its config file against the
+ * same numbers and point at the line instead of failing when the sandbox opens.
+ */
+export const LIMIT_RANGES = Object.freeze({ timeoutMs: TIMEOUT_RANGE, memoryMb: MEMORY_RANGE, poolSize: POOL_SIZE_RANGE });
 
 /** Fills in defaults and checks the ranges; a bad value is a `ConfigError` naming the field. */
 export function resolveLimits(

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConverterError } from '@tbi/plugin-api';
-import { loadConverterSource } from './load-source.js';
+import { DEFAULT_MAX_SOURCE_BYTES, loadConverterSource } from './load-source.js';
 import { testConverter } from './test-converter.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../test/fixtures');
@@ -92,5 +92,20 @@ describe('loadConverterSource', () => {
     );
     expect((await rejection(loadConverterSource({}, 'uplink', '/tmp'))).message).toMatch(/exactly one of "inline"/);
     expect((await rejection(loadConverterSource({ inline: 'x', file: 'y' }, 'uplink', '/tmp'))).message).toMatch(/exactly one/);
+  });
+
+  it('reads only regular files, up to maxBytes (default 1 MiB), and says why it refuses one', async () => {
+    expect((await rejection(loadConverterSource({ file: '/dev/zero' }, 'uplink', '/'))).message).toBe(
+      'cannot read the uplink converter /dev/zero: it is not a regular file',
+    );
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tbi-src-'));
+    await writeFile(path.join(dir, 'big.js'), `return [];${' '.repeat(DEFAULT_MAX_SOURCE_BYTES)}`);
+    expect((await rejection(loadConverterSource({ file: 'big.js' }, 'uplink', dir))).message).toBe(
+      `the uplink converter ${path.join(dir, 'big.js')} has ${DEFAULT_MAX_SOURCE_BYTES + 10} bytes, more than the limit of ${DEFAULT_MAX_SOURCE_BYTES} (converters.maxSourceBytes)`,
+    );
+    await writeFile(path.join(dir, 'small.js'), 'return [];');
+    expect((await rejection(loadConverterSource({ file: 'small.js' }, 'uplink', dir, { maxBytes: 5 }))).message).toMatch(/has 10 bytes, more than the limit of 5/);
+    expect((await loadConverterSource({ file: 'small.js' }, 'uplink', dir, { maxBytes: 10 })).source).toBe('return [];');
+    expect((await rejection(loadConverterSource({ file: dir }, 'uplink', '/'))).message).toBe(`cannot read the uplink converter ${dir}: it is a directory`);
   });
 });

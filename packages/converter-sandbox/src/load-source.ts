@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConverterError } from '@tbi/plugin-api';
 
@@ -6,6 +6,15 @@ import { ConverterError } from '@tbi/plugin-api';
 export interface ConverterSourceSpec {
   inline?: string;
   file?: string;
+}
+
+/** Largest converter file read unless the caller says otherwise: converters are scripts, not data. */
+export const DEFAULT_MAX_SOURCE_BYTES = 1_048_576;
+
+/** Options of `loadConverterSource`. */
+export interface LoadSourceOptions {
+  /** Larger files are refused before they are read; default `DEFAULT_MAX_SOURCE_BYTES` (1 MiB). */
+  maxBytes?: number;
 }
 
 const FIELD = { uplink: 'decoder', downlink: 'encoder' } as const;
@@ -20,7 +29,8 @@ function fail(message: string, file?: string, cause?: unknown): ConverterError {
  * holding the body, or a ThingsBoard converter export (`.json`) whose `configuration.decoder`
  * (uplink) or `configuration.encoder` (downlink) is used as is. Relative paths resolve against
  * `baseDir` (usually the config file's directory). TBEL converters are refused: tbi runs
- * JavaScript only. Every problem is a `ConverterError` of kind COMPILE naming the file.
+ * JavaScript only. Only regular files up to `maxBytes` are read (`/dev/zero` or a FIFO would
+ * never end). Every problem is a `ConverterError` of kind COMPILE naming the file.
  *
  * @example
  * const { source, origin } = await loadConverterSource({ file: 'converters/uplink.json' }, 'uplink', '/etc/tbi');
@@ -29,6 +39,7 @@ export async function loadConverterSource(
   spec: ConverterSourceSpec,
   kind: 'uplink' | 'downlink',
   baseDir: string,
+  options: LoadSourceOptions = {},
 ): Promise<{ source: string; origin: string }> {
   const hasInline = typeof spec.inline === 'string';
   const hasFile = typeof spec.file === 'string' && spec.file !== '';
@@ -38,10 +49,19 @@ export async function loadConverterSource(
   if (hasInline) return { source: spec.inline as string, origin: 'inline' };
 
   const file = path.resolve(baseDir, spec.file as string);
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES;
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // stat first: reading is what must not happen for a device, a FIFO or a huge file.
+    const info = await stat(file);
+    if (info.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
+    if (!info.isFile()) throw fail(`cannot read the ${kind} converter ${file}: it is not a regular file`, file);
+    if (info.size > maxBytes) throw fail(`the ${kind} converter ${file} has ${info.size} bytes, more than the limit of ${maxBytes} (converters.maxSourceBytes)`, file);
+    const bytes = await readFile(file);
+    if (bytes.length > maxBytes) throw fail(`the ${kind} converter ${file} has more than the limit of ${maxBytes} bytes (converters.maxSourceBytes)`, file);
+    text = bytes.toString('utf8');
   } catch (error) {
+    if (error instanceof ConverterError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
     throw fail(`cannot read the ${kind} converter ${file}: ${why}`, file, error);

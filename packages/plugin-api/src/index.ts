@@ -12,6 +12,7 @@ export {
   type IntegrationContext,
   type IntegrationHealth,
   type PluginDefinition,
+  type ExclusiveKey,
   type PluginOptions,
 } from './plugin.js';
 export { TOKENS, type IntegrationConfigValue, type ServiceToken } from './tokens.js';

@@ -10,6 +10,14 @@ describe('definePlugin', () => {
     expect(isPluginDefinition({ ...plugin })).toBe(true);
     expect(isPluginDefinition({ type: 'echo', create: () => {} })).toBe(false);
   });
+
+  it('keeps an exclusiveKeys hook, and refuses one that is not a function', () => {
+    const create = () => ({ start: async () => {}, stop: async () => {}, health: () => ({ status: 'up' as const }) });
+    const plugin = definePlugin<{ key: string }>({ type: 'echo', configSchema: schema as never, downlink: 'none', create, exclusiveKeys: (c) => [c.key] });
+    expect(plugin.exclusiveKeys?.({ key: 'k1' })).toEqual(['k1']);
+    expect(isPluginDefinition(plugin)).toBe(true);
+    expect(isPluginDefinition({ ...plugin, exclusiveKeys: 'routingKey' })).toBe(false);
+  });
 });
 
 describe('parseManifest', () => {

@@ -72,7 +72,25 @@ export interface PluginDefinition<Config = unknown> {
   readonly configJsonSchema?: Record<string, unknown>;
   /** `push`: the host calls `Integration.send`; `pull`: the connector uses `ctx.downlinks`; `none`. */
   readonly downlink: 'push' | 'pull' | 'none';
+  /**
+   * Resources this instance claims, given its validated config: two integrations of this type
+   * may not claim the same one (an HTTP routing key, an MQTT client id on one broker). The host
+   * refuses such a config at validation, naming both. Optional; additive in 1.x.
+   *
+   * @example exclusiveKeys: (config) => (config.routingKey ? [{ key: config.routingKey, path: ['routingKey'] }] : [])
+   */
+  exclusiveKeys?(config: Config): ReadonlyArray<string | ExclusiveKey>;
   create(ctx: IntegrationContext<Config>): Integration | Promise<Integration>;
+}
+
+/** A resource an integration claims (see `PluginDefinition.exclusiveKeys`) and where its config names it. */
+export interface ExclusiveKey {
+  /** The resource, compared as is: build it from everything that makes it one (broker URL + client id). */
+  key: string;
+  /** Path in the integration's `config` block to point at, e.g. `['routingKey']`. */
+  path?: ReadonlyArray<string | number>;
+  /** How to name the resource to a user, e.g. `routing key "abc"`; default the key. */
+  label?: string;
 }
 
 /** Input of `definePlugin`. */
@@ -103,6 +121,7 @@ export function isPluginDefinition(value: unknown): value is PluginDefinition {
     typeof v.apiVersion === 'string' &&
     typeof v.type === 'string' &&
     typeof v.create === 'function' &&
-    typeof v.configSchema?.['~standard']?.validate === 'function'
+    typeof v.configSchema?.['~standard']?.validate === 'function' &&
+    (v.exclusiveKeys === undefined || typeof v.exclusiveKeys === 'function')
   );
 }

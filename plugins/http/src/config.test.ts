@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema, httpConfigSchema } from './config.js';
+import { configJsonSchema, httpConfigSchema, httpExclusiveKeys } from './config.js';
 
 describe('httpConfigSchema', () => {
   it('fills every default from an empty block', () => {
@@ -39,5 +39,12 @@ describe('httpConfigSchema', () => {
     expect(props.replaceNoContentToOk?.default).toBe(false);
     expect(props.hmac?.description).toContain('HMAC');
     expect(Object.keys(props)).toEqual(expect.arrayContaining(['routingKey', 'headersFilter', 'ipAllowlist', 'rateLimit', 'downlink']));
+  });
+});
+
+describe('httpExclusiveKeys', () => {
+  it('claims a configured routing key, and nothing for a generated one', () => {
+    expect(httpExclusiveKeys(httpConfigSchema.parse({ routingKey: 'abc' }))).toEqual([{ key: 'abc', path: ['routingKey'], label: 'routing key "abc"' }]);
+    expect(httpExclusiveKeys(httpConfigSchema.parse({}))).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { ExclusiveKey } from '@tbi/plugin-api';
 import { z } from 'zod';
 
 // Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
@@ -120,4 +121,13 @@ function isCidr(value: string): boolean {
   if (prefix === undefined) return true;
   if (!/^\d{1,3}$/.test(prefix)) return false;
   return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * What an `http` instance claims on the host's HTTP surface: its configured routing key (a
+ * generated one is unique by construction). Two instances with one key would share one URL.
+ */
+export function httpExclusiveKeys(config: HttpConfig): ExclusiveKey[] {
+  if (config.routingKey === undefined) return [];
+  return [{ key: config.routingKey, path: ['routingKey'], label: `routing key "${config.routingKey}"` }];
 }

@@ -1,5 +1,5 @@
 import { definePlugin, type Integration, type IntegrationContext, type OutboundDownlink } from '@tbi/plugin-api';
-import { configJsonSchema, httpConfigSchema, type HttpConfig } from './config.js';
+import { configJsonSchema, httpExclusiveKeys, httpConfigSchema, type HttpConfig } from './config.js';
 import { PendingResponses } from './pending-responses.js';
 import { resolveRoutingKey } from './routing-key.js';
 import { outboundSender, responseQueueSender } from './sink.js';
@@ -54,6 +54,7 @@ const httpPlugin = definePlugin<HttpConfig>({
   type: 'http',
   configSchema: httpConfigSchema,
   configJsonSchema,
+  exclusiveKeys: httpExclusiveKeys,
   downlink: 'push',
   create: createHttpIntegration,
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema, mqttConfigSchema } from './config.js';
+import { configJsonSchema, mqttConfigSchema, mqttExclusiveKeys } from './config.js';
 
 describe('mqtt config', () => {
   it('applies ThingsBoard defaults, with a persistent session', () => {
@@ -34,5 +34,17 @@ describe('mqtt config', () => {
   it('is published as JSON Schema', () => {
     expect(configJsonSchema).toMatchObject({ type: 'object', required: expect.arrayContaining(['host', 'topicFilters']) });
     expect((configJsonSchema.properties as Record<string, { default?: unknown }>).maxMessageBytes?.default).toBe(32368);
+  });
+});
+
+describe('mqttExclusiveKeys', () => {
+  const base = { host: 'Broker.local', topicFilters: [{ filter: 'a/#' }] };
+  it('claims a configured client id on its broker (default port by TLS), nothing for a generated one', () => {
+    expect(mqttExclusiveKeys(mqttConfigSchema.parse({ ...base, clientId: 'c1' }))).toEqual([
+      { key: 'broker.local:1883 c1', path: ['clientId'], label: 'client id "c1" on broker.local:1883' },
+    ]);
+    expect(mqttExclusiveKeys(mqttConfigSchema.parse({ ...base, clientId: 'c1', tls: {} }))[0]!.key).toBe('broker.local:8883 c1');
+    expect(mqttExclusiveKeys(mqttConfigSchema.parse({ ...base, clientId: 'c1', port: 11883 }))[0]!.key).toBe('broker.local:11883 c1');
+    expect(mqttExclusiveKeys(mqttConfigSchema.parse(base))).toEqual([]);
   });
 });

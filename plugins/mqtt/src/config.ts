@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ExclusiveKey } from '@tbi/plugin-api';
 import { isValidFilter } from './topic-filter.js';
 
 // Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
@@ -150,3 +151,15 @@ export type MqttConfigInput = z.input<typeof mqttConfigSchema>;
 
 /** The config schema as JSON Schema (draft 2020-12), for `tbi schema` and editors. */
 export const configJsonSchema = z.toJSONSchema(mqttConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+
+/**
+ * What an `mqtt` instance claims: its configured client id on its broker. A broker lets one
+ * connection per client id live, so two instances with the same one would take turns kicking
+ * each other off. A generated id (no `clientId`) is unique per integration.
+ */
+export function mqttExclusiveKeys(config: MqttConfig): ExclusiveKey[] {
+  if (config.clientId === undefined) return [];
+  const tls = config.tls !== undefined && config.tls.enabled;
+  const broker = `${config.host.toLowerCase()}:${config.port ?? (tls ? 8883 : 1883)}`;
+  return [{ key: `${broker} ${config.clientId}`, path: ['clientId'], label: `client id "${config.clientId}" on ${broker}` }];
+}

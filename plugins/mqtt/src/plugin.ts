@@ -2,7 +2,7 @@ import { definePlugin, type Integration, type IntegrationContext } from '@tbi/pl
 import path from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { resolveClientId } from './client-id.js';
-import { configJsonSchema, mqttConfigSchema, type MqttConfig } from './config.js';
+import { configJsonSchema, mqttExclusiveKeys, mqttConfigSchema, type MqttConfig } from './config.js';
 import { MqttConnection } from './connection.js';
 import { MqttSink } from './sink.js';
 import { DurableIncomingStore } from './qos2-store.js';
@@ -115,6 +115,7 @@ export default definePlugin<MqttConfig>({
   type: 'mqtt',
   configSchema: mqttConfigSchema,
   configJsonSchema,
+  exclusiveKeys: mqttExclusiveKeys,
   downlink: 'push',
   create: createMqttIntegration,
 });
