@@ -50,7 +50,7 @@ describe('a host with fixture plugins, in process', () => {
   });
 
   it('keeps running when one integration fails to start, and reports it with the plugin and cause', async () => {
-    const ready = await get('/readyz');
+    const ready = await get('/readyz', auth);
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { ready: boolean; integrations: Array<{ name: string; state: string; error?: string }> };
     const broken = body.integrations.find((i) => i.name === 'echo-broken')!;
@@ -62,6 +62,17 @@ describe('a host with fixture plugins, in process', () => {
     const waiting = await get('/api/v1/integrations/echo/c/hello');
     expect(waiting.status).toBe(503);
     expect(await waiting.json()).toEqual({ error: 'integration "echo-broken" is not running yet' });
+  });
+
+  it('answers readiness to everyone, but shows the integrations (and their URLs) only with the token', async () => {
+    for (const headers of [{}, { Authorization: 'Bearer wrong-token' }]) {
+      const res = await get('/readyz', headers);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ ready: false });
+    }
+    const detailed = (await (await get('/readyz', auth)).json()) as { ready: boolean; integrations: unknown[] };
+    expect(detailed.ready).toBe(false);
+    expect(detailed.integrations).toHaveLength(4);
   });
 
   it("does not let a plugin shadow the host's routes", async () => {

@@ -5,7 +5,7 @@ import type { Logger } from '@tbi/plugin-api';
 import type { Supervisor } from '../lifecycle/supervisor.js';
 import type { PromMetrics } from '../metrics/prom-metrics.js';
 import type { PluginList } from '../plugins/plugin-listing.js';
-import { bearerAuth } from './bearer-auth.js';
+import { bearerAuth, bearerTokenCheck } from './bearer-auth.js';
 import { dispatchToPlugins } from './plugin-dispatch.js';
 import { PLUGIN_PREFIX } from './plugin-router.js';
 
@@ -57,9 +57,12 @@ export function createHostApp(deps: HostAppDeps): Hono<HostEnv> {
   );
 
   app.get('/healthz', (c) => c.json({ status: supervisor.shuttingDown ? 'stopping' : 'ok' }));
+  // Without the token readiness is only a yes or no: the details name every webhook URL, and a
+  // generated routing key is the webhook's only secret when no headers filter is set.
+  const hasToken = bearerTokenCheck(deps.token);
   app.get('/readyz', (c) => {
     const readiness = supervisor.readiness();
-    return c.json(readiness, readiness.ready ? 200 : 503);
+    return c.json(hasToken(c) ? readiness : { ready: readiness.ready }, readiness.ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
     deps.beforeScrape?.();
