@@ -8,6 +8,7 @@ import type { PluginList } from '../plugins/plugin-listing.js';
 import { bearerAuth, bearerTokenCheck } from './bearer-auth.js';
 import { dispatchToPlugins } from './plugin-dispatch.js';
 import { PLUGIN_PREFIX } from './plugin-router.js';
+import { refuseTrace } from './refuse-trace.js';
 
 /** The variables every request carries. */
 export type HostEnv = { Variables: { remoteAddress: string } };
@@ -44,6 +45,7 @@ export function createHostApp(deps: HostAppDeps): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   const { supervisor } = deps;
 
+  app.use('*', refuseTrace());
   app.use('*', async (c, next) => {
     c.set('remoteAddress', remoteAddress(c));
     await next();
