@@ -23,6 +23,7 @@ const PREFIX = '/api/v1/integrations/http';
 const UPLINK = `
   if (metadata['Query:fail'] === '1') throw new Error('converter says no');
   if (metadata['Query:empty'] === '1') return [];
+  if (metadata['Query:replies'] === '1') return { deviceName: 'replier', deviceType: 'e2e', rpcReplies: [{ requestId: '1', response: 1 }] };
   var type = metadata['Header:content-type'] || '';
   var name = metadata['Query:device'];
   var values = { size: payload.length };
@@ -230,6 +231,29 @@ describe('HTTP integration in a real host', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'CONVERTER_THREW', message: expect.stringContaining('converter says no') });
     expect((await api('/devices/bad-1')).status).toBe(404);
+  });
+
+  it('dead-letters a record whose name or key is over the limit, with the reason, and stores the next message', async () => {
+    const longName = 'n'.repeat(100_000);
+    const res = await send('plain', json({ deviceName: longName, temperature: 1 }));
+    expect(res.status).toBe(400);
+    const error = (await res.json()) as { error: string; message: string; path: string };
+    expect(error).toMatchObject({ error: 'CONVERTER_INVALID_OUTPUT', path: 'deviceName' });
+    expect(error.message).toMatch(/^deviceName: too long: 100000 characters, at most 255 \(ThingsBoard's limit for names\)/);
+    expect(error.message.length).toBeLessThan(200);
+    const letters = await api('/dead-letters?integration=plain');
+    const letter = (letters.body.items as Array<{ error: { message: string } }>).find((l) => l.error.message.startsWith('deviceName: too long'));
+    expect(letter).toBeDefined();
+    expect((await api(`/devices/${longName.slice(0, 255)}`)).status).toBe(404);
+    // The stream goes on: the next message is stored.
+    expect((await send('plain', json({ deviceName: 'after-long', temperature: 2 }))).status).toBe(204);
+    expect(await latest('after-long')).toMatchObject({ temperature: { value: 2 } });
+  });
+
+  it('answers a converter that returns rpcReplies with the name it meant (rpcReply)', async () => {
+    const res = await send('plain', { ...json({ deviceName: 'replier' }), query: '?replies=1' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'CONVERTER_INVALID_OUTPUT', path: 'rpcReplies', message: 'rpcReplies: unknown field rpcReplies — did you mean rpcReply?' });
   });
 
   it('enforces the headers filter (403)', async () => {
