@@ -41,9 +41,9 @@ describe('mqtt config', () => {
     expect(
       issues({ topicFilters: [{ filter: 'a/+' }, { filter: 'b/+' }, { filter: 'c/+/+/+', deviceTypePattern: '${topic[0]}' }], deviceNamePattern: '${topic[2]}', deviceTypePattern: '${topic[1:2' }),
     ).toEqual([
-      { path: 'deviceNamePattern', message: 'placeholder ${topic[2]} is out of range: topics matching "a/+" have 2 levels (0 to 1)' },
+      { path: 'deviceNamePattern', message: 'expected levels that topics matching "a/+" have (2 levels, 0 to 1): ${topic[2]} is out of range, received "${topic[2]}"' },
       { path: 'deviceTypePattern', message: expect.stringMatching(/^expected placeholders written as/) },
-      { path: 'deviceNamePattern', message: 'placeholder ${topic[2]} is out of range: topics matching "b/+" have 2 levels (0 to 1)' },
+      { path: 'deviceNamePattern', message: 'expected levels that topics matching "b/+" have (2 levels, 0 to 1): ${topic[2]} is out of range, received "${topic[2]}"' },
     ]);
     expect(issues({ topicFilters: [{ filter: 'a/+', deviceNamePattern: '${topic[:0]}' }] })).toEqual([
       { path: 'topicFilters.0.deviceNamePattern', message: expect.stringContaining('out of range') },

@@ -58,12 +58,14 @@ describe('compilePattern', () => {
       expect(patternProblem(garbled, 'uplink'), garbled).toMatch(/^expected (a topic level or range|the placeholders|placeholders written as)/);
     }
     expect(patternProblem('${topic[3]}', 'uplink', 'sensors/+/telemetry')).toBe(
-      'placeholder ${topic[3]} is out of range: topics matching "sensors/+/telemetry" have 3 levels (0 to 2)',
+      'expected levels that topics matching "sensors/+/telemetry" have (3 levels, 0 to 2): ${topic[3]} is out of range, received "${topic[3]}"',
     );
     expect(patternProblem('${topic[-4]}', 'uplink', 'sensors/+/telemetry')).toMatch(/out of range/);
     expect(patternProblem('${topic[-3]}', 'uplink', 'sensors/+/telemetry')).toBeUndefined();
-    expect(patternProblem('${topic[3:5]}', 'uplink', '$share/g/a/+/c')).toBe('placeholder ${topic[3:5]} is out of range: topics matching "a/+/c" have 3 levels (0 to 2)');
-    expect(patternProblem('${topic[2:1]}', 'uplink', 'building/#')).toBe('placeholder ${topic[2:1]} is out of range: topics matching "building/#" have at least 1 level');
+    expect(patternProblem('x-${topic[3:5]}', 'uplink', '$share/g/a/+/c')).toBe(
+      'expected levels that topics matching "a/+/c" have (3 levels, 0 to 2): ${topic[3:5]} is out of range, received "x-${topic[3:5]}"',
+    );
+    expect(patternProblem('${topic[2:1]}', 'uplink', 'building/#')).toMatch(/^expected levels that topics matching "building\/#" have \(at least 1 level\): \$\{topic\[2:1\]\} is out of range/);
     expect(patternProblem('${topic[7]}', 'uplink', 'building/#')).toBeUndefined();
     expect(patternProblem('${topic[1:3]}', 'uplink', 'a/b')).toBeUndefined();
     // Downlink patterns take converter metadata keys, but topic levels never resolve there.

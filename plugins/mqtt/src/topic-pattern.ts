@@ -74,7 +74,8 @@ export function compilePattern(pattern: string, path = 'pattern', scope?: Patter
  * topic has (`${topic[3]}` under `sensors/+/telemetry`). For config validation.
  *
  * @example
- * patternProblem('${topic[5]}', 'uplink', 'a/+/c') // 'placeholder ${topic[5]} is out of range: topics matching "a/+/c" have 3 levels (0 to 2)'
+ * patternProblem('${topic[5]}', 'uplink', 'a/+/c')
+ * // 'expected levels that topics matching "a/+/c" have (3 levels, 0 to 2): ${topic[5]} is out of range, received "${topic[5]}"'
  */
 export function patternProblem(pattern: string, scope: PatternScope, filter?: string): string | undefined {
   const parsed = parsePattern(pattern, scope);
@@ -84,7 +85,7 @@ export function patternProblem(pattern: string, scope: PatternScope, filter?: st
   for (const part of parsed) {
     if (typeof part === 'string') continue;
     const problem = rangeProblem(part, plain);
-    if (problem !== undefined) return problem;
+    if (problem !== undefined) return `expected ${problem}, received ${JSON.stringify(pattern)}`;
   }
   return undefined;
 }
@@ -155,8 +156,8 @@ function rangeProblem(p: Placeholder, filter: string): string | undefined {
   const open = levels[levels.length - 1] === '#';
   const count = open ? levels.length - 1 : levels.length;
   const shown = p.kind === 'level' ? `\${topic[${p.index}]}` : `\${topic[${p.start ?? ''}:${p.end ?? ''}]}`;
-  const has = open ? `at least ${count} level${count === 1 ? '' : 's'}` : `${count} level${count === 1 ? '' : 's'} (0 to ${count - 1})`;
-  const out = `placeholder ${shown} is out of range: topics matching ${JSON.stringify(filter)} have ${has}`;
+  const has = open ? `at least ${count} level${count === 1 ? '' : 's'}` : `${count} level${count === 1 ? '' : 's'}, 0 to ${count - 1}`;
+  const out = `levels that topics matching ${JSON.stringify(filter)} have (${has}): ${shown} is out of range`;
   if (p.kind === 'level') {
     if (!open && (p.index >= count || -p.index > count)) return out;
     return undefined;
