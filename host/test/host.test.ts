@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,21 @@ describe('a host with fixture plugins, in process', () => {
     const detailed = (await (await get('/readyz', auth)).json()) as { ready: boolean; integrations: unknown[] };
     expect(detailed.ready).toBe(false);
     expect(detailed.integrations).toHaveLength(4);
+  });
+
+  it('answers TRACE with 405 on every route, plugin routes included (it reached them as a GET)', async () => {
+    for (const p of ['/api/v1/integrations/echo/a/hello', '/healthz']) {
+      const res = await new Promise<{ status: number; allow: string | undefined }>((resolve, reject) => {
+        const req = request(`${host.url}${p}`, { method: 'TRACE' }, (r) => {
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, allow: r.headers.allow }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(res.status, p).toBe(405);
+      expect(res.allow).toContain('GET');
+    }
   });
 
   it("does not let a plugin shadow the host's routes", async () => {
