@@ -31,13 +31,25 @@ export interface ReplayGuard {
  * guard.claim(verdict.digest, verdict.timestampMs ?? Date.now()); // false: already seen
  */
 export function replayGuard(options: ReplayGuardOptions, now: () => number): ReplayGuard {
-  // Insertion order is close to expiry order (timestamps only differ within the window), so
-  // pruning from the front finds the expired entries without a scan.
   const seen = new Map<string, number>();
+  // Keys in the order they were claimed, oldest first. Claims arrive in about expiry order
+  // (timestamps only differ within the window), so pruning from the front finds the expired
+  // ones without a scan. A queue rather than the Map's own order: iterating a Map from its start
+  // walks over the slots of every entry deleted since it last grew, which made each claim O(n).
+  let order: string[] = [];
+  let head = 0;
   const prune = (t: number) => {
-    for (const [key, expiresAt] of seen) {
-      if (expiresAt > t && seen.size < options.maxEntries) break;
-      seen.delete(key);
+    while (head < order.length) {
+      const oldest = order[head]!;
+      const expiresAt = seen.get(oldest);
+      if (expiresAt !== undefined && expiresAt > t && seen.size < options.maxEntries) break;
+      // A key released (or claimed again later) has no entry of its own here to forget.
+      if (expiresAt !== undefined && (expiresAt <= t || seen.size >= options.maxEntries)) seen.delete(oldest);
+      head++;
+    }
+    if (head > 1024 && head * 2 > order.length) {
+      order = order.slice(head);
+      head = 0;
     }
   };
   return {
@@ -45,9 +57,9 @@ export function replayGuard(options: ReplayGuardOptions, now: () => number): Rep
       const t = now();
       const known = seen.get(key);
       if (known !== undefined && known > t) return false;
-      seen.delete(key);
       prune(t);
       seen.set(key, Math.max(validFromMs, t) + options.windowMs);
+      order.push(key);
       return true;
     },
     release(key) {
