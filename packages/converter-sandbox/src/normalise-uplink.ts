@@ -76,7 +76,7 @@ function normaliseResult(result: unknown, path: Path, receivedAt: number): Devic
     throw problem(key(path, 'deviceName'), 'missing: a result needs deviceName and deviceType (or assetName and assetType)');
   }
   for (const [wrong, right] of Object.entries(MISNAMED)) {
-    if (wrong in result) throw problem(key(path, wrong), `unknown field ${wrong} — did you mean ${right}?`);
+    if (present(result[wrong])) throw problem(key(path, wrong), `unknown field ${wrong} — did you mean ${right}?`);
   }
   const [nameKey, typeKey] = isAsset ? ['assetName', 'assetType'] : ['deviceName', 'deviceType'];
   const record: DeviceRecord = {
