@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,7 @@ describe('a host with fixture plugins, in process', () => {
   });
 
   it('keeps running when one integration fails to start, and reports it with the plugin and cause', async () => {
-    const ready = await get('/readyz');
+    const ready = await get('/readyz', auth);
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { ready: boolean; integrations: Array<{ name: string; state: string; error?: string }> };
     const broken = body.integrations.find((i) => i.name === 'echo-broken')!;
@@ -62,6 +63,32 @@ describe('a host with fixture plugins, in process', () => {
     const waiting = await get('/api/v1/integrations/echo/c/hello');
     expect(waiting.status).toBe(503);
     expect(await waiting.json()).toEqual({ error: 'integration "echo-broken" is not running yet' });
+  });
+
+  it('answers readiness to everyone, but shows the integrations (and their URLs) only with the token', async () => {
+    for (const headers of [{}, { Authorization: 'Bearer wrong-token' }]) {
+      const res = await get('/readyz', headers);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ ready: false });
+    }
+    const detailed = (await (await get('/readyz', auth)).json()) as { ready: boolean; integrations: unknown[] };
+    expect(detailed.ready).toBe(false);
+    expect(detailed.integrations).toHaveLength(4);
+  });
+
+  it('answers TRACE with 405 on every route, plugin routes included (it reached them as a GET)', async () => {
+    for (const p of ['/api/v1/integrations/echo/a/hello', '/healthz']) {
+      const res = await new Promise<{ status: number; allow: string | undefined }>((resolve, reject) => {
+        const req = request(`${host.url}${p}`, { method: 'TRACE' }, (r) => {
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, allow: r.headers.allow }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(res.status, p).toBe(405);
+      expect(res.allow).toContain('GET');
+    }
   });
 
   it("does not let a plugin shadow the host's routes", async () => {

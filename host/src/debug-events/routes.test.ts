@@ -24,6 +24,29 @@ describe('debug event routes', () => {
     expect(list.events.map((e) => e.status)).toEqual(['stored']);
   });
 
+  it('bound every field of the debug body with a 400 that names it', async () => {
+    const ring = new DebugRing('a');
+    const app = debugEventRoutes(() => ring);
+    const put = (body: unknown) => app.request('/integrations/a/debug', { method: 'PUT', body: JSON.stringify(body) });
+    const refused = async (body: unknown) => {
+      const res = await put(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      return ((await res.json()) as { error: string }).error;
+    };
+    expect(await refused({ mode: 'all', size: 1_000_000_000 })).toBe('size must be an integer from 1 to 10000, got 1000000000');
+    expect(await refused({ mode: 'all', size: 0 })).toMatch(/^size must be an integer from 1 to 10000/);
+    expect(await refused({ mode: 'all', size: 2.5 })).toMatch(/^size must be/);
+    expect(await refused({ mode: 'all', durationMs: 3_000_000_000 })).toBe('durationMs must be an integer from 1 to 86400000, got 3000000000');
+    expect(await refused({ mode: 'all', durationMs: '60000' })).toMatch(/^durationMs must be .* got "60000"$/);
+    expect(await refused({ mode: 'loud' })).toBe('mode must be "off", "all" or "failures", got "loud"');
+    expect(await refused({ mode: 'all', sizes: 5 })).toBe('unknown field "sizes": allowed are mode, size, durationMs');
+    expect(await refused([1])).toMatch(/^body must be a JSON object/);
+    expect(ring.size).toBe(200);
+    expect((await put({ mode: 'all', size: 10_000, durationMs: 86_400_000 })).status).toBe(200);
+    expect(ring.size).toBe(10_000);
+    ring.close();
+  });
+
   it('stream new events live over Server-Sent Events, and end when the integration goes', async () => {
     const ring = new DebugRing('a', { mode: 'all' });
     ring.record(event('old'));

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { intParam, problem } from '../pipeline/http-problem.js';
-import { DEBUG_MODES, type DebugEvent, type DebugMode, type DebugRing } from './debug-ring.js';
+import { parseDebugModeRequest } from './debug-mode-request.js';
+import type { DebugEvent, DebugRing } from './debug-ring.js';
 
 /** Most events a live stream buffers for a slow client before it drops (and counts) the rest. */
 const STREAM_BUFFER = 1000;
@@ -12,7 +13,8 @@ const HEARTBEAT_MS = 15_000;
  * - `GET /integrations/:name/events?limit&type` — recent events, newest first.
  * - `GET /integrations/:name/events/stream` — live Server-Sent Events (`Last-Event-ID` resumes).
  * - `DELETE /integrations/:name/events` — clears the ring.
- * - `GET|PUT /integrations/:name/debug` — reads or sets `{mode, size?, durationMs?}`.
+ * - `GET|PUT /integrations/:name/debug` — reads or sets `{mode, size?, durationMs?}` (bounds in
+ *   `debug-mode-request.ts`).
  */
 export function debugEventRoutes(ringOf: (integration: string) => DebugRing | undefined): Hono {
   const app = new Hono();
@@ -107,18 +109,9 @@ export function debugEventRoutes(ringOf: (integration: string) => DebugRing | un
     const name = c.req.param('name');
     const ring = ringOf(name);
     if (!ring) return notFound(c, name);
-    const body = (await c.req.json().catch(() => undefined)) as
-      | { mode?: unknown; size?: unknown; durationMs?: unknown }
-      | undefined;
-    if (!body || typeof body.mode !== 'string' || !DEBUG_MODES.includes(body.mode as DebugMode)) {
-      return problem(c, 400, 'BAD_REQUEST', `body must be {"mode": "off" | "all" | "failures", "size"?, "durationMs"?}`);
-    }
-    const isCount = (v: unknown): v is number | undefined =>
-      v === undefined || (typeof v === 'number' && Number.isInteger(v) && v > 0);
-    if (!isCount(body.size) || !isCount(body.durationMs)) {
-      return problem(c, 400, 'BAD_REQUEST', 'size and durationMs must be positive integers');
-    }
-    ring.setMode(body.mode as DebugMode, { size: body.size, durationMs: body.durationMs });
+    const request = parseDebugModeRequest(await c.req.json().catch(() => undefined));
+    if ('error' in request) return problem(c, 400, 'BAD_REQUEST', request.error);
+    ring.setMode(request.mode, { size: request.size, durationMs: request.durationMs });
     return c.json({ integration: name, mode: ring.mode, size: ring.size, until: ring.modeUntil ?? null });
   });
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -14,19 +14,32 @@ function digest(text: string): Buffer {
  * `EventSource` cannot send headers.
  */
 export function bearerAuth(token: string | undefined): MiddlewareHandler {
-  const expected = token === undefined ? undefined : digest(token);
+  const matches = bearerTokenCheck(token);
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    const given = match?.[1] ?? (c.req.path.endsWith('/stream') ? c.req.query('token') : undefined);
-    if (expected === undefined || given === undefined || !timingSafeEqual(digest(given), expected)) {
+    if (!matches(c)) {
       c.header('WWW-Authenticate', 'Bearer realm="tbi"');
       const error =
-        expected === undefined
+        token === undefined
           ? 'the control API is disabled: set auth.token in the config or the TBI_TOKEN environment variable'
           : 'missing or wrong bearer token (send "Authorization: Bearer <token>")';
       return c.json({ error }, 401);
     }
     await next();
+  };
+}
+
+/**
+ * Whether a request carries the control token (`Authorization: Bearer`, or `?token=` on
+ * `/stream` paths), for routes that answer everyone but show details only to the token's holder.
+ * Always false without a configured token.
+ */
+export function bearerTokenCheck(token: string | undefined): (c: Context) => boolean {
+  const expected = token === undefined ? undefined : digest(token);
+  return (c) => {
+    if (expected === undefined) return false;
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+    const given = match?.[1] ?? (c.req.path.endsWith('/stream') ? c.req.query('token') : undefined);
+    return given !== undefined && timingSafeEqual(digest(given), expected);
   };
 }

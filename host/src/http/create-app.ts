@@ -5,10 +5,11 @@ import type { Logger } from '@tbi/plugin-api';
 import type { Supervisor } from '../lifecycle/supervisor.js';
 import type { PromMetrics } from '../metrics/prom-metrics.js';
 import type { PluginList } from '../plugins/plugin-listing.js';
-import { bearerAuth } from './bearer-auth.js';
+import { bearerAuth, bearerTokenCheck } from './bearer-auth.js';
 import { integrationReloadRoutes } from './integration-reload-routes.js';
 import { dispatchToPlugins } from './plugin-dispatch.js';
 import { PLUGIN_PREFIX } from './plugin-router.js';
+import { refuseTrace } from './refuse-trace.js';
 
 /** The variables every request carries. */
 export type HostEnv = { Variables: { remoteAddress: string } };
@@ -45,6 +46,7 @@ export function createHostApp(deps: HostAppDeps): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   const { supervisor } = deps;
 
+  app.use('*', refuseTrace());
   app.use('*', async (c, next) => {
     c.set('remoteAddress', remoteAddress(c));
     await next();
@@ -58,9 +60,12 @@ export function createHostApp(deps: HostAppDeps): Hono<HostEnv> {
   );
 
   app.get('/healthz', (c) => c.json({ status: supervisor.shuttingDown ? 'stopping' : 'ok' }));
+  // Without the token readiness is only a yes or no: the details name every webhook URL, and a
+  // generated routing key is the webhook's only secret when no headers filter is set.
+  const hasToken = bearerTokenCheck(deps.token);
   app.get('/readyz', (c) => {
     const readiness = supervisor.readiness();
-    return c.json(readiness, readiness.ready ? 200 : 503);
+    return c.json(hasToken(c) ? readiness : { ready: readiness.ready }, readiness.ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
     deps.beforeScrape?.();

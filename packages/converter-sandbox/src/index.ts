@@ -2,7 +2,7 @@ export { createConverterSandbox, type ConverterSandboxHandle, type ConverterSand
 export { DEFAULT_LIMITS, LIMIT_RANGES } from './limits.js';
 export { DEFAULT_MAX_SOURCE_BYTES, loadConverterSource, type ConverterSourceSpec, type LoadSourceOptions } from './load-source.js';
 export { testConverter, type TestConverterOptions, type TestConverterReport } from './test-converter.js';
-export { normaliseUplinkOutput } from './normalise-uplink.js';
+export { MAX_KEY_LENGTH, MAX_NAME_LENGTH, normaliseUplinkOutput } from './normalise-uplink.js';
 export { validateDownlinkOutput } from './validate-downlink.js';
 export { HELPER_NAMES } from './runtime/helpers-source.js';
 export { LOG_LINE_CHARS, LOG_LINES_PER_MESSAGE, MAX_OUTPUT_CHARS } from './runtime/runtime-source.js';

@@ -75,6 +75,14 @@ describe('normaliseUplinkOutput: every valid shape', () => {
     ]);
   });
 
+  it('accepts names and keys of exactly 255 characters, counted as characters, not UTF-16 units', () => {
+    const name = 'n'.repeat(255);
+    const emoji = '🌡'.repeat(255); // 510 UTF-16 units, 255 characters
+    const [record] = records({ deviceName: name, deviceType: emoji, customerName: name, groupName: name, attributes: { [name]: 1 }, telemetry: { [emoji]: 2 } });
+    expect(record).toMatchObject({ deviceName: name, deviceType: emoji, customerName: name, groupName: name, attributes: { [name]: 1 } });
+    expect(record?.telemetry[0]?.values).toEqual({ [emoji]: 2 });
+  });
+
   it('ignores fields it does not know (as ThingsBoard does)', () => {
     expect(records({ deviceName: 'A', deviceType: 'T', updateOnlyKeys: ['x'] })[0]).not.toHaveProperty('updateOnlyKeys');
   });
@@ -109,6 +117,16 @@ describe('normaliseUplinkOutput: every invalid shape names the field', () => {
     ['values not an object', { deviceName: 'A', deviceType: 'T', telemetry: { ts: 1, values: 3 } }, 'telemetry.values', /expected an object of key\/values/],
     ['rpcReply without id', { deviceName: 'A', deviceType: 'T', rpcReply: { response: 1 } }, 'rpcReply.requestId', /request id/],
     ['rpcReply item not an object', { deviceName: 'A', deviceType: 'T', rpcReply: [1] }, 'rpcReply[0]', /expected \{requestId, response\}/],
+    ['rpcReplies instead of rpcReply', { deviceName: 'A', deviceType: 'T', rpcReplies: [{ requestId: '1' }] }, 'rpcReplies', /^rpcReplies: unknown field rpcReplies — did you mean rpcReply\?$/],
+    ['rpcResponse instead of rpcReply', [{ deviceName: 'A', deviceType: 'T', rpcResponse: {} }], '[0].rpcResponse', /did you mean rpcReply\?/],
+    ['a 100 kB deviceName', { deviceName: 'd'.repeat(100_000), deviceType: 'T' }, 'deviceName', /^deviceName: too long: 100000 characters, at most 255 \(ThingsBoard's limit for names\), received the string "d{40}…"$/],
+    ['a 256-character deviceType', { deviceName: 'A', deviceType: 't'.repeat(256) }, 'deviceType', /too long: 256 characters, at most 255/],
+    ['a long assetName', { assetName: 'a'.repeat(300), assetType: 'T' }, 'assetName', /too long: 300 characters/],
+    ['a long customerName', { deviceName: 'A', deviceType: 'T', customerName: 'c'.repeat(256) }, 'customerName', /too long/],
+    ['a long groupName', { deviceName: 'A', deviceType: 'T', groupName: 'g'.repeat(256) }, 'groupName', /too long/],
+    ['a long telemetry key', { deviceName: 'A', deviceType: 'T', telemetry: { ['k'.repeat(256)]: 1 } }, `telemetry["${'k'.repeat(40)}…"]`, /key too long: 256 characters, at most 255$/],
+    ['a long attribute key', { deviceName: 'A', deviceType: 'T', attributes: { ['k'.repeat(100_000)]: 1 } }, `attributes["${'k'.repeat(40)}…"]`, /key too long: 100000 characters/],
+    ['a long key in a sample', { deviceName: 'A', deviceType: 'T', telemetry: [{ ts: 1, values: { ['x'.repeat(300)]: 1 } }] }, `telemetry[0].values["${'x'.repeat(40)}…"]`, /key too long/],
   ];
 
   for (const [label, output, path, message] of cases) {

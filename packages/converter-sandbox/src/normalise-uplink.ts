@@ -11,6 +11,18 @@ function problem(path: Path, message: string): OutputProblem {
   return new OutputProblem(path(), message);
 }
 
+/**
+ * Longest device, asset, type, customer and group name, in characters: ThingsBoard's limit
+ * (its name columns are `varchar(255)`). A longer name used to be stored and was then unreachable
+ * through the API and ThingsBoard.
+ */
+export const MAX_NAME_LENGTH = 255;
+/** Longest telemetry or attribute key, in characters: ThingsBoard's key dictionary is `varchar(255)` too. */
+export const MAX_KEY_LENGTH = 255;
+
+/** Fields a converter may mean but misspell; each would otherwise be dropped without a word. */
+const MISNAMED: Readonly<Record<string, string>> = { rpcReplies: 'rpcReply', rpcResponse: 'rpcReply', rpcResponses: 'rpcReply' };
+
 const NOTHING =
   'the converter returned nothing: return a result object ({deviceName, deviceType, telemetry…}), or an array of them ([] for "no data")';
 
@@ -63,6 +75,9 @@ function normaliseResult(result: unknown, path: Path, receivedAt: number): Devic
   if (!isDevice && !isAsset) {
     throw problem(key(path, 'deviceName'), 'missing: a result needs deviceName and deviceType (or assetName and assetType)');
   }
+  for (const [wrong, right] of Object.entries(MISNAMED)) {
+    if (present(result[wrong])) throw problem(key(path, wrong), `unknown field ${wrong} — did you mean ${right}?`);
+  }
   const [nameKey, typeKey] = isAsset ? ['assetName', 'assetType'] : ['deviceName', 'deviceType'];
   const record: DeviceRecord = {
     entityType: isAsset ? 'ASSET' : 'DEVICE',
@@ -93,7 +108,26 @@ function optionalName(value: unknown, path: Path): string | undefined {
   if (!present(value)) return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') throw problem(path, `expected a non-empty string, received ${describeValue(value)}`);
+  if (tooLong(value, MAX_NAME_LENGTH)) {
+    throw problem(path, `too long: ${characters(value)} characters, at most ${MAX_NAME_LENGTH} (ThingsBoard's limit for names), received ${describeValue(value)}`);
+  }
   return value.trim() === '' ? undefined : value;
+}
+
+/** Counts code points only for strings whose UTF-16 length is over the limit: the common case costs one comparison. */
+function tooLong(text: string, max: number): boolean {
+  return text.length > max && characters(text) > max;
+}
+
+function characters(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** The key as it appears in an error's path: a 100 kB key must not make a 100 kB message. */
+function shownKey(k: string): string {
+  return k.length > 40 ? `${k.slice(0, 40)}…` : k;
 }
 
 function keyValues(value: unknown, path: Path): KeyValues {
@@ -104,10 +138,11 @@ function keyValues(value: unknown, path: Path): KeyValues {
   for (const k of Object.keys(value)) {
     const v = value[k];
     // Assigning "__proto__" would replace the prototype of the record instead of adding a key.
-    if (k === '' || k === '__proto__' || !isScalar(v)) {
-      const at = key(path, k);
+    if (k === '' || k === '__proto__' || !isScalar(v) || tooLong(k, MAX_KEY_LENGTH)) {
+      const at = key(path, shownKey(k));
       if (k === '') throw problem(at, 'keys must not be empty');
       if (k === '__proto__') throw problem(at, '"__proto__" is not allowed as a key');
+      if (tooLong(k, MAX_KEY_LENGTH)) throw problem(at, `key too long: ${characters(k)} characters, at most ${MAX_KEY_LENGTH}`);
       scalar(v, at);
     }
     out[k] = v as Scalar;

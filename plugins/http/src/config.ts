@@ -31,6 +31,14 @@ const hmacSchema = z
       .optional()
       .describe('Header with the send time (epoch s or ms); when set, "<timestamp>.<body>" is what is signed.'),
     toleranceSeconds: int().positive().default(300).describe('Replay window: timestamps further from now are refused.'),
+    replayProtection: bool()
+      .default(true)
+      .describe('Refuse (409) a signature already accepted within toleranceSeconds: an exact replay of a request.'),
+    replayCacheSize: int()
+      .positive()
+      .max(10_000_000)
+      .default(100_000)
+      .describe('Most signatures remembered for replayProtection (about 150 bytes each); the oldest are forgotten first.'),
   })
   .describe('Verify an HMAC signature of the raw body; 401 when it does not match.');
 
@@ -110,6 +118,8 @@ function toJsonSchema(): Record<string, unknown> {
   // zod leaves out defaults of schemas with a transform (the string forms of booleans); state it for editors.
   const props = schema.properties as Record<string, Record<string, unknown>>;
   if (props.replaceNoContentToOk) props.replaceNoContentToOk.default = false;
+  const hmac = props.hmac?.properties as Record<string, Record<string, unknown>> | undefined;
+  if (hmac?.replayProtection) hmac.replayProtection.default = true;
   return schema;
 }
 

@@ -9,6 +9,7 @@ import { headersFilter } from './security/headers-filter.js';
 import { hmacVerifier } from './security/hmac.js';
 import { ipAllowlist } from './security/ip-allowlist.js';
 import { rateLimiter } from './security/rate-limit.js';
+import { replayGuard } from './security/replay-guard.js';
 
 /** Lifecycle of the integration as the routes see it. */
 export type SourceState = 'starting' | 'running' | 'stopped';
@@ -26,15 +27,20 @@ type Ctx = Context<{ Variables: { remoteAddress: string } }>;
 /** Thrown inside the route when the pipeline took longer than `responseTimeoutMs`. */
 const TIMED_OUT = Symbol('timed out');
 
+/** Methods the endpoint answers; the others get 405 with this as `Allow`. */
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT';
+
 /**
  * Mounts the ThingsBoard-compatible webhook endpoint on the integration's router:
- * `POST|PUT /{routingKey}[/suffix…]` is an uplink, `GET` a status check. The router is already
- * under `/api/v1/integrations/http`; the routing key is a literal path segment because all `http`
- * instances share that prefix.
+ * `POST|PUT /{routingKey}[/suffix…]` is an uplink, `GET|HEAD` a status check, anything else
+ * (`TRACE`, `DELETE`, …) 405. The router is already under `/api/v1/integrations/http`; the
+ * routing key is a literal path segment because all `http` instances share that prefix.
  *
  * Order of checks, cheapest first: lifecycle (503), IP allowlist (403), rate limit (429),
- * headers filter (403), body size (413), HMAC (401). Then the message goes through the pipeline
- * and the answer waits until it is stored.
+ * headers filter (403), body size (413), HMAC (401), replay (409). Then the message goes through
+ * the pipeline and the answer waits until it is stored. Status checks pass the lifecycle, the
+ * allowlist and the headers filter only: they have no body to sign, and tell nothing that an
+ * unsigned POST (401, not 404) does not.
  */
 export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: SourceOptions): void {
   const { config, logger } = ctx;
@@ -42,6 +48,9 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
   const allowed = ipAllowlist(config.ipAllowlist);
   const headersOk = headersFilter(config.headersFilter);
   const verify = config.hmac === undefined ? undefined : hmacVerifier(config.hmac, now);
+  const toleranceMs = (config.hmac?.toleranceSeconds ?? 0) * 1000;
+  const replays =
+    config.hmac?.replayProtection === true ? replayGuard({ windowMs: toleranceMs, maxEntries: config.hmac.replayCacheSize }, now) : undefined;
   const takeToken = config.rateLimit === undefined ? undefined : rateLimiter(config.rateLimit, now);
   const hidden = new Set(Object.keys(config.headersFilter));
   const requests = ctx.metrics.counter('tbi_http_uplink_requests_total', 'Uplink requests of the HTTP integration by response status', ['status']);
@@ -54,33 +63,59 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
   };
   const unavailable = (message: string) => answer(503, { error: 'UNAVAILABLE', message }, { 'retry-after': retryAfter });
 
-  const uplink = async (c: Ctx, pathSuffix: string): Promise<Response> => {
+  /** The checks every method passes: lifecycle, allowlist, (for uplinks) rate limit, headers filter. */
+  const refused = (c: Ctx, kind: 'uplink' | 'status check'): Response | undefined => {
     if (options.state() !== 'running') return unavailable(`integration ${ctx.name} is not running`);
     const remoteAddress = c.get('remoteAddress') ?? '';
     if (!allowed(remoteAddress)) {
-      logger.debug({ remoteAddress }, 'uplink refused: address not in the allowlist');
+      logger.debug({ remoteAddress }, `${kind} refused: address not in the allowlist`);
       return answer(403, { error: 'FORBIDDEN', message: 'address not allowed' });
     }
-    const limited = takeToken?.();
-    if (limited !== undefined && !limited.ok) {
-      return answer(429, { error: 'RATE_LIMITED', message: 'too many requests' }, { 'retry-after': String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))) });
+    if (kind === 'uplink') {
+      const limited = takeToken?.();
+      if (limited !== undefined && !limited.ok) {
+        return answer(429, { error: 'RATE_LIMITED', message: 'too many requests' }, { 'retry-after': String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))) });
+      }
     }
-    const header = (name: string) => c.req.raw.headers.get(name) ?? undefined;
-    if (!headersOk(header)) {
-      logger.debug({ remoteAddress }, 'uplink refused: headers filter not met');
+    if (!headersOk((name) => c.req.raw.headers.get(name) ?? undefined)) {
+      logger.debug({ remoteAddress }, `${kind} refused: headers filter not met`);
       return answer(403, { error: 'FORBIDDEN', message: 'headers filter not met' });
     }
+    return undefined;
+  };
+
+  const uplink = async (c: Ctx, pathSuffix: string): Promise<Response> => {
+    const refusal = refused(c, 'uplink');
+    if (refusal !== undefined) return refusal;
+    const remoteAddress = c.get('remoteAddress') ?? '';
+    const header = (name: string) => c.req.raw.headers.get(name) ?? undefined;
     const payload = await readBody(c.req.raw, config.maxBodyBytes);
     if (payload === undefined) {
       return answer(413, { error: 'PAYLOAD_TOO_LARGE', message: `body larger than ${config.maxBodyBytes} bytes` });
     }
+    let claimed: string | undefined;
     if (verify !== undefined) {
       const verdict = verify(payload, header);
       if (!verdict.ok) {
         logger.debug({ remoteAddress, reason: verdict.reason }, 'uplink refused: signature check failed');
         return answer(401, { error: 'BAD_SIGNATURE', message: verdict.reason });
       }
+      if (replays !== undefined) {
+        if (!replays.claim(verdict.digest, verdict.timestampMs ?? now())) {
+          logger.debug({ remoteAddress }, 'uplink refused: replay of an accepted signature');
+          return answer(409, {
+            error: 'REPLAYED',
+            message: `replayed-signature: a request with this signature was already accepted within the last ${toleranceMs / 1000} s`,
+          });
+        }
+        claimed = verdict.digest;
+      }
     }
+    // A request that ends without being stored (503, 500) may be retried as is: forget its signature.
+    const forget = (response: Response): Response => {
+      if (claimed !== undefined && response.status >= 500) replays?.release(claimed);
+      return response;
+    };
     const metadata = requestMetadata({
       method: c.req.method,
       headers: c.req.raw.headers,
@@ -89,7 +124,11 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
       remoteAddress,
       hiddenHeaders: hidden,
     });
+    return forget(await store(payload, metadata, remoteAddress));
+  };
 
+  /** Submits the message and answers once it is stored (or dead-lettered, or not stored in time). */
+  const store = async (payload: Uint8Array, metadata: Record<string, string>, remoteAddress: string): Promise<Response> => {
     let outcome: UplinkOutcome | undefined;
     try {
       const submitted = ctx.uplink.submit([{ payload, metadata, receivedAt: now() }]);
@@ -127,11 +166,8 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
     return answer(config.replaceNoContentToOk ? 200 : 204);
   };
 
-  const statusCheck = (): Response => {
-    if (options.state() !== 'running') return unavailable(`integration ${ctx.name} is not running`);
-    return new Response(null, { status: 200 });
-  };
-  const notAllowed = () => new Response(null, { status: 405, headers: { allow: 'GET, HEAD, POST, PUT' } });
+  const statusCheck = (c: Ctx): Response => refused(c, 'status check') ?? new Response(null, { status: 200 });
+  const notAllowed = () => answer(405, { error: 'METHOD_NOT_ALLOWED', message: `allowed methods: ${ALLOWED_METHODS}` }, { allow: ALLOWED_METHODS });
 
   const base = `/${options.routingKey}`;
   const withSuffix = `${base}/:suffix{.+}`;

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ const PREFIX = '/api/v1/integrations/http';
 const UPLINK = `
   if (metadata['Query:fail'] === '1') throw new Error('converter says no');
   if (metadata['Query:empty'] === '1') return [];
+  if (metadata['Query:replies'] === '1') return { deviceName: 'replier', deviceType: 'e2e', rpcReplies: [{ requestId: '1', response: 1 }] };
   var type = metadata['Header:content-type'] || '';
   var name = metadata['Query:device'];
   var values = { size: payload.length };
@@ -165,6 +166,42 @@ describe('HTTP integration in a real host', () => {
     expect(res.status).toBe(204);
   });
 
+  it('answers TRACE and other unsupported methods 405 with Allow, over a real socket', async () => {
+    // fetch() refuses to send TRACE, so this goes through node:http.
+    for (const method of ['TRACE', 'DELETE', 'OPTIONS']) {
+      const res = await new Promise<{ status: number; allow: string | undefined; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${host.url}${PREFIX}/e2e-plain`, { method }, (r) => {
+          let body = '';
+          r.on('data', (d: Buffer) => (body += d.toString()));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, allow: r.headers.allow, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect({ ...res, method }).toMatchObject({ method, status: 405, allow: expect.stringContaining('GET, HEAD, POST, PUT') });
+      // TRACE is refused by the host before any route (it cannot reach a plugin intact); the rest by the plugin.
+      if (method !== 'TRACE') expect(JSON.parse(res.body)).toMatchObject({ error: 'METHOD_NOT_ALLOWED' });
+    }
+  });
+
+  it('applies the IP allowlist and the headers filter to GET and HEAD status checks', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      expect((await fetch(`${host.url}${PREFIX}/e2e-deny-ip`, { method })).status, method).toBe(403);
+      expect((await fetch(`${host.url}${PREFIX}/e2e-headers`, { method })).status, method).toBe(403);
+      expect((await fetch(`${host.url}${PREFIX}/e2e-headers`, { method, headers: { 'x-api-key': 'e2e-key' } })).status, method).toBe(200);
+      expect((await fetch(`${host.url}${PREFIX}/e2e-allow-ip`, { method })).status, method).toBe(200);
+    }
+  });
+
+  it('keeps webhook URLs out of /readyz without the control token', async () => {
+    const anonymous = await fetch(`${host.url}/readyz`);
+    const text = await anonymous.text();
+    expect(JSON.parse(text)).toEqual({ ready: expect.any(Boolean) });
+    expect(text).not.toContain('e2e-');
+    const detailed = await (await fetch(`${host.url}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(detailed).toContain('/api/v1/integrations/http/e2e-plain');
+  });
+
   it('stores JSON, text and binary bodies untouched, with headers, query, suffix and address in metadata', async () => {
     const jsonBody = { deviceName: 'json-1', temperature: 21.5 };
     const r1 = await send('plain', { ...json(jsonBody), suffix: '/site/a', query: '?tag=x&tag=y', headers: { 'content-type': 'application/json', 'x-custom': 'hello' } });
@@ -196,6 +233,29 @@ describe('HTTP integration in a real host', () => {
     expect((await api('/devices/bad-1')).status).toBe(404);
   });
 
+  it('dead-letters a record whose name or key is over the limit, with the reason, and stores the next message', async () => {
+    const longName = 'n'.repeat(100_000);
+    const res = await send('plain', json({ deviceName: longName, temperature: 1 }));
+    expect(res.status).toBe(400);
+    const error = (await res.json()) as { error: string; message: string; path: string };
+    expect(error).toMatchObject({ error: 'CONVERTER_INVALID_OUTPUT', path: 'deviceName' });
+    expect(error.message).toMatch(/^deviceName: too long: 100000 characters, at most 255 \(ThingsBoard's limit for names\)/);
+    expect(error.message.length).toBeLessThan(200);
+    const letters = await api('/dead-letters?integration=plain');
+    const letter = (letters.body.items as Array<{ error: { message: string } }>).find((l) => l.error.message.startsWith('deviceName: too long'));
+    expect(letter).toBeDefined();
+    expect((await api(`/devices/${longName.slice(0, 255)}`)).status).toBe(404);
+    // The stream goes on: the next message is stored.
+    expect((await send('plain', json({ deviceName: 'after-long', temperature: 2 }))).status).toBe(204);
+    expect(await latest('after-long')).toMatchObject({ temperature: { value: 2 } });
+  });
+
+  it('answers a converter that returns rpcReplies with the name it meant (rpcReply)', async () => {
+    const res = await send('plain', { ...json({ deviceName: 'replier' }), query: '?replies=1' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'CONVERTER_INVALID_OUTPUT', path: 'rpcReplies', message: 'rpcReplies: unknown field rpcReplies — did you mean rpcReply?' });
+  });
+
   it('enforces the headers filter (403)', async () => {
     expect((await send('headers', json({ deviceName: 'hf-1' }))).status).toBe(403);
     expect((await send('headers', { ...json({ deviceName: 'hf-1' }), headers: { 'content-type': 'application/json', 'x-api-key': 'wrong' } })).status).toBe(403);
@@ -218,6 +278,23 @@ describe('HTTP integration in a real host', () => {
     expect(stale.status).toBe(401);
     expect(await stale.json()).toMatchObject({ message: 'stale-timestamp' });
     expect((await send('hmac', { ...json({ deviceName: 'hmac-1' }) })).status).toBe(401);
+  });
+
+  it('refuses an exact replay of a signed request with 409 and stores it once', async () => {
+    const body = JSON.stringify({ deviceName: 'hmac-replay', temperature: 6 });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const request = () => ({
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-timestamp': ts, 'x-signature': `sha256=${createHmac('sha256', HMAC_SECRET).update(`${ts}.${body}`).digest('hex')}` },
+    });
+    expect((await send('hmac', request())).status).toBe(204);
+    const replay = await send('hmac', request());
+    expect(replay.status).toBe(409);
+    expect(await replay.json()).toMatchObject({ error: 'REPLAYED', message: expect.stringContaining('already accepted within the last 60 s') });
+    const history = await api(`/devices/hmac-replay/telemetry/temperature?from=0&to=${Date.now() + 60_000}`);
+    expect(history.status).toBe(200);
+    expect(history.body).toHaveLength(1);
   });
 
   it('enforces the IP allowlist (403 outside it)', async () => {

@@ -30,11 +30,37 @@ describe('HTTP uplink endpoint (in-process)', () => {
     expect((await t.request('/key-1')).status).toBe(200);
     expect((await t.request('/key-1', { method: 'HEAD' })).status).toBe(200);
     expect((await t.request('/key-1/some/suffix')).status).toBe(200);
-    const del = await t.request('/key-1', { method: 'DELETE' });
-    expect(del.status).toBe(405);
-    expect(del.headers.get('allow')).toContain('POST');
+    for (const method of ['DELETE', 'PATCH', 'OPTIONS']) {
+      const res = await t.request('/key-1', { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD, POST, PUT');
+      expect(await res.json()).toEqual({ error: 'METHOD_NOT_ALLOWED', message: 'allowed methods: GET, HEAD, POST, PUT' });
+    }
     expect((await t.request('/other-key', post('{}'))).status).toBe(404);
     expect(t.submitted).toHaveLength(0);
+  });
+
+  it('applies the IP allowlist and the headers filter to GET and HEAD status checks too', async () => {
+    const t = await harness({ config: { routingKey: 'k', ipAllowlist: ['10.0.0.0/8'], headersFilter: { 'x-api-key': 'abc' } } });
+    t.remoteAddress = '192.168.0.1';
+    for (const method of ['GET', 'HEAD']) {
+      expect((await t.request('/k', { method, headers: { 'x-api-key': 'abc' } })).status, method).toBe(403);
+      expect((await t.request('/k/suffix', { method, headers: { 'x-api-key': 'abc' } })).status, method).toBe(403);
+    }
+    t.remoteAddress = '10.1.1.1';
+    for (const method of ['GET', 'HEAD']) {
+      expect((await t.request('/k', { method })).status, method).toBe(403);
+      expect((await t.request('/k', { method, headers: { 'x-api-key': 'abd' } })).status, method).toBe(403);
+      expect((await t.request('/k', { method, headers: { 'x-api-key': 'abc' } })).status, method).toBe(200);
+    }
+    const forbidden = await t.request('/k');
+    expect(await forbidden.json()).toEqual({ error: 'FORBIDDEN', message: 'headers filter not met' });
+  });
+
+  it('answers status checks without a signature when HMAC is on: there is no body to sign', async () => {
+    const t = await harness({ config: { routingKey: 'k', hmac: { header: 'x-signature', secret: 's' } } });
+    expect((await t.request('/k')).status).toBe(200);
+    expect((await t.request('/k', post('{}'))).status).toBe(401);
   });
 
   it('generates a UUID routing key when none is configured', async () => {
@@ -180,6 +206,57 @@ describe('HTTP uplink endpoint (in-process)', () => {
     expect(old.status).toBe(401);
     expect(await old.json()).toMatchObject({ message: 'stale-timestamp' });
     expect(t.submitted).toHaveLength(1);
+  });
+
+  it('refuses an exact replay of a signed request inside the window with 409, and accepts it again once released or stale', async () => {
+    const secret = 'topsecret';
+    let now = 1_700_000_000_000;
+    const t = await harness({
+      config: { routingKey: 'k', hmac: { header: 'X-Signature', secret, timestampHeader: 'X-Timestamp', toleranceSeconds: 60 } },
+      now: () => now,
+    });
+    const body = '{"deviceName":"r"}';
+    const ts = String(now / 1000);
+    const mac = createHmac('sha256', secret).update(`${ts}.${body}`);
+    const digest = mac.digest();
+    const headers = { 'x-timestamp': ts, 'x-signature': `sha256=${digest.toString('hex')}` };
+    expect((await t.request('/k', post(body, headers))).status).toBe(204);
+    const replay = await t.request('/k', post(body, headers));
+    expect(replay.status).toBe(409);
+    expect(await replay.json()).toEqual({
+      error: 'REPLAYED',
+      message: 'replayed-signature: a request with this signature was already accepted within the last 60 s',
+    });
+    // The same signature in another encoding is the same request.
+    expect((await t.request('/k', post(body, { 'x-timestamp': ts, 'x-signature': digest.toString('base64') }))).status).toBe(409);
+    expect(t.stored).toHaveLength(1);
+    // A request that was not stored (503) may be retried as is.
+    t.platform = 'shutdown';
+    const other = String(now / 1000 + 1);
+    const otherHeaders = { 'x-timestamp': other, 'x-signature': createHmac('sha256', secret).update(`${other}.${body}`).digest('hex') };
+    expect((await t.request('/k', post(body, otherHeaders))).status).toBe(503);
+    t.platform = 'up';
+    expect((await t.request('/k', post(body, otherHeaders))).status).toBe(204);
+    expect(t.stored).toHaveLength(2);
+    // Past the window the timestamp is stale: 401, not a second store.
+    now += 61_000;
+    expect(await (await t.request('/k', post(body, headers))).json()).toMatchObject({ error: 'BAD_SIGNATURE', message: 'stale-timestamp' });
+  });
+
+  it('remembers signatures without a timestamp header for toleranceSeconds; replayProtection: false turns it off', async () => {
+    const secret = 's';
+    let now = 1_700_000_000_000;
+    const body = '{"deviceName":"r"}';
+    const headers = { 'x-signature': createHmac('sha256', secret).update(body).digest('hex') };
+    const t = await harness({ config: { routingKey: 'k', hmac: { header: 'x-signature', secret, toleranceSeconds: 10 } }, now: () => now });
+    expect((await t.request('/k', post(body, headers))).status).toBe(204);
+    expect((await t.request('/k', post(body, headers))).status).toBe(409);
+    now += 10_001;
+    expect((await t.request('/k', post(body, headers))).status).toBe(204);
+    await t.stop();
+    const off = await harness({ config: { routingKey: 'k', hmac: { header: 'x-signature', secret, replayProtection: false } } });
+    expect((await off.request('/k', post(body, headers))).status).toBe(204);
+    expect((await off.request('/k', post(body, headers))).status).toBe(204);
   });
 
   it('enforces the IP allowlist with 403 (IPv4, IPv4-mapped, IPv6)', async () => {

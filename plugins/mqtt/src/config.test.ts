@@ -31,6 +31,29 @@ describe('mqtt config', () => {
     expect(mqttConfigSchema.safeParse({ host: 'b', topicFilters: [] }).success).toBe(false);
   });
 
+  it('checks placeholders at validation: unknown, garbled, out of range for the filter', () => {
+    const issues = (config: Record<string, unknown>) =>
+      (mqttConfigSchema.safeParse({ host: 'b', ...config }).error?.issues ?? []).map((i) => ({ path: i.path.join('.'), message: i.message }));
+    expect(issues({ topicFilters: [{ filter: 'sensors/+/telemetry' }], deviceNamePattern: '${topik[1]}' })).toEqual([
+      { path: 'deviceNamePattern', message: expect.stringContaining('${topik[1]} is none of them') },
+    ]);
+    // A shared pattern is checked against every filter that uses it, reported once per problem.
+    expect(
+      issues({ topicFilters: [{ filter: 'a/+' }, { filter: 'b/+' }, { filter: 'c/+/+/+', deviceTypePattern: '${topic[0]}' }], deviceNamePattern: '${topic[2]}', deviceTypePattern: '${topic[1:2' }),
+    ).toEqual([
+      { path: 'deviceNamePattern', message: 'expected levels that topics matching "a/+" have (2 levels, 0 to 1): ${topic[2]} is out of range, received "${topic[2]}"' },
+      { path: 'deviceTypePattern', message: expect.stringMatching(/^expected placeholders written as/) },
+      { path: 'deviceNamePattern', message: 'expected levels that topics matching "b/+" have (2 levels, 0 to 1): ${topic[2]} is out of range, received "${topic[2]}"' },
+    ]);
+    expect(issues({ topicFilters: [{ filter: 'a/+', deviceNamePattern: '${topic[:0]}' }] })).toEqual([
+      { path: 'topicFilters.0.deviceNamePattern', message: expect.stringContaining('out of range') },
+    ]);
+    expect(issues({ topicFilters: [{ filter: 'a' }], downlink: { topicPattern: 'cmd/${topic[1]}' } })).toEqual([
+      { path: 'downlink.topicPattern', message: expect.stringContaining('topic levels exist only in device name and type patterns') },
+    ]);
+    expect(issues({ topicFilters: [{ filter: 'building/#' }], deviceNamePattern: '${topic[1:3]}', downlink: { topicPattern: 'cmd/${deviceName}' } })).toEqual([]);
+  });
+
   it('is published as JSON Schema', () => {
     expect(configJsonSchema).toMatchObject({ type: 'object', required: expect.arrayContaining(['host', 'topicFilters']) });
     expect((configJsonSchema.properties as Record<string, { default?: unknown }>).maxMessageBytes?.default).toBe(32368);

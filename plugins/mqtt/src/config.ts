@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ExclusiveKey } from '@tbi/plugin-api';
 import { isValidFilter } from './topic-filter.js';
+import { patternProblem, type PatternScope } from './topic-pattern.js';
 
 // Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
 // their string forms too (as the host's own schema does).
@@ -117,7 +118,7 @@ export const mqttConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Device name from the topic, e.g. ${topic[1]} (second level); given to the converter as metadata.deviceName.'),
+      .describe('Device name from the topic, e.g. ${topic[1]} (second level) or ${topic[1:3]} (levels 1 and 2 joined with "-"); given to the converter as metadata.deviceName.'),
     deviceTypePattern: z
       .string()
       .min(1)
@@ -142,6 +143,23 @@ export const mqttConfigSchema = z
     if (config.topicFilters.some((f) => f.filter.startsWith('$share/')) && config.sharedGroup !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['sharedGroup'], message: 'either sharedGroup or $share/ filters, not both' });
     }
+  })
+  .superRefine((config, ctx) => {
+    // Placeholders are checked here, against each filter they apply to: `${topik[1]}` or a level
+    // no matching topic has would otherwise only ever give "no device name", silently.
+    const reported = new Set<string>();
+    const check = (pattern: string | undefined, path: (string | number)[], scope: PatternScope, filter?: string) => {
+      const message = pattern === undefined ? undefined : patternProblem(pattern, scope, filter);
+      if (message === undefined || reported.has(`${path.join('.')} ${message}`)) return;
+      reported.add(`${path.join('.')} ${message}`);
+      ctx.addIssue({ code: 'custom', path, message });
+    };
+    config.topicFilters.forEach((f, i) => {
+      for (const key of ['deviceNamePattern', 'deviceTypePattern'] as const) {
+        check(f[key] ?? config[key], f[key] === undefined ? [key] : ['topicFilters', i, key], 'uplink', f.filter);
+      }
+    });
+    check(config.downlink.topicPattern, ['downlink', 'topicPattern'], 'downlink');
   });
 
 /** A validated `mqtt` integration config, defaults applied. */

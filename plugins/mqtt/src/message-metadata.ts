@@ -28,8 +28,8 @@ export function metadataBuilder(config: Pick<MqttConfig, 'topicFilters' | 'devic
     const at = `config.topicFilters[${i}]`;
     return {
       filter: stripShare(f.filter) ?? f.filter,
-      deviceName: name === undefined ? undefined : compilePattern(name, f.deviceNamePattern ? `${at}.deviceNamePattern` : 'config.deviceNamePattern'),
-      deviceType: type === undefined ? undefined : compilePattern(type, f.deviceTypePattern ? `${at}.deviceTypePattern` : 'config.deviceTypePattern'),
+      deviceName: name === undefined ? undefined : compilePattern(name, f.deviceNamePattern ? `${at}.deviceNamePattern` : 'config.deviceNamePattern', 'uplink'),
+      deviceType: type === undefined ? undefined : compilePattern(type, f.deviceTypePattern ? `${at}.deviceTypePattern` : 'config.deviceTypePattern', 'uplink'),
     };
   });
   const anyPattern = routes.some((r) => r.deviceName || r.deviceType);

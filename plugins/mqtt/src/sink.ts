@@ -26,7 +26,7 @@ export class MqttSink {
   constructor(ctx: IntegrationContext<MqttConfig>, conn: SinkConnection) {
     this.#config = ctx.config;
     this.#conn = conn;
-    this.#pattern = compilePattern(ctx.config.downlink.topicPattern, 'config.downlink.topicPattern');
+    this.#pattern = compilePattern(ctx.config.downlink.topicPattern, 'config.downlink.topicPattern', 'downlink');
     this.#count = ctx.metrics.counter('tbi_mqtt_downlinks_total', 'Downlink publishes, by result.', ['result']);
   }
 

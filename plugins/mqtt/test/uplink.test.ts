@@ -75,6 +75,33 @@ describe('uplink against Mosquitto', () => {
     expect(h.metrics.get('tbi_mqtt_messages_received_total', { qos: '1' })).toBe(1);
   });
 
+  it("names devices as ThingsBoard's topic-mapping table does, ranges of levels included", async () => {
+    // The table's exact topics, so no test prefix: other traffic on the shared broker may match
+    // these filters too, hence a clean session and a payload of our own to pick ours out.
+    const token = `table-${Math.random().toString(36).slice(2)}`;
+    const h = await harness({
+      ...base,
+      cleanSession: true,
+      topicFilters: [
+        { filter: 'sensors/+/telemetry', qos: 1, deviceNamePattern: '${topic[1]}' },
+        { filter: '+/+/data', qos: 1, deviceNamePattern: '${topic[1]}' },
+        { filter: 'building/#', qos: 1, deviceNamePattern: '${topic[1:3]}', deviceTypePattern: '${topic[0]}' },
+      ],
+    });
+    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    const table: [string, string][] = [
+      ['sensors/device1/telemetry', 'device1'],
+      ['site/dev123/data', 'dev123'],
+      ['building/floor1/room2/temp', 'floor1-room2'],
+    ];
+    for (const [topic] of table) await publisher.publishAsync(topic, token, { qos: 1 });
+    const ours = () => h.stored.filter((m) => Buffer.from(m.payload).toString() === token);
+    expect(await eventually(() => ours().length >= 3)).toBe(true);
+    const names = Object.fromEntries(ours().map((m) => [m.metadata.topic, m.metadata.deviceName]));
+    expect(names).toEqual(Object.fromEntries(table));
+    expect(ours().find((m) => m.metadata.topic === 'building/floor1/room2/temp')?.metadata.deviceType).toBe('building');
+  });
+
   it('marks retained messages', async () => {
     const p = uniquePrefix('retain');
     await publisher.publishAsync(`${p}/state`, 'kept', { qos: 1, retain: true });

@@ -12,7 +12,13 @@ export interface HmacOptions {
 
 /** Why a signature was refused; `ok` when it matched. */
 export type HmacVerdict =
-  | { ok: true }
+  | {
+      ok: true;
+      /** The expected MAC in Base64: one value per signed text, whatever encoding the sender used (the replay guard's key). */
+      digest: string;
+      /** The sender's timestamp in ms, with a `timestampHeader`. */
+      timestampMs?: number;
+    }
   | { ok: false; reason: 'missing-signature' | 'bad-signature' | 'missing-timestamp' | 'bad-timestamp' | 'stale-timestamp' };
 
 const DIGEST_BYTES = { sha1: 20, sha256: 32, sha512: 64 } as const;
@@ -39,6 +45,7 @@ export function hmacVerifier(
     const raw = header(options.header)?.trim();
     if (!raw) return { ok: false, reason: 'missing-signature' };
     const mac = createHmac(options.algorithm, options.secret);
+    let timestampMs: number | undefined;
     if (options.timestampHeader !== undefined) {
       const stamp = header(options.timestampHeader)?.trim();
       if (!stamp) return { ok: false, reason: 'missing-timestamp' };
@@ -47,12 +54,15 @@ export function hmacVerifier(
       // Ten or fewer digits is seconds (until the year 2286); more is milliseconds.
       const ms = stamp.length > 11 ? value : value * 1000;
       if (Math.abs(now() - ms) > options.toleranceSeconds * 1000) return { ok: false, reason: 'stale-timestamp' };
+      timestampMs = ms;
       mac.update(`${stamp}.`);
     }
     const expected = mac.update(body).digest();
     const given = decodeSignature(raw, options, size);
     if (given === undefined || given.length !== expected.length) return { ok: false, reason: 'bad-signature' };
-    return timingSafeEqual(given, expected) ? { ok: true } : { ok: false, reason: 'bad-signature' };
+    if (!timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+    const digest = expected.toString('base64');
+    return timestampMs === undefined ? { ok: true, digest } : { ok: true, digest, timestampMs };
   };
 }
 
