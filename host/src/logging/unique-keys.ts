@@ -35,7 +35,8 @@ function sameValue(a: unknown, b: unknown): boolean {
  */
 export function withUniqueKeys<L extends pino.Logger>(root: L): L {
   const rootFields = boundFields(root);
-  const nativeChild = root.child;
+  type ChildFn = (this: pino.Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => pino.Logger;
+  const nativeChild = root.child as unknown as ChildFn;
   // Children are `Object.create(parent)`: defining `child` on the root reaches every descendant.
   Object.defineProperty(root, 'child', {
     configurable: true,
