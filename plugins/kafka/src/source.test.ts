@@ -47,7 +47,13 @@ function setup(uplinkInput: Record<string, unknown> = {}) {
   const consumer = new FakeConsumer();
   const produced: ProducerRecord[] = [];
   const producer: ProducerDriver = { send: async (r) => void produced.push(...r), close: async () => {} };
-  const driver: KafkaDriver = { consumer: () => consumer, producer: () => producer, listTopics: async () => [], isTransient: () => false, close: async () => {} };
+  const driver: KafkaDriver = { consumer: () => consumer, producer: () => producer, listTopics: async () => [],
+    missingTopics: async () => [],
+    createTopics: async () => {},
+    describeError: (e) => (e as Error).message,
+    isTransient: () => false,
+    close: async () => {},
+  };
   const pending: Array<{ messages: readonly RawMessage[]; resolve: (o: UplinkOutcome[]) => void }> = [];
   const config = kafkaConfigSchema.parse({ bootstrapServers: 'h:1', uplink: { topics: ['t'], commitIntervalMs: 0, lagIntervalMs: 0, ...uplinkInput } });
   const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
