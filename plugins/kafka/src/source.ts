@@ -100,12 +100,14 @@ export class KafkaSource {
   }
 
   async #connect(): Promise<void> {
-    this.#topics = await this.#resolveTopics();
     const created = await ensureTopics(this.#config, this.#driver);
     if (created.length > 0) this.#ctx.logger.info({ topics: created, partitions: this.#config.newTopicPartitions, replicationFactor: this.#config.newTopicReplicationFactor }, 'created the missing kafka topics (autoCreateTopics)');
     await this.#join();
     if (this.#stopping) {
-      await this.#consumer?.close(); // stopped while this attempt ran in the background
+      // Stopped while this attempt ran in the background: undo what it set up.
+      clearInterval(this.#lagTimer);
+      clearInterval(this.#topicTimer);
+      await this.#consumer?.close();
       return;
     }
     if (this.#waiting !== undefined) this.#ctx.logger.info({ topics: this.#topics }, 'kafka is reachable and every topic exists now: consuming');
