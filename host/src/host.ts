@@ -138,7 +138,8 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
   logger.info({ url: listening.url, integrations: instances.length }, `listening on ${listening.url}`);
   await supervisor.startEnabled();
   for (const s of supervisor.readiness().integrations) {
-    const level = s.state === 'failed' ? 'warn' : 'info';
+    // Down (failed, or its plugin cannot reach its broker) is WARN: expected, retried, not a bug.
+    const level = s.state === 'failed' || s.health.status === 'down' ? 'warn' : 'info';
     logger[level]({ integration: s.name, type: s.type, state: s.state, health: s.health }, `integration ${s.name}: ${s.health.status}${s.health.detail ? ` (${s.health.detail})` : ''}`);
   }
   logger.info({ url: listening.url, ready: supervisor.readiness().ready }, 'host started');

@@ -91,6 +91,10 @@ describe('a host restarts failed integrations', () => {
       [40, 'restarting in 3 s (attempt 3)'],
     ]);
     expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    // The host's summary after starting says it at WARN too, for a failed one and for one that runs but is down.
+    const summary = (name: string) => log.lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith(`integration ${name}: `));
+    expect(summary('flaky-3')).toMatchObject({ level: 40, msg: 'integration flaky-3: down (restarting in 1 s (attempt 1): failed to start: start 1 of 3 told to fail)' });
+    expect(summary('flaky-down')).toMatchObject({ level: 40, msg: expect.stringMatching(/^integration flaky-down: down \(/) });
   });
 
   it('restarts an integration whose plugin reports down for longer than the policy allows', async () => {
@@ -113,8 +117,9 @@ describe('a host restarts failed integrations', () => {
     expect((await status('flaky-forever')).state).toBe('stopped');
   });
 
-  it('never repeats a key in a log line', () => {
+  it('never repeats a key in a log line, even when a plugin logs its integration name again', () => {
     const lines = log.text().split('\n').filter(Boolean);
+    expect(lines.some((l) => l.includes('flaky fixture starting'))).toBe(true);
     expect(lines.length).toBeGreaterThan(10);
     const repeated = lines.filter((line) => new Set(topLevelKeys(line)).size !== topLevelKeys(line).length);
     expect(repeated).toEqual([]);
