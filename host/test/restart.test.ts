@@ -51,8 +51,8 @@ describe('a host restarts failed integrations', () => {
       baseDir: FIXTURES,
       env: { TBI_TOKEN: TOKEN },
       logger: log.logger,
-      // random 1: every delay is its cap (600, 1200, 2400 ms), so the test knows the schedule.
-      restartPolicy: { initialMs: 600, maxMs: 2400, random: () => 1, downTimeoutMs: 500, checkIntervalMs: 50 },
+      // random 1: every delay is its cap (1200, 2400, 2400 ms), so the test knows the schedule.
+      restartPolicy: { initialMs: 1200, maxMs: 2400, random: () => 1, downTimeoutMs: 500, checkIntervalMs: 50 },
     });
   });
   afterAll(async () => {
@@ -62,7 +62,7 @@ describe('a host restarts failed integrations', () => {
   it('restarts an integration whose start fails, with growing delays, visibly, until it is up', async () => {
     const first = await status('flaky-3');
     expect(first).toMatchObject({ state: 'failed', desired: 'running', restart: { attempt: 1, cause: 'failed to start: start 1 of 3 told to fail' } });
-    expect(first.health).toEqual({ status: 'down', detail: 'restarting in 1 s (attempt 1): failed to start: start 1 of 3 told to fail' });
+    expect(first.health).toEqual({ status: 'down', detail: 'restarting in 2 s (attempt 1): failed to start: start 1 of 3 told to fail' });
     const seen = new Set<string>();
     await waitFor(async () => {
       const s = await status('flaky-3');
@@ -86,14 +86,14 @@ describe('a host restarts failed integrations', () => {
     const lines = log.lines().filter((l) => l.integration === 'flaky-3');
     const failures = lines.filter((l) => l.restart !== undefined);
     expect(failures.map((l) => [l.level, (l.msg as string).replace(/.*; /, '')])).toEqual([
-      [40, 'restarting in 1 s (attempt 1)'],
-      [40, 'restarting in 2 s (attempt 2)'],
+      [40, 'restarting in 2 s (attempt 1)'],
+      [40, 'restarting in 3 s (attempt 2)'],
       [40, 'restarting in 3 s (attempt 3)'],
     ]);
     expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
     // The host's summary after starting says it at WARN too, for a failed one and for one that runs but is down.
     const summary = (name: string) => log.lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith(`integration ${name}: `));
-    expect(summary('flaky-3')).toMatchObject({ level: 40, msg: 'integration flaky-3: down (restarting in 1 s (attempt 1): failed to start: start 1 of 3 told to fail)' });
+    expect(summary('flaky-3')).toMatchObject({ level: 40, msg: 'integration flaky-3: down (restarting in 2 s (attempt 1): failed to start: start 1 of 3 told to fail)' });
     expect(summary('flaky-down')).toMatchObject({ level: 40, msg: expect.stringMatching(/^integration flaky-down: down \(/) });
   });
 
@@ -101,7 +101,7 @@ describe('a host restarts failed integrations', () => {
     await waitFor(async () => (await metric('tbi_integration_restarts_total', 'integration="flaky-down",type="flaky"')) === 1, 'a restart of flaky-down');
     await waitFor(async () => (await status('flaky-down')).health.status === 'up', 'flaky-down up');
     const down = log.lines().find((l) => l.integration === 'flaky-down' && l.level === 40 && typeof l.msg === 'string' && l.msg.includes('reported down'));
-    expect(down?.msg).toMatch(/^integration "flaky-down" \(plugin tbi-fixture-flaky 0\.0\.1\) failed: reported down for \d+ s: lost the line to the fixture broker; restarting in 1 s \(attempt 1\)$/);
+    expect(down?.msg).toMatch(/^integration "flaky-down" \(plugin tbi-fixture-flaky 0\.0\.1\) failed: reported down for \d+ s: lost the line to the fixture broker; restarting in 2 s \(attempt 1\)$/);
   });
 
   it('stops retrying once the user stops the integration through the API', async () => {
