@@ -164,8 +164,10 @@ export class IntegrationInstance implements RoutableInstance {
         const channel = this.running!.channel.health();
         return SEVERITY[channel.status] > SEVERITY[own.status] ? channel : own;
       }
-      case 'starting':
-        return { status: 'starting' };
+      case 'starting': {
+        const restart = this.schedule.describeCurrent();
+        return restart ? { status: 'starting', detail: restart } : { status: 'starting' };
+      }
       case 'failed':
         return { status: 'down', detail: this.schedule.describe() ?? this.error };
       case 'stopping':

@@ -42,5 +42,8 @@ describe('RestartSchedule', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(runs).toBe(1);
     expect(schedule.pending()).toBeUndefined();
+    expect(schedule.describeCurrent()).toBe('restart attempt 1 (after: x)');
+    schedule.markUp();
+    expect(schedule.describeCurrent()).toBeUndefined();
   });
 });

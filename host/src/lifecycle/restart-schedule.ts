@@ -47,6 +47,8 @@ export class RestartSchedule {
   #attempt = 0;
   #upSince: number | undefined;
   #pending: (PendingRestart & { timer: NodeJS.Timeout }) | undefined;
+  /** The restart under way (fired, not yet up or failed again). */
+  #current: { attempt: number; cause: string } | undefined;
 
   constructor(
     private readonly policy: RestartPolicy,
@@ -56,6 +58,7 @@ export class RestartSchedule {
   /** The integration runs from now on. */
   markUp(): void {
     this.#upSince = this.now();
+    this.#current = undefined;
   }
 
   /** Plans the next restart after a failure; replaces one already planned. */
@@ -64,9 +67,11 @@ export class RestartSchedule {
     const now = this.now();
     if (this.#upSince !== undefined && now - this.#upSince >= this.policy.resetAfterMs) this.#attempt = 0;
     this.#upSince = undefined;
+    this.#current = undefined;
     this.#attempt += 1;
     const delayMs = backoffDelay(this.#attempt, this.policy);
     const timer = setTimeout(() => {
+      this.#current = { attempt: this.#pending!.attempt, cause };
       this.#pending = undefined;
       restart();
     }, delayMs);
@@ -79,6 +84,7 @@ export class RestartSchedule {
   cancel(): void {
     if (this.#pending) clearTimeout(this.#pending.timer);
     this.#pending = undefined;
+    this.#current = undefined;
   }
 
   /** Forgets the failures so far (the user started it by hand). */
@@ -99,5 +105,11 @@ export class RestartSchedule {
     if (!p) return undefined;
     const seconds = Math.max(0, Math.ceil((p.at - this.now()) / 1000));
     return `restarting in ${seconds} s (attempt ${p.attempt}): ${p.cause}`;
+  }
+
+  /** "restart attempt 3 (after: <cause>)" while a restart is under way. */
+  describeCurrent(): string | undefined {
+    const c = this.#current;
+    return c ? `restart attempt ${c.attempt} (after: ${c.cause})` : undefined;
   }
 }
