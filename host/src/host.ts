@@ -13,6 +13,8 @@ import { prepareHost } from './lifecycle/prepare-host.js';
 import { Supervisor } from './lifecycle/supervisor.js';
 import { createLogger } from './logging/create-logger.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
+import { integrationMetrics } from './metrics/integration-metrics.js';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './lifecycle/restart-schedule.js';
 import { listPlugins } from './plugins/plugin-listing.js';
 import { converterRoutes } from './http/converter-routes.js';
 import { hostVersion } from './host-version.js';
@@ -40,6 +42,8 @@ export interface StartHostOptions {
   /** Pretty log lines; default: when stdout is a TTY. */
   pretty?: boolean;
   clock?: Clock;
+  /** When failed integrations are restarted (tests shorten it); default `DEFAULT_RESTART_POLICY`. */
+  restartPolicy?: Partial<RestartPolicy>;
 }
 
 /** A running host. */
@@ -88,6 +92,8 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
     throw error;
   }
   const services = await openServices(config, { logger, metrics, clock, sandbox });
+  const integrationGauges = integrationMetrics(metrics);
+  const restartPolicy = { ...DEFAULT_RESTART_POLICY, ...options.restartPolicy };
   const root = createRootContainer({ sandbox, platform: services.platform, logger, metrics, clock, hostConfig: config });
   const instances = config.integrations.map(
     (entry) =>
@@ -101,10 +107,11 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
         converterLimits: config.converters.limits,
         drainMs: Math.floor(config.shutdownGraceMs / 2),
         logger,
+        restartPolicy,
+        restarts: integrationGauges.restartsOf(entry.name, entry.type),
       }),
   );
   const supervisor = new Supervisor(instances, logger);
-  const upGauge = metrics.gauge('tbi_integration_up', '1 when the integration is up, else 0.', ['integration', 'type']);
   const pluginList = listPlugins(prepared.discovery);
   const app = createHostApp({
     supervisor,
@@ -114,9 +121,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
     bodyLimitBytes: config.http.bodyLimitBytes,
     plugins: () => pluginList,
     apiRoutes: [...services.apiRoutes, converterRoutes({ limits: config.converters.limits })],
-    beforeScrape: () => {
-      for (const s of supervisor.readiness().integrations) upGauge.set({ integration: s.name, type: s.type }, s.health.status === 'up' ? 1 : 0);
-    },
+    beforeScrape: () => integrationGauges.refresh(supervisor.readiness().integrations),
   });
   if (loaded.token === undefined) logger.warn({}, 'no control token: set auth.token or TBI_TOKEN to enable /api/* (it answers 401 until then)');
   else if (loaded.token.length < 16) logger.warn({}, 'the control token is shorter than 16 characters; use a long random one');
@@ -135,7 +140,8 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
   logger.info({ url: listening.url, integrations: instances.length }, `listening on ${listening.url}`);
   await supervisor.startEnabled();
   for (const s of supervisor.readiness().integrations) {
-    const level = s.state === 'failed' ? 'error' : 'info';
+    // Down (failed, or its plugin cannot reach its broker) is WARN: expected, retried, not a bug.
+    const level = s.state === 'failed' || s.health.status === 'down' ? 'warn' : 'info';
     logger[level]({ integration: s.name, type: s.type, state: s.state, health: s.health }, `integration ${s.name}: ${s.health.status}${s.health.detail ? ` (${s.health.detail})` : ''}`);
   }
   logger.info({ url: listening.url, ready: supervisor.readiness().ready }, 'host started');

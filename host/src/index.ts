@@ -14,6 +14,7 @@ export { listPlugins, type PluginList, type PluginListing } from './plugins/plug
 export { prepareHost, type PreparedHost } from './lifecycle/prepare-host.js';
 export type { InstanceStatus, InstanceState } from './lifecycle/integration-instance.js';
 export type { Readiness } from './lifecycle/supervisor.js';
+export { DEFAULT_RESTART_POLICY, type RestartPolicy } from './lifecycle/restart-schedule.js';
 export { PromMetrics, scopedMetrics } from './metrics/prom-metrics.js';
 export { createLogger, type LoggerOptions } from './logging/create-logger.js';
 export { PLUGIN_PREFIX } from './http/plugin-router.js';

@@ -35,6 +35,8 @@ describe('a host with fixture plugins, in process', () => {
       baseDir: FIXTURES,
       env: { TBI_TOKEN: TOKEN },
       logger: log.logger,
+      // echo-broken is restarted after failing: not within these tests, which look at it failed.
+      restartPolicy: { initialMs: 60_000, maxMs: 60_000, random: () => 1 },
     });
   });
   afterAll(async () => {

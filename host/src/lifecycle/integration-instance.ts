@@ -6,6 +6,7 @@ import {
   type DownlinkConverter,
   type HttpRouter,
   type Integration,
+  type Counter,
   type IntegrationHealth,
   type Logger,
   type UplinkConverter,
@@ -16,6 +17,8 @@ import { createPluginRouter } from '../http/plugin-router.js';
 import type { RoutableInstance } from '../http/plugin-dispatch.js';
 import type { LoadedPlugin } from '../plugins/load-plugin.js';
 import type { ConverterSourceLoader, IntegrationChannel, PipelineService, SandboxService, SandboxLimits } from './host-services.js';
+import { DownWatchdog } from './down-watchdog.js';
+import { DEFAULT_RESTART_POLICY, RestartSchedule, type RestartPolicy } from './restart-schedule.js';
 
 /** Where an instance is in its life. */
 export type InstanceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
@@ -30,8 +33,10 @@ export interface InstanceStatus {
   desired: 'running' | 'stopped';
   state: InstanceState;
   health: IntegrationHealth;
-  /** Why it failed to start, with the plugin's name and the cause. */
+  /** Why it failed, with the plugin's name and the cause. */
   error?: string;
+  /** The restart the host has planned after a failure (until it happens or the user stops it). */
+  restart?: { attempt: number; at: string; cause: string };
 }
 
 /** The host-wide services every instance is built from. */
@@ -46,6 +51,10 @@ export interface InstanceDeps {
   /** How long in-flight messages get to be stored when the instance stops, before release. */
   drainMs: number;
   logger: Logger;
+  /** When failed instances are restarted; default `DEFAULT_RESTART_POLICY`. */
+  restartPolicy?: RestartPolicy;
+  /** Counts the restarts the host makes (already labelled with the instance). */
+  restarts?: Counter;
 }
 
 const SEVERITY: Record<IntegrationHealth['status'], number> = { up: 0, starting: 1, degraded: 2, stopped: 3, down: 4 };
@@ -54,6 +63,10 @@ const SEVERITY: Record<IntegrationHealth['status'], number> = { up: 0, starting:
  * One configured integration: builds its child container and context, starts and stops the
  * plugin's `Integration`, and reports its status. Start and stop calls are serialised, and every
  * start builds everything afresh (converters are re-read from their files).
+ *
+ * An instance that should run and fails — its start rejects, or its plugin reports `down` for
+ * `downTimeoutMs` — goes to `failed` and is started again after a backoff, for as long as it
+ * should run: `stop()` (the API, shutdown) ends the retries.
  */
 export class IntegrationInstance implements RoutableInstance {
   readonly name: string;
@@ -65,6 +78,11 @@ export class IntegrationInstance implements RoutableInstance {
   private running: { integration: Integration; channel: IntegrationChannel; converters: Array<UplinkConverter | DownlinkConverter>; abort: AbortController } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
+  private readonly policy: RestartPolicy;
+  private readonly schedule: RestartSchedule;
+  /** False from `stop()` until the next `start()`: no restart may be planned meanwhile. */
+  private restartAllowed = true;
+  private readonly watchdog: DownWatchdog;
 
   constructor(
     readonly entry: IntegrationEntry,
@@ -77,6 +95,9 @@ export class IntegrationInstance implements RoutableInstance {
     this.type = entry.type;
     this.desired = entry.enabled ? 'running' : 'stopped';
     this.logger = deps.logger.child({ integration: entry.name, type: entry.type });
+    this.policy = deps.restartPolicy ?? DEFAULT_RESTART_POLICY;
+    this.schedule = new RestartSchedule(this.policy);
+    this.watchdog = new DownWatchdog({ timeoutMs: this.policy.downTimeoutMs, intervalMs: this.policy.checkIntervalMs });
   }
 
   liveRouter(): HttpRouter | undefined {
@@ -87,15 +108,22 @@ export class IntegrationInstance implements RoutableInstance {
     return this.desired === 'running';
   }
 
-  /** Starts the instance; never rejects: a failure is kept in the status and logged. */
+  /**
+   * Starts the instance now (a planned restart is dropped, the failure count starts over); never
+   * rejects: a failure is kept in the status, logged, and retried later.
+   */
   start(): Promise<void> {
     this.desired = 'running';
+    this.restartAllowed = true;
+    this.schedule.reset();
     return this.serialise(() => this.doStart());
   }
 
-  /** Stops the instance and releases its in-flight work; never rejects. */
+  /** Stops the instance and releases its in-flight work, and ends restarts; never rejects. */
   stop(options: { keepDesired?: boolean } = {}): Promise<void> {
     if (!options.keepDesired) this.desired = 'stopped';
+    this.restartAllowed = false;
+    this.schedule.cancel();
     return this.serialise(() => this.doStop());
   }
 
@@ -140,7 +168,22 @@ export class IntegrationInstance implements RoutableInstance {
       state: this.state,
       health: this.health(),
       ...(this.error === undefined ? {} : { error: this.error }),
+      ...this.restartStatus(),
     };
+  }
+
+  private restartStatus(): Pick<InstanceStatus, 'restart'> {
+    const pending = this.schedule.pending();
+    return pending ? { restart: { attempt: pending.attempt, at: new Date(pending.at).toISOString(), cause: pending.cause } } : {};
+  }
+
+  /** The plugin's own health; a `health()` that throws counts as `down`. */
+  private pluginHealth(integration: Integration): IntegrationHealth {
+    try {
+      return integration.health();
+    } catch (cause) {
+      return { status: 'down', detail: `health() threw: ${(cause as Error).message}` };
+    }
   }
 
   private health(): IntegrationHealth {
@@ -148,19 +191,16 @@ export class IntegrationInstance implements RoutableInstance {
       case 'running': {
         // The plugin knows its connection; the channel knows the platform (degraded while it
         // fails). The worse of the two is the instance's health.
-        let own: IntegrationHealth;
-        try {
-          own = this.running!.integration.health();
-        } catch (cause) {
-          own = { status: 'down', detail: `health() threw: ${(cause as Error).message}` };
-        }
+        const own = this.pluginHealth(this.running!.integration);
         const channel = this.running!.channel.health();
         return SEVERITY[channel.status] > SEVERITY[own.status] ? channel : own;
       }
-      case 'starting':
-        return { status: 'starting' };
+      case 'starting': {
+        const restart = this.schedule.describeCurrent();
+        return restart ? { status: 'starting', detail: restart } : { status: 'starting' };
+      }
       case 'failed':
-        return { status: 'down', detail: this.error };
+        return { status: 'down', detail: this.schedule.describe() ?? this.error };
       case 'stopping':
         return { status: 'stopped', detail: 'stopping' };
       default:
@@ -224,6 +264,12 @@ export class IntegrationInstance implements RoutableInstance {
       await integration.start();
       this.running = { integration, channel, converters, abort };
       this.state = 'running';
+      this.schedule.markUp();
+      const live = integration;
+      this.watchdog.start(
+        () => this.pluginHealth(live),
+        (cause) => void this.serialise(() => this.failRunning(live, cause)),
+      );
       this.logger.info({ plugin: pkg, ms: Date.now() - started, health: integration.health() }, 'integration started');
     } catch (cause) {
       abort.abort();
@@ -234,10 +280,44 @@ export class IntegrationInstance implements RoutableInstance {
         context: { integration: this.name, plugin: this.plugin.info.packageName },
       });
       this.error = error.message;
-      this.state = 'failed';
-      this.logger.error({ plugin: pkg, err: cause }, error.message);
       await this.release(integration, channel, converters);
+      this.fail(`failed to start: ${reason}`, { plugin: pkg, err: cause }, error.message);
     }
+  }
+
+  /**
+   * Marks the instance failed and plans its restart if it should still run. Logged at WARN: a
+   * failing integration is expected to recover (ERROR would page someone at every attempt).
+   */
+  private fail(cause: string, fields: Record<string, unknown>, message: string): void {
+    this.state = 'failed';
+    if (!this.restartAllowed || this.desired !== 'running') {
+      this.logger.warn(fields, message);
+      return;
+    }
+    const pending = this.schedule.schedule(cause, () => this.restartNow());
+    const inMs = Math.max(0, pending.at - Date.now());
+    this.logger.warn({ ...fields, restart: { attempt: pending.attempt, inMs } }, `${message}; restarting in ${Math.ceil(inMs / 1000)} s (attempt ${pending.attempt})`);
+  }
+
+  private restartNow(): void {
+    if (!this.restartAllowed || this.desired !== 'running') return;
+    this.deps.restarts?.inc();
+    void this.serialise(() => this.doStart());
+  }
+
+  /** Stops a running instance that failed on its way, then plans its restart. */
+  private async failRunning(integration: Integration, cause: string): Promise<void> {
+    const running = this.running;
+    if (this.state !== 'running' || running === undefined || running.integration !== integration) return;
+    this.state = 'stopping';
+    running.abort.abort();
+    await this.release(running.integration, running.channel, running.converters);
+    this.running = undefined;
+    this.router = undefined;
+    const pkg = `${this.plugin.info.packageName} ${this.plugin.info.version}`;
+    this.error = `integration "${this.name}" (plugin ${pkg}) failed: ${cause}`;
+    this.fail(cause, { plugin: pkg }, this.error);
   }
 
   private async doStop(): Promise<void> {
@@ -247,6 +327,7 @@ export class IntegrationInstance implements RoutableInstance {
       return;
     }
     this.state = 'stopping';
+    this.watchdog.stop();
     this.logger.info({}, 'stopping integration');
     running.abort.abort();
     await this.release(running.integration, running.channel, running.converters);

@@ -40,6 +40,17 @@ const uplinkSchema = z
       .refine((p) => p === undefined || isRegExp(p), 'a JavaScript regular expression')
       .describe('Regular expression; every matching topic is consumed (checked again every topicRefreshMs).'),
     topicRefreshMs: int().positive().default(30_000).describe('How often topicPattern is matched against the topic list.'),
+    autoCreateTopics: bool()
+      .default(false)
+      .describe('Create the topics of `topics` that do not exist at start; otherwise the integration waits for them (health degraded).'),
+    newTopicPartitions: int()
+      .refine((n) => n === -1 || n >= 1, 'a positive number, or -1 for the broker default')
+      .default(-1)
+      .describe("Partitions of a topic made by autoCreateTopics; -1: the broker's num.partitions."),
+    newTopicReplicationFactor: int()
+      .refine((n) => n === -1 || n >= 1, 'a positive number, or -1 for the broker default')
+      .default(-1)
+      .describe("Replication factor of a topic made by autoCreateTopics; -1: the broker's default.replication.factor."),
     groupId: z.string().min(1).optional().describe('Consumer group; default "tbi-<integration name>".'),
     autoOffsetReset: z
       .enum(['earliest', 'latest'])

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { kafkaConfigSchema, type KafkaConfig } from './config.js';
 import type { ConsumedRecord, ConsumerDriver, ConsumerEvents, KafkaDriver, ProducerDriver, ProducerRecord } from './driver/types.js';
 import type { CommitPoint } from './offset-tracker.js';
+import { describeKafkaError } from './driver/describe-error.js';
 import { KafkaSource } from './source.js';
 
 class FakeConsumer implements ConsumerDriver {
@@ -47,7 +48,13 @@ function setup(uplinkInput: Record<string, unknown> = {}) {
   const consumer = new FakeConsumer();
   const produced: ProducerRecord[] = [];
   const producer: ProducerDriver = { send: async (r) => void produced.push(...r), close: async () => {} };
-  const driver: KafkaDriver = { consumer: () => consumer, producer: () => producer, listTopics: async () => [], isTransient: () => false, close: async () => {} };
+  const driver: KafkaDriver = { consumer: () => consumer, producer: () => producer, listTopics: async () => [],
+    missingTopics: async () => [],
+    createTopics: async () => {},
+    describeError: (e) => describeKafkaError(e, ['h:1']),
+    isTransient: () => false,
+    close: async () => {},
+  };
   const pending: Array<{ messages: readonly RawMessage[]; resolve: (o: UplinkOutcome[]) => void }> = [];
   const config = kafkaConfigSchema.parse({ bootstrapServers: 'h:1', uplink: { topics: ['t'], commitIntervalMs: 0, lagIntervalMs: 0, ...uplinkInput } });
   const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
@@ -132,8 +139,12 @@ describe('KafkaSource', () => {
     consumer.events.assigned([{ topic: 't', partition: 0 }], 1);
     consumer.events.records([record(0, 10)]);
     await tick();
-    consumer.events.restarted(new Error('broker went away'));
-    expect(source.health().status).toBe('degraded');
+    const refused = Object.assign(new Error('joinGroup failed 4 times. findGroupCoordinator failed 4 times.'), {
+      code: 'PLT_KFK_MULTIPLE',
+      errors: [Object.assign(new Error('Connection to h:1 failed.'), { code: 'PLT_KFK_NETWORK', cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })],
+    });
+    consumer.events.restarted(refused);
+    expect(source.health()).toEqual({ status: 'degraded', detail: 'consumer restarting: cannot reach Kafka at h:1 (ECONNREFUSED)' });
     consumer.events.assigned([{ topic: 't', partition: 0 }], 1);
     await finish(0);
     expect(consumer.commits).toEqual([]);

@@ -5,7 +5,17 @@ import type { ConsumedRecord, ConsumerDriver, KafkaDriver, ProducerDriver } from
 import { OffsetTracker, partitionKey, type Segment, type TopicPartition } from './offset-tracker.js';
 import { toRawMessage } from './record-message.js';
 import { backoffMs, retryUntilStopped, STOPPED } from './retry.js';
-import { resolveTopics } from './topics.js';
+import { ensureTopics, isMissingTopicsError, resolveTopics } from './topics.js';
+
+/** How long `start` waits for the first connection before it returns and goes on in the background. */
+const START_WAIT_MS = 5000;
+
+/** Why the source is not consuming yet, and when it tries again. */
+interface Waiting {
+  status: 'degraded' | 'down';
+  reason: string;
+  retryAt?: number;
+}
 
 /**
  * The uplink of a `kafka` integration: a group consumer whose records go through the pipeline
@@ -33,6 +43,8 @@ export class KafkaSource {
   #flowPaused = false;
   #stopping = false;
   #restarting: string | undefined;
+  #waiting: Waiting | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> | undefined;
   #lagTimer: NodeJS.Timeout | undefined;
@@ -56,34 +68,75 @@ export class KafkaSource {
   }
 
   /**
-   * Resolves topics, joins the group and starts consuming. When the brokers cannot be reached it
-   * resolves anyway (health `degraded`) and keeps trying in the background; a refused login or an
-   * invalid setting rejects.
+   * Checks the brokers and topics, then joins the group and starts consuming. It does not wait
+   * for brokers that cannot be reached nor for topics that do not exist yet: it resolves (health
+   * `down` or `degraded`, naming the brokers, the cause and the next try) and keeps trying in the
+   * background. A refused login or an invalid setting rejects, and the host restarts the
+   * integration with its own backoff.
    */
   async start(): Promise<void> {
-    try {
-      await this.#join();
-    } catch (error) {
-      if (!this.#driver.isTransient(error)) throw error;
-      this.#restarting = `waiting for the brokers (${(error as Error).message})`;
-      this.#ctx.logger.warn({ err: error }, 'kafka brokers unreachable; retrying in the background');
-      void this.#joinInBackground();
+    const first = this.#connect().then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    let slow: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([first, new Promise<'slow'>((resolve) => (slow = setTimeout(() => resolve('slow'), START_WAIT_MS)))]);
+    clearTimeout(slow);
+    if (outcome === undefined) return;
+    if (outcome === 'slow') {
+      // A broker that neither answers nor refuses (a black-holed address) holds a connection
+      // attempt for connectTimeoutMs: say so, and let that attempt finish in the background.
+      this.#waiting = { status: 'down', reason: `connecting to Kafka at ${this.#ctx.config.bootstrapServers.join(', ')}` };
+      void first.then((late) => late && this.#retryLater(late.error, 0));
+      return;
     }
+    if (!this.#canWait(outcome.error)) throw outcome.error;
+    this.#retryLater(outcome.error, 0);
   }
 
-  async #joinInBackground(): Promise<void> {
-    for (let attempt = 0; !this.#stopping; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt + 2)));
-      if (this.#stopping) return;
-      try {
-        await this.#consumer?.close();
-        await this.#join();
-        this.#restarting = undefined;
-        return;
-      } catch (error) {
-        this.#ctx.logger.debug({ err: error, attempt: attempt + 1 }, 'kafka brokers still unreachable');
-      }
+  /** Unreachable brokers and missing topics are waited for; anything else is a failure. */
+  #canWait(error: unknown): boolean {
+    return isMissingTopicsError(error) || this.#driver.isTransient(error);
+  }
+
+  async #connect(): Promise<void> {
+    const created = await ensureTopics(this.#config, this.#driver);
+    if (created.length > 0) this.#ctx.logger.info({ topics: created, partitions: this.#config.newTopicPartitions, replicationFactor: this.#config.newTopicReplicationFactor }, 'created the missing kafka topics (autoCreateTopics)');
+    await this.#join();
+    if (this.#stopping) {
+      // Stopped while this attempt ran in the background: undo what it set up.
+      clearInterval(this.#lagTimer);
+      clearInterval(this.#topicTimer);
+      await this.#consumer?.close();
+      return;
     }
+    if (this.#waiting !== undefined) this.#ctx.logger.info({ topics: this.#topics }, 'kafka is reachable and every topic exists now: consuming');
+    this.#waiting = undefined;
+  }
+
+  /** Tries to connect again after a backoff; health says why and when meanwhile. */
+  #retryLater(error: unknown, attempt: number): void {
+    if (this.#stopping) return;
+    const delay = backoffMs(attempt + 2);
+    const missing = isMissingTopicsError(error);
+    const reason = missing ? error.message : this.#driver.describeError(error);
+    const known = this.#waiting?.reason === reason;
+    this.#waiting = { status: missing ? 'degraded' : 'down', reason, retryAt: Date.now() + delay };
+    // Once per cause at WARN; the retries in between at DEBUG.
+    if (!known) this.#ctx.logger.warn({ err: missing ? undefined : error, retryInMs: delay }, `${reason}; retrying in the background`);
+    else this.#ctx.logger.debug({ attempt: attempt + 1, retryInMs: delay }, `${reason}; retrying`);
+    this.#retryTimer = setTimeout(() => {
+      void (async () => {
+        if (this.#stopping) return;
+        try {
+          await this.#consumer?.close();
+          this.#consumer = undefined;
+          await this.#connect();
+        } catch (next) {
+          this.#retryLater(next, attempt + 1);
+        }
+      })();
+    }, delay);
   }
 
   async #join(): Promise<void> {
@@ -119,6 +172,7 @@ export class KafkaSource {
   /** Stops fetching, lets batches in the pipeline finish (or be released), commits, leaves the group. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#retryTimer);
     clearInterval(this.#lagTimer);
     clearInterval(this.#topicTimer);
     this.#consumer?.pause();
@@ -142,6 +196,11 @@ export class KafkaSource {
 
   health(): IntegrationHealth {
     if (this.#stopping) return { status: 'stopped' };
+    if (this.#waiting !== undefined) {
+      const { status, reason, retryAt } = this.#waiting;
+      if (retryAt === undefined) return { status, detail: reason };
+      return { status, detail: `${reason}; retrying in ${Math.max(0, Math.ceil((retryAt - Date.now()) / 1000))} s` };
+    }
     if (this.#restarting !== undefined) return { status: 'degraded', detail: `consumer restarting: ${this.#restarting}` };
     if (this.#consumer?.isActive() !== true) return { status: 'degraded', detail: 'consumer is (re)joining its group' };
     return { status: 'up', detail: `consuming ${this.#topics.join(', ')}` };
@@ -270,7 +329,7 @@ export class KafkaSource {
   }
 
   #onRestarted(error: Error): void {
-    this.#restarting = error.message;
+    this.#restarting = this.#driver.describeError(error);
     this.#epoch += 1;
     this.#tracker.reset();
     this.#backlog = [];

@@ -230,14 +230,14 @@ describe('kafka uplink against a real broker', () => {
 });
 
 describe('kafka brokers unreachable at start', () => {
-  it('starts degraded, keeps trying, and consumes once the broker is up', async () => {
+  it('starts down, keeps trying, and consumes once the broker is up', async () => {
     const env = { KAFKA_INSTANCE: 'late-start', KAFKA_PORT_BASE: '39092' };
     await brokerScript('stop', env);
     const bootstrap = '127.0.0.1:39092';
     const topic = unique('late');
     const h = await startIntegration({ bootstrapServers: bootstrap, uplink: uplink(topic), properties: { retries: 1, retryDelay: 200 } });
     try {
-      expect(h.integration.health()).toMatchObject({ status: 'degraded' });
+      expect(h.integration.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:39092 \(ECONNREFUSED\)/) });
       await brokerScript('start', env);
       await createTopic(topic, 1, [bootstrap]);
       await produce(topic, numbered(10), [bootstrap]);

@@ -84,6 +84,7 @@ async function startHost(dataDir: string, integrations: unknown[], env: Record<s
   const host = await startHostProcess({
     dir: await mkdtemp(path.join(dir, 'host-')),
     env,
+    token: TOKEN,
     config: { http: {}, auth: { token: TOKEN }, dataDir, plugins: [PLUGIN_DIR], log: { level }, shutdownGraceMs: 20_000, integrations },
   });
   hosts.push(host);
@@ -215,6 +216,26 @@ describe('kafka integration in a real host', { timeout: 240_000 }, () => {
     expect(storedRows(b, 'grp-')).toBeGreaterThan(0);
     const both = new Set([...storedValues(a, 'grp-'), ...storedValues(b, 'grp-')]);
     expect(both.size).toBe(800);
+  });
+});
+
+describe('a kafka integration that cannot consume yet, in a real host', { timeout: 120_000 }, () => {
+  it('reports a missing topic and unreachable brokers in /api/integrations, then stores once the topic exists', async () => {
+    const topic = unique('e2e-not-yet');
+    const dataDir = path.join(dir, 'waiting');
+    const started = Date.now();
+    const host = await startHost(dataDir, [
+      kafkaIntegration('waiting', { uplink: { topics: [topic] } }),
+      kafkaIntegration('unreachable', { bootstrapServers: '127.0.0.1:1', uplink: { topics: [topic] } }),
+    ]);
+    expect(Date.now() - started).toBeLessThan(15_000); // the host used to wait 15 s for the unreachable one alone
+    const health = async (name: string) => ((await host.api(`/integrations/${name}`)).body as { state: string; health: { status: string; detail?: string } });
+    expect(await health('waiting')).toMatchObject({ state: 'running', health: { status: 'degraded', detail: expect.stringMatching(new RegExp(`^waiting for topic ${topic} to exist; retrying in \\d+ s$`)) } });
+    expect(await health('unreachable')).toMatchObject({ state: 'running', health: { status: 'down', detail: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED\); retrying in \d+ s$/) } });
+    expect((await fetch(`${host.url}/readyz`)).status).toBe(503);
+    await produce(topic, messages('waiting', 10)); // the broker creates the topic for the producer
+    await withLogs(() => waitFor(() => storedRows(dataDir, 'waiting-') === 10, 60_000, '10 rows'));
+    expect((await health('waiting')).health.status).toBe('up');
   });
 });
 

@@ -3,6 +3,7 @@
 import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { partitionKey, type CommitPoint, type TopicPartition } from '../offset-tracker.js';
 import type { ClientConnectionOptions } from './client-options.js';
+import { describeKafkaError, errorCodes, kafkaErrorNames } from './describe-error.js';
 import type {
   ConsumedRecord,
   ConsumerDriver,
@@ -21,13 +22,31 @@ const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000, 10_000];
 /** Creates the @platformatic/kafka driver for one integration. */
 export function platformaticDriver(base: ClientConnectionOptions): KafkaDriver {
   let admin: Admin | undefined;
+  // No retries of its own: the source retries with backoff and says why meanwhile, where the
+  // client's retries (per broker, per operation) would hold `start` for many seconds.
+  let probe: Admin | undefined;
+  const getAdmin = () => (admin ??= new Admin({ ...base, clientId: `${base.clientId}-admin` }));
+  const getProbe = () => (probe ??= new Admin({ ...base, clientId: `${base.clientId}-admin`, retries: 0 }));
   return {
     consumer: (options) => new PlatformaticConsumer(base, options),
     producer: (options) => platformaticProducer(base, options),
     async listTopics() {
-      admin ??= new Admin({ ...base, clientId: `${base.clientId}-admin` });
-      return admin.listTopics({ includeInternals: false });
+      return getAdmin().listTopics({ includeInternals: false });
     },
+    async missingTopics(topics) {
+      if (topics.length === 0) return [];
+      const existing = new Set(await getProbe().listTopics({ includeInternals: false }));
+      return topics.filter((t) => !existing.has(t));
+    },
+    async createTopics(topics, options) {
+      try {
+        await getProbe().createTopics({ topics: [...topics], partitions: options.partitions, replicas: options.replicationFactor });
+      } catch (error) {
+        // Another member (or the broker's auto-creation) made it first: that is what was wanted.
+        if (!kafkaErrorNames(error).has('TOPIC_ALREADY_EXISTS')) throw error;
+      }
+    },
+    describeError: (error) => describeKafkaError(error, base.bootstrapBrokers),
     isTransient(error: unknown) {
       // A refused login arrives wrapped: MultipleErrors > NetworkError > (cause) AuthenticationError.
       const codes = errorCodes(error);
@@ -36,18 +55,9 @@ export function platformaticDriver(base: ClientConnectionOptions): KafkaDriver {
     },
     async close() {
       await admin?.close();
+      await probe?.close();
     },
   };
-}
-
-/** Every `code` in an error tree (aggregated `errors` and `cause` chains). */
-function errorCodes(error: unknown, into = new Set<string>(), depth = 0): Set<string> {
-  if (typeof error !== 'object' || error === null || depth > 10) return into;
-  const e = error as { code?: unknown; errors?: unknown; cause?: unknown };
-  if (typeof e.code === 'string') into.add(e.code);
-  if (Array.isArray(e.errors)) for (const inner of e.errors) errorCodes(inner, into, depth + 1);
-  if (e.cause !== undefined) errorCodes(e.cause, into, depth + 1);
-  return into;
 }
 
 class PlatformaticConsumer implements ConsumerDriver {

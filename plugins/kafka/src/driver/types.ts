@@ -87,6 +87,12 @@ export interface KafkaDriver {
   producer(options: ProducerOptions): ProducerDriver;
   /** Every topic name of the cluster (for topic patterns). */
   listTopics(): Promise<string[]>;
+  /** Which of `topics` do not exist; one attempt, so it fails fast when no broker answers. */
+  missingTopics(topics: readonly string[]): Promise<string[]>;
+  /** Creates topics (-1: the broker's default); one that exists by now is not an error. */
+  createTopics(topics: readonly string[], options: { partitions: number; replicationFactor: number }): Promise<void>;
+  /** One line naming the brokers and the cause, for health and logs. */
+  describeError(error: unknown): string;
   /** Whether an error may go away by itself (broker unreachable, timeout), unlike a refused login. */
   isTransient(error: unknown): boolean;
   close(): Promise<void>;
