@@ -77,7 +77,9 @@ function readTarget(file: string, env: NodeJS.ProcessEnv, cwd: string): { url?: 
   }
   const parsed = parseSource(text, file);
   const tree = (parsed.tree ?? {}) as { http?: unknown; auth?: unknown };
-  const { value } = interpolateEnv({ http: tree.http ?? {}, auth: tree.auth ?? {} }, env, file, parsed.locate);
+  const { value, problems } = interpolateEnv({ http: tree.http ?? {}, auth: tree.auth ?? {} }, env, file, parsed.locate);
+  // Only the blocks the client needs are interpolated, so an unset variable here is one it needs.
+  if (problems.length > 0) throw problems[0];
   const { http, auth } = value as { http: Record<string, unknown>; auth: Record<string, unknown> };
   const token = typeof auth.token === 'string' && auth.token !== '' ? auth.token : undefined;
   const port = http.port === undefined ? 8080 : Number(http.port);
