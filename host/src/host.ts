@@ -86,7 +86,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
     throw error;
   }
   const services = await openServices(config, { logger, metrics, clock, sandbox });
-  const root = createRootContainer({ sandbox, platform: services.platform, logger, metrics, clock, hostConfig: config });
+  const root = createRootContainer({ sandbox, platform: services.platform, logger, metrics, clock });
   const instances = config.integrations.map(
     (entry) =>
       new IntegrationInstance(entry, prepared.pluginConfigs.get(entry.name), prepared.plugins.get(entry.type)!, {
