@@ -5,6 +5,7 @@ import { createConverterSandbox } from '@tbi/converter-sandbox';
 import { openEmbeddedPlatform, type EmbeddedPlatform } from '@tbi/platform-embedded';
 import {
   PluginError,
+  type Integration,
   type IntegrationContext,
   type IntegrationHealth,
   type PluginDefinition,
@@ -97,6 +98,8 @@ export interface TestIntegration {
   readonly healthHistory: IntegrationHealth['status'][];
   /** The context the plugin's latest `create` received. */
   readonly ctx: IntegrationContext | undefined;
+  /** What the plugin's latest `create` returned (to call its methods directly, e.g. `stop` twice). */
+  readonly integration: Integration | undefined;
   /** What `/api/integrations` would show for it: state, merged health, error. */
   status(): InstanceStatus;
   health(): IntegrationHealth;
@@ -156,6 +159,7 @@ export async function startTestIntegration<Config>(
   const submits: SubmitRecord[] = [];
   const healthHistory: IntegrationHealth['status'][] = [];
   let ctx: IntegrationContext | undefined;
+  let integration: Integration | undefined;
 
   const entry = integrationSchema.parse({
     name,
@@ -176,10 +180,11 @@ export async function startTestIntegration<Config>(
   // `starting` health the host reports while it runs.
   const definition = Object.freeze({
     ...plugin,
-    create: (context: IntegrationContext<Config>) => {
+    create: async (context: IntegrationContext<Config>) => {
       ctx = context as IntegrationContext;
       note();
-      return plugin.create(context);
+      integration = await plugin.create(context);
+      return integration;
     },
   }) as unknown as PluginDefinition;
   instance = new IntegrationInstance(entry, pluginConfig, { definition, info: testPluginInfo(plugin) } as never, {
@@ -206,6 +211,9 @@ export async function startTestIntegration<Config>(
     healthHistory,
     get ctx() {
       return ctx;
+    },
+    get integration() {
+      return integration;
     },
     status: () => (note(), instance.status()),
     health: () => (note(), instance.status().health),
