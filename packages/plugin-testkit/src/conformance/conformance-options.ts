@@ -26,7 +26,7 @@ export interface ConformanceOptions<Config = unknown> {
   /** Runs before the integration starts for a case (create a topic…). */
   setup?(run: string): Promise<void>;
   /** Resolves once a started integration really receives (subscription or assignment done); default: health `up`. */
-  ready?(kit: TestIntegration, run: string): Promise<void>;
+  ready?(kit: TestIntegration, run: string, timeoutMs: number): Promise<void>;
   /** Back-pressure: how many messages beyond `maxInFlight` may still be submitted once paused; `false` for a source that cannot pause. */
   pause: { overshoot: number } | false;
   /** Downlinks: what steers them to the receiver, and a receiver at the source's side. */
