@@ -32,7 +32,8 @@ export interface ConformanceOptions<Config = unknown> {
   /** Downlinks: what steers them to the receiver, and a receiver at the source's side. */
   downlink?: {
     metadata(run: string): Record<string, string>;
-    listen(run: string): Promise<{ received(): string[]; close(): Promise<void> }>;
+    /** Starts receiving downlinks for `run`'s device (`dev-<run>`); the integration is already running. */
+    listen(run: string, kit: TestIntegration): Promise<{ received(): string[]; close(): Promise<void> }>;
   };
   /** Stops and starts the broker the integration talks to (a private instance). */
   outage?: { stop(): Promise<void>; start(): Promise<void> };

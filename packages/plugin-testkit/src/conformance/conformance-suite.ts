@@ -43,7 +43,10 @@ export function runConformanceSuite<Config>(options: ConformanceOptions<Config>)
   async function ready(kit: TestIntegration, run: string, timeoutMs = 20_000): Promise<void> {
     if (kit.status().state === 'failed') throw new Error(`the integration failed to start: ${kit.status().error}`);
     if (options.ready) await options.ready(kit, run, timeoutMs);
-    else await kit.waitFor(() => kit.health().status === 'up', 'the integration is up', timeoutMs);
+    else await kit.waitFor(() => kit.health().status === 'up', 'the integration is up', timeoutMs).catch((error: Error) => {
+      const problems = kit.logger.entries.filter((e) => e.level === 'warn' || e.level === 'error').slice(-5);
+      throw new Error(`${error.message}; health ${JSON.stringify(kit.health())}; last warnings: ${JSON.stringify(problems.map((p) => p.msg))}`);
+    });
   }
 
   describe(`conformance: ${options.plugin.type}`, () => {
@@ -174,7 +177,7 @@ export function runConformanceSuite<Config>(options: ConformanceOptions<Config>)
       const downlink = options.downlink;
       it('sends a downlink once', { timeout }, async () => {
         const { kit, run } = await start('downlink');
-        const receiver = await downlink.listen(run);
+        const receiver = await downlink.listen(run, kit);
         try {
           const result = await kit.downlink({ deviceName: `dev-${run}`, msg: { method: 'setLed', run }, metadata: downlink.metadata(run) });
           expect(result).toEqual({ ok: true });
