@@ -45,7 +45,11 @@ export function runConformanceSuite<Config>(options: ConformanceOptions<Config>)
     if (options.ready) await options.ready(kit, run, timeoutMs);
     else await kit.waitFor(() => kit.health().status === 'up', 'the integration is up', timeoutMs).catch((error: Error) => {
       const problems = kit.logger.entries.filter((e) => e.level === 'warn' || e.level === 'error').slice(-5);
-      throw new Error(`${error.message}; health ${JSON.stringify(kit.health())}; last warnings: ${JSON.stringify(problems.map((p) => p.msg))}`);
+      const explain = (p: (typeof problems)[number]) => {
+        const err = (p.obj as { err?: unknown }).err;
+        return `${p.msg}${err instanceof Error ? ` (${err.message})` : err === undefined ? '' : ` (${String(err)})`}`;
+      };
+      throw new Error(`${error.message}; health ${JSON.stringify(kit.health())}; last warnings: ${JSON.stringify(problems.map(explain))}`);
     });
   }
 
