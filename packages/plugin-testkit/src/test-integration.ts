@@ -4,7 +4,6 @@ import path from 'node:path';
 import { createConverterSandbox } from '@tbi/converter-sandbox';
 import { openEmbeddedPlatform, type EmbeddedPlatform } from '@tbi/platform-embedded';
 import {
-  PluginError,
   type Integration,
   type IntegrationContext,
   type IntegrationHealth,
@@ -22,11 +21,11 @@ import {
   PromMetrics,
   REMOTE_ADDRESS_ENV,
   type InstanceStatus,
-  type IntegrationChannel,
-  type Pipeline,
 } from '@tbi/host';
 import { memoryLogger, type MemoryLogger } from './memory-logger.js';
 import { TestPlatform, type CommandResult } from './test-platform.js';
+import { observed } from './observed-pipeline.js';
+import { validatePluginConfig } from './validate-plugin-config.js';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -272,58 +271,7 @@ export async function startTestIntegration<Config>(
   return handle;
 }
 
-/** Validates `config` with the plugin's own schema, as the host does, and returns what it made. */
-async function validatePluginConfig<Config>(plugin: PluginDefinition<Config>, config: unknown): Promise<Config> {
-  const result = await plugin.configSchema['~standard'].validate(config);
-  if (result.issues === undefined) return result.value;
-  const problems = result.issues.map((issue) => {
-    const where = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
-    return `${where === '' ? 'config' : `config.${where}`}: ${issue.message}`;
-  });
-  throw new PluginError('CONFIG_INVALID', `the plugin's schema refused the config: ${problems.join('; ')}`, { context: { plugin: plugin.type } });
-}
-
 /** What the host's listing would say about a plugin given as an object. */
 function testPluginInfo(plugin: PluginDefinition<unknown>) {
   return { packageName: `(test) ${plugin.type}`, version: plugin.apiVersion, dir: process.cwd(), compatible: true };
-}
-
-/** The pipeline with every channel's `uplink` observed, so tests see submits and outcomes. */
-function observed(pipeline: Pipeline, submits: SubmitRecord[]): Pipeline {
-  return new Proxy(pipeline, {
-    get(target, property) {
-      if (property !== 'attach') return Reflect.get(target, property, target);
-      return (attachOptions: Parameters<Pipeline['attach']>[0]): IntegrationChannel => {
-        const channel = target.attach(attachOptions);
-        const uplink: IntegrationChannel['uplink'] = {
-          submit(messages, submitOptions) {
-            const record: SubmitRecord = { messages, ...(submitOptions ? { options: submitOptions } : {}) };
-            submits.push(record);
-            return channel.uplink.submit(messages, submitOptions).then(
-              (outcomes) => ((record.outcomes = outcomes), outcomes),
-              (error: unknown) => {
-                record.error = error;
-                throw error;
-              },
-            );
-          },
-          reject(messages, reason) {
-            const record: SubmitRecord = { messages, rejectReason: reason };
-            submits.push(record);
-            return channel.uplink.reject(messages, reason).catch((error: unknown) => {
-              record.error = error;
-              throw error;
-            });
-          },
-        };
-        return new Proxy(channel, {
-          get(c, p) {
-            if (p === 'uplink') return uplink;
-            const value = Reflect.get(c, p, c);
-            return typeof value === 'function' ? value.bind(c) : value;
-          },
-        });
-      };
-    },
-  });
 }
