@@ -94,7 +94,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
   const services = await openServices(config, { logger, metrics, clock, sandbox });
   const integrationGauges = integrationMetrics(metrics);
   const restartPolicy = { ...DEFAULT_RESTART_POLICY, ...options.restartPolicy };
-  const root = createRootContainer({ sandbox, platform: services.platform, logger, metrics, clock, hostConfig: config });
+  const root = createRootContainer({ sandbox, platform: services.platform, logger, metrics, clock });
   const instances = config.integrations.map(
     (entry) =>
       new IntegrationInstance(entry, prepared.pluginConfigs.get(entry.name), prepared.plugins.get(entry.type)!, {

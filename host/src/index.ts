@@ -28,3 +28,8 @@ export {
   type ChannelStatus,
   type IntegrationChannel,
 } from './pipeline/index.js';
+// The pieces `@tbi/plugin-testkit` runs a plugin with, in process, exactly as the host does.
+export { IntegrationInstance, type InstanceDeps } from './lifecycle/integration-instance.js';
+export { createRootContainer, type RootServices } from './di/containers.js';
+export { loadSource } from './lifecycle/open-services.js';
+export { REMOTE_ADDRESS_ENV } from './http/plugin-router.js';

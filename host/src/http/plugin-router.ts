@@ -18,7 +18,7 @@ export const UNMATCHED_HEADER = 'x-tbi-unmatched';
 export function createPluginRouter(logger: Logger, type: string): HttpRouter {
   // The router carries the full prefix, so dispatch can hand it the original request untouched:
   // rebuilding a Request (and its body stream) per webhook call cost about half the throughput.
-  const router = new Hono().basePath(`${PLUGIN_PREFIX}/${type}`) as unknown as HttpRouter;
+  const router = new Hono<{ Variables: { remoteAddress: string } }>().basePath(`${PLUGIN_PREFIX}/${type}`);
   router.use('*', async (c, next) => {
     const env = c.env as Record<string, unknown> | undefined;
     c.set('remoteAddress', typeof env?.[REMOTE_ADDRESS_ENV] === 'string' ? (env[REMOTE_ADDRESS_ENV] as string) : 'unknown');
@@ -29,5 +29,8 @@ export function createPluginRouter(logger: Logger, type: string): HttpRouter {
     logger.error({ err: error, path: c.req.path }, 'plugin route failed');
     return c.json({ error: 'internal error' }, 500);
   });
-  return router;
+  // Hono is the host's implementation of the contract's small `HttpRouter` interface: this
+  // assignment is checked by the compiler, so the two cannot drift apart.
+  const contract: HttpRouter = router;
+  return contract;
 }

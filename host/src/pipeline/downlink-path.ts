@@ -1,5 +1,5 @@
 import {
-  isTbiError,
+  isRetryable,
   ShutdownError,
   type Clock,
   type DownlinkConverter,
@@ -169,7 +169,7 @@ export class DownlinkPath {
         await integration.send(outbound);
         return undefined;
       } catch (error) {
-        const retryable = !(isTbiError(error) && (error as { retryable?: boolean }).retryable === false);
+        const retryable = isRetryable(error);
         if (!retryable || attempt >= attempts || this.#abort.signal.aborted) return error;
         const delayMs = backoffDelay(attempt, backoff);
         d.logger.warn({ integration: d.name, commandId: outbound.commandId, attempt, delayMs, err: error }, 'sending downlink failed; retrying');

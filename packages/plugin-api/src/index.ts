@@ -27,3 +27,11 @@ export {
   type ConverterFailureKind,
   type TbiErrorOptions,
 } from './errors.js';
+export { isRetryable, isShutdownError, markRetryable } from './error-guards.js';
+export { retry, type RetryOptions } from './retry.js';
+export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
+export { sleep } from './sleep.js';
+export { loadPem, type PemSource } from './pem.js';
+export { persistentId, type PersistentIdOptions } from './persistent-id.js';
+export { coerceBoolean, coerceNumber } from './config-coercion.js';
+export { constantTimeEqual } from './constant-time.js';

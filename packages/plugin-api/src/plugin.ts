@@ -7,9 +7,9 @@ import type {
   Logger,
   Metrics,
   PendingDownlinks,
-  PlatformClient,
   UplinkService,
 } from './services.js';
+import type { PlatformView } from './platform-view.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { PLUGIN_API_VERSION } from './version.js';
 
@@ -50,8 +50,13 @@ export interface IntegrationContext<Config = unknown> {
   http: HttpRouter;
   uplink: UplinkService;
   downlinks: PendingDownlinks;
+  /** Compiles converters for the plugin's own use (testing, conversions); disposed when the integration stops. */
   sandbox: ConverterSandbox;
-  platform: PlatformClient;
+  /**
+   * Reads and command subscription. Since 1.2 a `PlatformView`: it has no `ingest`, because data
+   * reaches the platform only through `uplink.submit` (no plugin used `ingest` before).
+   */
+  platform: PlatformView;
   /** A directory of this integration's own for local state. */
   dataDir: string;
   /** The directory of the host's config file: resolve relative paths in `config` against it. Since 1.1. */

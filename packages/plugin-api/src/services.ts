@@ -1,4 +1,3 @@
-import type { Hono } from 'hono';
 import type { DownlinkRequest, EncodedDownlink, OutboundDownlink } from './downlink.js';
 import type { ConverterFailureKind } from './errors.js';
 import type { Metadata, RawMessage } from './messages.js';
@@ -184,9 +183,5 @@ export interface PendingDownlinks {
   take(deviceName: string): OutboundDownlink | undefined;
 }
 
-/**
- * Routes mounted by a plugin, relative to its prefix `/api/v1/integrations/<type>`. Several
- * instances of one type share the prefix, so put the instance's own key in the path (the HTTP
- * connector uses its routing key). The host sets `remoteAddress` for each request.
- */
-export type HttpRouter = Hono<{ Variables: { remoteAddress: string } }>;
+export type { HttpHandler, HttpRequestContext, HttpRequestView, HttpRouter } from './http-router.js';
+export type { LatestValue, PlatformDevice, PlatformReads, PlatformView } from './platform-view.js';

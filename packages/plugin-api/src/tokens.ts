@@ -9,6 +9,7 @@ import type {
   UplinkService,
 } from './services.js';
 import type { Metadata } from './messages.js';
+import type { PlatformView } from './platform-view.js';
 
 /**
  * A DI token that remembers the type it stands for. It is a registered symbol
@@ -39,7 +40,10 @@ export const TOKENS = {
   Logger: token<Logger>('Logger'),
   Metrics: token<Metrics>('Metrics'),
   Clock: token<Clock>('Clock'),
-  /** The whole validated host configuration. */
+  /**
+   * @deprecated since 1.2: the host no longer registers it (nothing resolved it). A plugin gets
+   * its own configuration as `ctx.config`.
+   */
   HostConfig: token<unknown>('HostConfig'),
   /** Per integration: its own configuration. */
   IntegrationConfig: token<IntegrationConfigValue>('IntegrationConfig'),
@@ -47,6 +51,8 @@ export const TOKENS = {
   HttpRouter: token<HttpRouter>('HttpRouter'),
   /** Per integration: the uplink pipeline. */
   Uplink: token<UplinkService>('Uplink'),
+  /** Per integration: reads and command subscription, no writes (`ctx.platform`). Since 1.2. */
+  PlatformView: token<PlatformView>('PlatformView'),
   /** Per integration: downlinks waiting for a device (pull mode). */
   PendingDownlinks: token<PendingDownlinks>('PendingDownlinks'),
 } as const;

@@ -1,1 +1,12 @@
 export { startHostProcess, tbiBin, type HostProcess, type HostProcessOptions } from './host-process.js';
+export {
+  startTestIntegration,
+  ECHO_DOWNLINK,
+  ECHO_UPLINK,
+  type SubmitRecord,
+  type TestIntegration,
+  type TestIntegrationOptions,
+} from './test-integration.js';
+export { TestPlatform, type CommandResult, type PlatformMode } from './test-platform.js';
+export { memoryLogger, type LogEntry, type MemoryLogger } from './memory-logger.js';
+export { waitFor } from './wait-for.js';

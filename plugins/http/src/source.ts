@@ -1,5 +1,4 @@
-import { isTbiError, type IntegrationContext, type OutboundDownlink, type UplinkOutcome } from '@tbi/plugin-api';
-import type { Context } from 'hono';
+import { isTbiError, type HttpRequestContext, type IntegrationContext, type OutboundDownlink, type UplinkOutcome } from '@tbi/plugin-api';
 import type { HttpConfig } from './config.js';
 import { downlinkResponse } from './downlink-response.js';
 import type { PendingResponses } from './pending-responses.js';
@@ -22,7 +21,7 @@ export interface SourceOptions {
   state: () => SourceState;
 }
 
-type Ctx = Context<{ Variables: { remoteAddress: string } }>;
+type Ctx = HttpRequestContext;
 
 /** Thrown inside the route when the pipeline took longer than `responseTimeoutMs`. */
 const TIMED_OUT = Symbol('timed out');

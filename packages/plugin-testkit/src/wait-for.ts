@@ -1,0 +1,14 @@
+/**
+ * Polls `condition` every `stepMs` until it holds; rejects naming `what` after `timeoutMs`.
+ *
+ * @example
+ * await waitFor(() => kit.stored().length === 10, 'ten messages stored');
+ */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, stepMs = 20): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+}
