@@ -303,9 +303,13 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     expect(command!.fields.routingKey).toBe(`commands.${p}-1`);
     expect(command!.properties).toMatchObject({ deliveryMode: 2, contentType: 'application/json', headers: expect.objectContaining({ method: 'setValve' }) });
     // Nothing is bound for device 2's routing key: the broker returns it, and the RPC fails.
-    const unroutable = await rpc(`${p}-2`);
-    expect(unroutable.status).toBe(502);
-    expect(await unroutable.text()).toContain('unroutable');
+    expect((await rpc(`${p}-2`)).status).toBeLessThan(300); // one-way: accepted, then delivered or failed
+    let failed: Array<{ error?: string }> = [];
+    await withLogs(() =>
+      waitFor(async () => (failed = (await host.api(`/devices/${p}-2/commands?status=failed`)).body as typeof failed).length === 1, 30_000, 'the command failed'),
+    );
+    expect(failed[0]!.error).toContain(`unroutable: no queue is bound to exchange "${p}-cmd" for routing key "commands.${p}-2"`);
+    expect(await readyCount(commands)).toBe(0);
     await deleteQueues(q, commands);
   });
 

@@ -144,7 +144,9 @@ function connectError(cause: unknown, o: ConnectionOptions): RabbitmqConnectErro
   const code = (cause as { code?: string })?.code ?? '';
   let kind: ConnectFailureKind = 'OTHER';
   if (/ACCESS[-_]REFUSED|403|PLAIN login refused|auth/i.test(text)) kind = 'AUTH';
-  else if (/NOT[-_]ALLOWED|530|vhost/i.test(text)) kind = 'VHOST';
+  // amqplib drops the reply text of a connection.close sent in answer to connection.open; the
+  // broker sends that only when it refuses the vhost (a wrong login is refused one step earlier).
+  else if (/NOT[-_]ALLOWED|530|vhost|Expected ConnectionOpenOk; got <ConnectionClose/i.test(text)) kind = 'VHOST';
   else if (/certificate|SSL|TLS|self[- ]signed|CERT_/i.test(`${code} ${text}`)) kind = 'TLS';
   else if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|ETIMEDOUT|EPIPE|timeout|socket/i.test(`${code} ${text}`)) kind = 'NETWORK';
   const where = `RabbitMQ at ${o.tls ? 'amqps' : 'amqp'}://${o.host}:${o.port}, vhost "${o.vhost}", user "${o.username}"`;
