@@ -38,7 +38,11 @@ export function numbered(prefix: string, count: number, from = 0): TestMessage[]
 
 /** Opens a connection and a confirm channel, runs `fn`, closes both. */
 export async function withChannel<T>(fn: (ch: amqp.ConfirmChannel) => Promise<T>, url = URL): Promise<T> {
-  const conn = await amqp.connect(url);
+  const conn = await Promise.race([
+    amqp.connect(url, { timeout: 5000 }),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('test connection: no handshake within 10 s')), 10_000)),
+  ]);
+  conn.on('error', () => {}); // 'close' follows; pending calls reject
   try {
     const ch = await conn.createConfirmChannel();
     return await fn(ch);
@@ -77,7 +81,10 @@ export async function publishResilient(exchange: string, routingKey: string, mes
           for (const m of messages.slice(i, i + 100)) {
             ch.publish(exchange, m.routingKey ?? routingKey, Buffer.from(m.body), { persistent: true, messageId: m.messageId, ...(m.headers ? { headers: m.headers } : {}) });
           }
-          await ch.waitForConfirms();
+          await Promise.race([
+            ch.waitForConfirms(),
+            new Promise((_, reject) => setTimeout(() => reject(new Error('no confirms within 15 s')), 15_000)),
+          ]);
           if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
         }
       }, url);

@@ -11,14 +11,24 @@ const PUBLISH_ID = 'x-tbi-publish-id';
 export function amqplibDriver(): AmqpDriver {
   return {
     async connect(o: ConnectionOptions, name: string): Promise<ConnectionDriver> {
+      const connecting = amqp.connect(
+        { protocol: o.tls ? 'amqps' : 'amqp', hostname: o.host, port: o.port, vhost: o.vhost, username: o.username, password: o.password, heartbeat: o.heartbeatSec },
+        { timeout: o.connectionTimeoutMs, clientProperties: { connection_name: name }, ...(o.tls ?? {}), ...(o.tls?.servername ? {} : { servername: o.host }) },
+      );
+      // amqplib's own timeout is a socket idle timeout: a socket that fails mid-handshake (a
+      // broker shutting down) never settles its promise. Bound the whole handshake.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`connect ETIMEDOUT: no AMQP handshake within ${o.connectionTimeoutMs} ms`)), o.connectionTimeoutMs);
+      });
       let model: ChannelModel;
       try {
-        model = await amqp.connect(
-          { protocol: o.tls ? 'amqps' : 'amqp', hostname: o.host, port: o.port, vhost: o.vhost, username: o.username, password: o.password, heartbeat: o.heartbeatSec },
-          { timeout: o.connectionTimeoutMs, clientProperties: { connection_name: name }, ...(o.tls ?? {}), ...(o.tls?.servername ? {} : { servername: o.host }) },
-        );
+        model = await Promise.race([connecting, deadline]);
       } catch (cause) {
+        connecting.then((late) => late.close()).catch(() => {});
         throw connectError(cause, o);
+      } finally {
+        clearTimeout(timer);
       }
       return new AmqplibConnection(model);
     },
