@@ -26,6 +26,8 @@ const root = path.resolve(pluginDir, '../..');
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 50);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
+// Extra uplink settings of the plugin cases, e.g. BENCH_UPLINK='{"maxBatch":25}'.
+const UPLINK_OPTIONS = JSON.parse(process.env.BENCH_UPLINK ?? '{}');
 const PORT = 15673;
 const URL = `amqp://tbi:tbi-secret@127.0.0.1:${PORT}`;
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -92,7 +94,7 @@ async function pluginNoop(queue) {
   const done = new Promise((resolve) => (resolveDone = resolve));
   const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
   const metric = { inc() {}, set() {}, dec() {}, observe() {} };
-  const config = rabbitmqPlugin.configSchema['~standard'].validate({ ...connection, uplink: { queues: [queue], prefetch: PREFETCH } }).value;
+  const config = rabbitmqPlugin.configSchema['~standard'].validate({ ...connection, uplink: { queues: [queue], prefetch: PREFETCH, ...UPLINK_OPTIONS } }).value;
   const ctx = {
     name: 'bench', type: 'rabbitmq', config, metadata: {}, logger: silent,
     metrics: { counter: () => metric, gauge: () => metric, histogram: () => metric },
@@ -121,7 +123,7 @@ async function startHost(dir, queue) {
     dataDir: path.join(dir, 'data'),
     plugins: [pluginDir],
     log: { level: 'info' },
-    integrations: [{ name: 'bench', type: 'rabbitmq', config: { ...connection, uplink: { queues: [queue], prefetch: PREFETCH, messageIdIsUnique: true } }, uplinkConverter: { inline: UPLINK } }],
+    integrations: [{ name: 'bench', type: 'rabbitmq', config: { ...connection, uplink: { queues: [queue], prefetch: PREFETCH, messageIdIsUnique: true, ...UPLINK_OPTIONS } }, uplinkConverter: { inline: UPLINK } }],
   };
   const host = await startHostProcess({ dir, config });
   return { db: path.join(dir, 'data', 'platform.db'), pid: host.child.pid, stop: () => host.stop() };
@@ -241,7 +243,7 @@ console.log(
     notes: [
       `publishing the backlog (persistent, confirms, 2000 in flight): ${Math.round(publishRate)} messages/s (each message to three queues)`,
       `live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`,
-      'The whole-pipeline rate is bounded by the converter sandbox and the embedded platform (one SQLite transaction per ingest group); the host CPU figure includes both.',
+      'The whole-pipeline rate is bounded by the converter sandbox and the embedded platform (one SQLite transaction per ingest group); the host CPU and RSS figures are the host process (pipeline and the platform writer thread), not the converter child processes.',
     ],
   }),
 );

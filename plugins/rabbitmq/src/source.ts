@@ -124,8 +124,6 @@ export class RabbitmqSource {
   #onDelivery(c: QueueConsumer, d: Delivery): void {
     if (c.closed || this.#stopping) return; // not acked: the broker redelivers it
     c.tracker.add(d.deliveryTag);
-    this.#metrics.consumed.inc({ queue: c.queue });
-    this.#metrics.unacked.set({ queue: c.queue }, c.tracker.outstanding);
     if (c.traits.stream) {
       const offset = streamOffset(d);
       if (offset !== undefined) c.offsets.set(d.deliveryTag, offset);
@@ -160,6 +158,9 @@ export class RabbitmqSource {
   }
 
   async #process(c: QueueConsumer, batch: Delivery[]): Promise<void> {
+    // Metrics per batch, not per delivery: label lookups cost more than the rest of a delivery.
+    this.#metrics.consumed.inc({ queue: c.queue }, batch.length);
+    this.#metrics.unacked.set({ queue: c.queue }, c.tracker.outstanding);
     const receivedAt = this.#ctx.clock.now();
     const policy = { stream: c.traits.stream, messageIdIsUnique: this.#config.messageIdIsUnique };
     const messages = batch.map((d) => toRawMessage(d, receivedAt, policy));
