@@ -46,13 +46,18 @@ ensure_installed() {
   [ -x "$rabbit_bin/rabbitmq-server" ] && return 0
   log "installing the Debian package rabbitmq-server"
   export DEBIAN_FRONTEND=noninteractive
-  # Keep the package from starting its own node on 5672 while it installs.
-  printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null && as_root chmod +x /usr/sbin/policy-rc.d
+  # Keep the package from starting its own node on 5672 while it installs (policy-rc.d exit 101:
+  # "action forbidden"); an existing policy file is left as it is.
+  local policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy"
+  fi
   if ! as_root apt-get install -y -q --no-install-recommends rabbitmq-server >&2; then
     as_root apt-get update -q >&2
     as_root apt-get install -y -q --no-install-recommends rabbitmq-server >&2
   fi
-  as_root rm -f /usr/sbin/policy-rc.d
+  [ -n "$policy" ] && as_root rm -f "$policy"
   as_root systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
 }
 

@@ -22,6 +22,7 @@ import {
   take,
   unique,
   waitFor,
+  withChannel,
 } from './harness.js';
 
 const TOKEN = 'rabbitmq-e2e-token-0123456789';
@@ -269,6 +270,32 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     expect(await readyCount(q)).toBe(0);
     expect(await readyCount(plain)).toBe(0);
     await deleteQueues(q, plain, dlq);
+  });
+
+  it('moves a message redelivered more than maxDeliveries times (x-delivery-count, quorum) to the dead letters unconverted', async () => {
+    const p = unique('poison');
+    const q = `${p}-q`;
+    await withChannel(async (ch) => {
+      await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    });
+    await publish('', q, [{ body: JSON.stringify({ p, n: 1 }), messageId: 'looping' }]);
+    // Deliver the first message and give it back three times, as crashing hosts would.
+    await withChannel(async (ch) => {
+      for (let i = 0; i < 3; i++) {
+        const m = await ch.get(q, { noAck: false });
+        if (m === false || m.properties.messageId !== 'looping') throw new Error('expected the looping message first');
+        ch.nack(m, false, true);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    });
+    await publish('', q, numbered(p, 3, 10));
+    const dataDir = path.join(dir, 'poison');
+    const host = await startHost(dataDir, [integration('poison', { uplink: { queues: [q], maxDeliveries: 3 }, topology: { queues: [{ name: q, arguments: { 'x-queue-type': 'quorum' } }] } })]);
+    await withLogs(() => waitFor(() => storedRows(dataDir, `${p}-`) === 3, 30_000, 'the three others'));
+    await withLogs(() => waitFor(async () => JSON.stringify((await host.api('/dead-letters')).body).includes('delivered 4 times'), 30_000, 'the poison message in the dead letters'));
+    expect(storedValues(dataDir, `${p}-`).sort((a, b) => a - b)).toEqual([10, 11, 12]); // n: 1 was never converted
+    await waitFor(async () => (await readyCount(q)) === 0, 10_000, 'queue empty');
+    await deleteQueues(q);
   });
 
   it('publishes a downlink with confirms to the configured exchange and routing key template; an unroutable one fails', async () => {
