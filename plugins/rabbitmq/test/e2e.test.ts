@@ -149,6 +149,8 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     const dataDir = path.join(dir, 'prefetch');
     const host = await startHost(dataDir, [integration('prefetch', { uplink: { queues: [q], prefetch: 20 }, topology: { queues: [{ name: q }] } })]);
     await withLogs(() => waitFor(async () => (await health(host, 'prefetch')).health.status === 'up', 30_000, 'up'));
+    // The queue is declared but bound to nothing: the start says so.
+    expect(host.logs.join('\n')).toContain(`queue \\"${q}\\" is not bound to any exchange by this integration`);
     await publish('', q, numbered(p, 10));
     await withLogs(() => waitFor(() => storedRows(dataDir, `${p}-`) === 10, 30_000, 'first 10'));
     // Hold the database's write lock from outside: every write fails (SQLITE_BUSY, retryable).
@@ -207,6 +209,14 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     const dataDir = path.join(dir, 'secure');
     const host = await startHost(dataDir, [
       integration('tls', { port: AMQPS_PORT, tls: { ca: path.join(CERTS, 'ca.crt') }, uplink: { queues: [tlsQ] }, topology: { queues: [{ name: tlsQ }] } }),
+      // Mutual TLS: the node verifies client certificates that are sent (verify_peer).
+      integration('mtls', {
+        url: `amqps://tbi@127.0.0.1:${AMQPS_PORT}/%2F`,
+        port: AMQPS_PORT, // the helper's default port would win over the URL's
+        tls: { ca: path.join(CERTS, 'ca.crt'), cert: path.join(CERTS, 'client.crt'), key: path.join(CERTS, 'client.key') },
+        uplink: { queues: [`${tlsQ}-m`] },
+        topology: { queues: [{ name: `${tlsQ}-m` }] },
+      }),
       integration('vhost-user', {
         username: 'tbi-auth',
         password: '${env:E2E_AMQP_AUTH_PASSWORD}',
@@ -218,8 +228,16 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
       integration('bad-vhost', { username: 'tbi-auth', password: '${env:E2E_AMQP_AUTH_PASSWORD}', virtualHost: '/', uplink: { queues: ['unused'] } }),
       integration('bad-ca', { port: AMQPS_PORT, tls: {}, uplink: { queues: ['unused'] } }),
     ]);
-    await withLogs(() => waitFor(async () => (await health(host, 'tls')).health.status === 'up' && (await health(host, 'vhost-user')).health.status === 'up', 30_000, 'tls and vhost-user up'));
+    await withLogs(() =>
+      waitFor(
+        async () => (await Promise.all(['tls', 'mtls', 'vhost-user'].map((n) => health(host, n)))).every((h) => h.health.status === 'up'),
+        30_000,
+        'tls, mtls and vhost-user up',
+      ),
+    );
     await publish('', tlsQ, numbered(`${p}t`, 20));
+    await publish('', `${tlsQ}-m`, numbered(`${p}m`, 5));
+    await withLogs(() => waitFor(() => storedRows(dataDir, `${p}m-`) === 5, 30_000, 'mtls rows'));
     await publish('', authQ, numbered(`${p}a`, 20), 'amqp://tbi-auth:tbi-auth-secret@127.0.0.1:15673/tbi-auth');
     await withLogs(() => waitFor(() => storedRows(dataDir, `${p}t-`) === 20 && storedRows(dataDir, `${p}a-`) === 20, 30_000, 'tls and vhost rows'));
 
@@ -235,7 +253,7 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     const logs = host.logs.join('\n');
     expect(logs).not.toContain('tbi-secret');
     expect(logs).not.toContain('wrong-password');
-    await deleteQueues(tlsQ);
+    await deleteQueues(tlsQ, `${tlsQ}-m`);
   });
 
   it('rejects a message whose conversion fails to the queue’s DLX (else to the host’s dead letters) and goes on', async () => {
