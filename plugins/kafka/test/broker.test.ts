@@ -20,6 +20,7 @@ import {
   unique,
   waitFor,
 } from './harness.js';
+import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 beforeAll(() => ensureBroker(), 180_000);
 
@@ -231,9 +232,8 @@ describe('kafka uplink against a real broker', () => {
 
 describe('kafka brokers unreachable at start', () => {
   it('starts degraded, keeps trying, and consumes once the broker is up', async () => {
-    const env = { KAFKA_INSTANCE: 'late-start', KAFKA_PORT_BASE: '39092' };
+    const { env, plaintext: bootstrap } = kafkaListeners('TBI_KAFKA_LATE_START_PORT_BASE', 'late-start');
     await brokerScript('stop', env);
-    const bootstrap = '127.0.0.1:39092';
     const topic = unique('late');
     const h = await startIntegration({ bootstrapServers: bootstrap, uplink: uplink(topic), properties: { retries: 1, retryDelay: 200 } });
     try {
