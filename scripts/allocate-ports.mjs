@@ -3,8 +3,9 @@
 //   eval "$(node scripts/allocate-ports.mjs <owner-pid>)"
 // prints `export NAME=port` for every entry of scripts/ports.env (in file order, from the block's
 // base), plus TBI_TEST_PORT_BASE and TBI_TEST_PORT_LOCK. The base is TBI_TEST_PORT_BASE when set,
-// else a random free block in 40000-49999 (away from the defaults and below nothing that the
-// shared brokers use). A block is claimed by creating /tmp/tbi-test-ports/<base> (mkdir is atomic),
+// else a random free block in 24000-28799: away from the defaults in ports.env, and below Linux's
+// ephemeral ports (32768-60999), so no client socket of the run can take one of them while a test
+// restarts its broker. A block is claimed by creating /tmp/tbi-test-ports/<base> (mkdir is atomic),
 // so two runs starting at the same moment never pick the same one; the owner removes it at exit,
 // and a claim whose owner process is gone is taken over. Variables already set in the environment
 // are kept as they are.
@@ -15,8 +16,8 @@ import path from 'node:path';
 import { portLayout } from './ports.mjs';
 
 const LOCKS = path.join(os.tmpdir(), 'tbi-test-ports');
-const FIRST = 40_000;
-const LAST = 49_999;
+const FIRST = 24_000;
+const LAST = 28_799;
 
 const owner = Number(process.argv[2] ?? process.ppid);
 const layout = portLayout();

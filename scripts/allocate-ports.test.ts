@@ -27,7 +27,7 @@ describe('scripts/allocate-ports.mjs', () => {
     const pa = ports(a);
     const pb = ports(b);
     expect(new Set(pa).size).toBe(pa.length);
-    expect(pa.every((p) => p >= 40_000 && p < 50_000)).toBe(true);
+    expect(pa.every((p) => p >= 24_000 && p < 28_800)).toBe(true);
     expect(pa.some((p) => pb.includes(p))).toBe(false);
     // The shared listeners come first, in the order of ports.env, from the block's base.
     expect(Number(a.vars.MOSQUITTO_PLAIN_PORT)).toBe(Number(a.vars.TBI_TEST_PORT_BASE));
