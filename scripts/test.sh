@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 . scripts/bootstrap.sh
 
-eval "$(node scripts/allocate-ports.mjs $$)"
+ports="$(node scripts/allocate-ports.mjs $$)"
+eval "$ports"
 export TBI_BROKER_STATE_DIR="$PWD/.cache/runs/$TBI_TEST_PORT_BASE"
 results=".cache/vitest-results-$TBI_TEST_PORT_BASE.json"
 status=1
@@ -22,6 +23,8 @@ cleanup() {
   if [ "$status" -eq 0 ]; then rm -rf "$TBI_BROKER_STATE_DIR"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 echo "[test] ports from $TBI_TEST_PORT_BASE (scripts/ports.env order), broker state in ${TBI_BROKER_STATE_DIR#"$PWD/"}" >&2
 scripts/brokers.sh start
 
