@@ -59,16 +59,22 @@ export function updateReadme(readme, s, { wallSeconds, testSeconds, date, cores,
     const m = /^\| `([^`]+)` \|[^|]*\|[^|]*\|(.*)\|\s*$/.exec(line);
     if (m) prose.set(m[1], m[2].trim());
   }
-  const rows = s.folders.map(([folder, r]) => `| \`${folder}\` | ${r.files} | ${r.tests} | ${prose.get(folder) ?? ''} |`);
+  // Folders keep the order of the previous table (it is curated); new ones follow.
+  const known = [...prose.keys()];
+  const rank = (f) => (known.includes(f) ? known.indexOf(f) : known.length);
+  const folders = [...s.folders].sort(([a], [b]) => rank(a) - rank(b));
+  const rows = folders.map(([folder, r]) => `| \`${folder}\` | ${r.files} | ${r.tests} | ${prose.get(folder) ?? ''} |`);
   const block = [
     START,
     `Last full run (${date}, ${cores} cores, Node ${node}): ${s.files} test files, ${s.passed} tests passed,`,
-    `${s.failed} failed, ${s.skipped} skipped; ${minutes(wallSeconds)} from start to finish, install, build and`,
-    `brokers included (${minutes(testSeconds)} in the tests). Written by \`scripts/test.sh\` after every full run that passes.`,
+    `${s.failed} failed, ${s.skipped} skipped; ${minutes(wallSeconds)} from start to finish (install, build and`,
+    `brokers included), ${minutes(testSeconds)} of it in the tests. Written by \`scripts/test.sh\` after`,
+    'every full run that passes.',
     '',
     '| folder | test files | tests | what the end-to-end part proves |',
     '|---|---|---|---|',
     ...rows,
+    '',
     '',
   ].join('\n');
   return readme.slice(0, start) + block + readme.slice(end);
