@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Puts Node 24 and pnpm on PATH (installing them from the npm registry into .tools/ when the
-# machine lacks them), then installs the workspace and builds it. Source it: `. scripts/bootstrap.sh`.
+# machine lacks them), then installs the workspace and builds it, quietly: pnpm's and tsc's output is
+# printed only when a step fails (and then the script exits with its code).
+# Source it: `. scripts/bootstrap.sh`.
 set -euo pipefail
 TBI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$TBI_ROOT/.tools"
@@ -23,7 +25,25 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 echo "[bootstrap] node $(node --version), pnpm $(pnpm --version)" >&2
 
+# Runs a step with its output captured: silent when it works, the whole log and the exit code when
+# it fails (the first run should print a few lines, not pnpm's and tsc's).
+quietly() {
+  local what="$1" log rc=0; shift
+  log="$(mktemp)"
+  "$@" >"$log" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "[bootstrap] $what failed (exit $rc); its output:" >&2
+    cat "$log" >&2
+    rm -f "$log"
+    exit "$rc"
+  fi
+  rm -f "$log"
+}
+pnpm_install() { pnpm install --frozen-lockfile --reporter=silent || pnpm install --reporter=silent; }
+
 cd "$TBI_ROOT"
-pnpm install --frozen-lockfile --reporter=silent >&2 || pnpm install --reporter=silent >&2
-pnpm -s build >&2
+bootstrap_started=$(date +%s)
+quietly "pnpm install" pnpm_install
+quietly "pnpm build" pnpm -s build
+echo "[bootstrap] workspace installed and built in $(( $(date +%s) - bootstrap_started )) s" >&2
 cd - >/dev/null

@@ -2,17 +2,41 @@
 # The whole test suite, on a fresh machine: installs Node 24 and pnpm if missing, installs and
 # builds the workspace, starts the real brokers on loopback, runs every test, stops the brokers.
 # Extra arguments go to vitest (e.g. `scripts/test.sh plugins/mqtt`).
+#
+# Each run has its own ports and broker state, so two runs can share a machine: a free block of
+# ports (TBI_TEST_PORT_BASE=N to choose it) exported under the names of scripts/ports.env, which
+# the broker scripts, tests and benchmarks read; broker state in .cache/runs/<base>/ (kept when the
+# run fails, for its logs). A full run that passes writes its counts and timings into README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$(date +%s)
 . scripts/bootstrap.sh
+
+ports="$(node scripts/allocate-ports.mjs $$)"
+eval "$ports"
+export TBI_BROKER_STATE_DIR="$PWD/.cache/runs/$TBI_TEST_PORT_BASE"
+results=".cache/vitest-results-$TBI_TEST_PORT_BASE.json"
+status=1
+cleanup() {
+  scripts/brokers.sh stop 2>/dev/null || true
+  rm -rf "$TBI_TEST_PORT_LOCK"
+  if [ "$status" -eq 0 ]; then rm -rf "$TBI_BROKER_STATE_DIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+echo "[test] ports from $TBI_TEST_PORT_BASE (scripts/ports.env order), broker state in ${TBI_BROKER_STATE_DIR#"$PWD/"}" >&2
 scripts/brokers.sh start
-trap 'scripts/brokers.sh stop || true' EXIT
-mkdir -p .cache
+
 status=0
-pnpm test --reporter=default --reporter=json --outputFile.json=.cache/vitest-results.json "$@" || status=$?
-# One plain closing line with the counts, whatever the reporter printed above.
-node -e '
-  const r = require("./.cache/vitest-results.json");
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-' || true
+tests_started=$(date +%s)
+pnpm test --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+tests_seconds=$(( $(date +%s) - tests_started ))
+if [ -f "$results" ]; then mv "$results" .cache/vitest-results.json; fi
+# One plain closing line with the counts and the wall time, whatever the reporter printed above;
+# a full run (no filter) that passed also refreshes the README's Tests section.
+readme=()
+if [ $# -eq 0 ] && [ "$status" -eq 0 ]; then readme=(--readme README.md); fi
+node scripts/test-report.mjs .cache/vitest-results.json --wall-seconds $(( $(date +%s) - started )) \
+  --test-seconds "$tests_seconds" "${readme[@]}" || true
 exit $status

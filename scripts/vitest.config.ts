@@ -10,7 +10,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    include: ['{packages,plugins,host,examples}/**/*.test.ts', '{packages,plugins,host,examples}/*/test/**/*.test.ts', 'host/test/**/*.test.ts'],
+    include: ['{packages,plugins,host,examples,scripts}/**/*.test.ts', '{packages,plugins,host,examples}/*/test/**/*.test.ts', 'host/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # A real Apache Kafka 4.1 broker (KRaft, one combined broker+controller) on loopback for tests and
 # benchmarks, run from its Maven Central jars on the machine's Java 17 (Kafka has no Debian package).
-#   scripts/brokers/kafka.sh start [--fresh] | stop | restart | status
+#   scripts/brokers/kafka.sh start [--fresh] | stop | restart | status | format
+# (`format`: write the config and format the data folder, if not done yet, without starting.)
 #
-# Listeners:
-#   127.0.0.1:19092  PLAINTEXT
-#   127.0.0.1:19093  CONTROLLER (KRaft quorum, not for clients)
-#   127.0.0.1:19094  SASL_PLAINTEXT: SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN, user `tbi`, password `tbi-secret`
-#   127.0.0.1:19095  SSL: broker cert signed by a generated CA (.cache/kafka/ssl/ca.pem);
-#                    client certs (.cache/kafka/ssl/client.pem + client-key.pem) checked when offered
+# Listeners, from KAFKA_PORT_BASE (default 19092, in scripts/ports.env):
+#   base     PLAINTEXT
+#   base+1   CONTROLLER (KRaft quorum, not for clients)
+#   base+2   SASL_PLAINTEXT: SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN, user `tbi`, password `tbi-secret`
+#   base+3   SSL: broker cert signed by a generated CA (.cache/kafka/ssl/ca.pem);
+#            client certs (.cache/kafka/ssl/client.pem + client-key.pem) checked when offered
 #
 # Jars: resolved once into .cache/kafka/lib with maven-dependency-plugin (full version named: the
 # bare `dependency:` prefix picks an ancient one) from scripts/brokers/kafka/runtime.pom.xml.
-# State (server.properties, data, broker log kafka.log, pid): .cache/kafka/<instance>/.
+# State (server.properties, data, broker log kafka.log, pid): ${TBI_BROKER_STATE_DIR:-.cache}/kafka/<instance>/
+# (or KAFKA_STATE_DIR); scripts/test.sh gives each run its own.
 # `stop` is graceful (SIGTERM, controlled shutdown) and keeps the data, so a test can restart the
 # broker mid-stream without losing topics or committed offsets; `start --fresh` wipes the data and
 # formats anew. SCRAM users are written at format time (`StorageTool format --add-scram`).
@@ -20,6 +22,7 @@
 # A second, private broker (one a test restarts without disturbing the others) is the same script
 # with another instance name and ports:
 #   KAFKA_INSTANCE=restart KAFKA_PORT_BASE=29092 scripts/brokers/kafka.sh start
+# KAFKA_CLUSTER_ID=<id> formats a new data folder with that cluster id instead of a random one.
 #   (ports: base = PLAINTEXT, +1 CONTROLLER, +2 SASL_PLAINTEXT, +3 SSL)
 #
 # Measured on the 2-core dev machine (Kafka 4.1.2, Java 17): `start --fresh` (format + start)
@@ -33,8 +36,10 @@ cache="$root/.cache/kafka"
 lib="$cache/lib"
 ssl="$cache/ssl"
 instance="${KAFKA_INSTANCE:-default}"
-state="${KAFKA_STATE_DIR:-$cache/$instance}"
-base="${KAFKA_PORT_BASE:-19092}"
+state="${KAFKA_STATE_DIR:-${TBI_BROKER_STATE_DIR:-$root/.cache}/kafka/$instance}"
+# shellcheck source=lib/ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/ports.sh"
+base="$KAFKA_PORT_BASE"
 plain_port=$base
 controller_port=$((base + 1))
 sasl_port=$((base + 2))
@@ -44,8 +49,11 @@ heap="${KAFKA_HEAP:--Xms256m -Xmx768m}"
 log() { echo "[kafka:$instance] $*" >&2; }
 daemon_match=kafka.Kafka
 start_args="[--fresh]"
+extra_commands="format"
 # shellcheck source=lib/daemon.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
+# shellcheck source=lib/cluster-id.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/cluster-id.sh"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -91,11 +99,11 @@ write_config() {
 
 format_storage() {
   [ -f "$state/log/meta.properties" ] && return 0
-  local cluster_id
-  # A Kafka Uuid is 16 random bytes in unpadded base64url (22 characters).
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  local cluster_id="${KAFKA_CLUSTER_ID:-$(new_cluster_id)}"
   log "formatting $state/log (cluster $cluster_id)"
-  java_run kafka.tools.StorageTool format --config "$state/server.properties" --cluster-id "$cluster_id" \
+  # `--cluster-id=<id>`, not `--cluster-id <id>`: an id given to reproduce a run may still start
+  # with `-`, which the option parser would take for an option.
+  java_run kafka.tools.StorageTool format --config "$state/server.properties" "--cluster-id=$cluster_id" \
     --add-scram 'SCRAM-SHA-256=[name=tbi,password=tbi-secret]' \
     --add-scram 'SCRAM-SHA-512=[name=tbi,password=tbi-secret]' >"$state/format.log" 2>&1 \
     || { cat "$state/format.log" >&2; exit 1; }
@@ -131,6 +139,13 @@ start() {
   done
   local ms=$(( ($(date +%s%N) - started) / 1000000 ))
   log "ready in ${ms} ms: 127.0.0.1:$plain_port PLAINTEXT, :$sasl_port SASL (SCRAM/PLAIN tbi/tbi-secret), :$ssl_port SSL (CA $ssl/ca.pem), pid $(running_pid || echo '?')"
+}
+
+command_format() {
+  ensure_tools
+  ensure_jars
+  write_config
+  format_storage
 }
 
 dispatch "$@"

@@ -2,17 +2,19 @@
 # A real Mosquitto broker on loopback for tests and benchmarks.
 #   scripts/brokers/mosquitto.sh start|stop|restart|status
 #
-# Listeners (per_listener_settings true):
-#   127.0.0.1:11883  plain, anonymous
-#   127.0.0.1:11884  plain, password file: user `tbi`, password `tbi-secret`
-#   127.0.0.1:18883  TLS (server cert signed by a generated CA; client certs accepted, not required)
+# Listeners (per_listener_settings true; ports from the environment, defaults in scripts/ports.env):
+#   127.0.0.1:$MOSQUITTO_PLAIN_PORT (11883)  plain, anonymous
+#   127.0.0.1:$MOSQUITTO_AUTH_PORT  (11884)  plain, password file: user `tbi`, password `tbi-secret`
+#   127.0.0.1:$MOSQUITTO_TLS_PORT   (18883)  TLS (server cert signed by a generated CA; client certs
+#                                            accepted, not required)
 # Certificates live in .cache/mosquitto/certs/ (ca.crt, server.*, client.*), made once with openssl.
-# State (config, password file, persistence, log, pid) lives in .cache/mosquitto/<instance>/.
+# State (config, password file, persistence, log, pid) lives in
+# ${TBI_BROKER_STATE_DIR:-.cache}/mosquitto/<instance>/ (scripts/test.sh gives each run its own).
 #
 # A second, private broker (e.g. one a test restarts without disturbing others) is the same script
 # with other ports and an instance name:
 #   MOSQUITTO_INSTANCE=restart MOSQUITTO_PLAIN_PORT=21883 MOSQUITTO_AUTH_PORT=21884 \
-#   MOSQUITTO_TLS_PORT=28883 scripts/brokers/mosquitto.sh start
+#   MOSQUITTO_TLS_PORT=21885 scripts/brokers/mosquitto.sh start
 #
 # Idempotent: `start` on a running broker does nothing; `stop` on a stopped one does nothing.
 # `stop` is graceful (SIGTERM), so Mosquitto writes its persistence file and a later `start` keeps
@@ -23,10 +25,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache="$root/.cache/mosquitto"
 certs="$cache/certs"
 instance="${MOSQUITTO_INSTANCE:-default}"
-state="$cache/$instance"
-plain_port="${MOSQUITTO_PLAIN_PORT:-11883}"
-auth_port="${MOSQUITTO_AUTH_PORT:-11884}"
-tls_port="${MOSQUITTO_TLS_PORT:-18883}"
+state="${TBI_BROKER_STATE_DIR:-$root/.cache}/mosquitto/$instance"
+# shellcheck source=lib/ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/ports.sh"
+plain_port="$MOSQUITTO_PLAIN_PORT"
+auth_port="$MOSQUITTO_AUTH_PORT"
+tls_port="$MOSQUITTO_TLS_PORT"
 pid_file="$state/mosquitto.pid"
 log() { echo "[mosquitto:$instance] $*" >&2; }
 daemon_match=mosquitto

@@ -5,10 +5,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
+import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 const N = Number(process.argv[2] ?? 50_000);
 const root = path.resolve(import.meta.dirname, '../../..');
 const ca = readFileSync(path.join(root, '.cache/kafka/ssl/ca.pem'), 'utf8');
+// The shared test broker's listeners (scripts/ports.env, or the environment).
+const { plaintext: PLAINTEXT, sasl: SASL, ssl: SSL } = kafkaListeners();
 const results = {};
 const run = Date.now().toString(36);
 const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
@@ -28,7 +31,7 @@ const payload = Buffer.from(JSON.stringify({ temperature: 21.5, humidity: 40 }))
 
 // ---------- @platformatic/kafka ----------
 async function platformatic() {
-  const brokers = ['127.0.0.1:19092'];
+  const brokers = [PLAINTEXT];
   const topic = `eval-plt-${run}`;
   const admin = new Admin({ clientId: 'eval', bootstrapBrokers: brokers });
   await check('platformatic', 'create topic (admin)', () => admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 }));
@@ -65,18 +68,18 @@ async function platformatic() {
   await consumer.close();
   for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']) {
     await check('platformatic', `SASL ${mechanism}`, async () => {
-      const p = new Producer({ clientId: 'eval', bootstrapBrokers: ['127.0.0.1:19094'], autocreateTopics: true, sasl: { mechanism, username: 'tbi', password: 'tbi-secret' } });
+      const p = new Producer({ clientId: 'eval', bootstrapBrokers: [SASL], autocreateTopics: true, sasl: { mechanism, username: 'tbi', password: 'tbi-secret' } });
       await p.send({ messages: [{ topic, value: payload }] });
       await p.close();
     });
   }
   await check('platformatic', 'SASL wrong password rejected', async () => {
-    const p = new Producer({ clientId: 'eval', bootstrapBrokers: ['127.0.0.1:19094'], autocreateTopics: true, retries: 0, sasl: { mechanism: 'SCRAM-SHA-256', username: 'tbi', password: 'nope' } });
+    const p = new Producer({ clientId: 'eval', bootstrapBrokers: [SASL], autocreateTopics: true, retries: 0, sasl: { mechanism: 'SCRAM-SHA-256', username: 'tbi', password: 'nope' } });
     try { await p.send({ messages: [{ topic, value: payload }] }); } catch { await p.close(); return 'rejected'; }
     throw new Error('accepted a wrong password');
   });
   await check('platformatic', 'SSL (CA)', async () => {
-    const p = new Producer({ clientId: 'eval', bootstrapBrokers: ['127.0.0.1:19095'], autocreateTopics: true, tls: { ca } });
+    const p = new Producer({ clientId: 'eval', bootstrapBrokers: [SSL], autocreateTopics: true, tls: { ca } });
     await p.send({ messages: [{ topic, value: payload }] });
     await p.close();
   });
@@ -86,7 +89,7 @@ async function platformatic() {
 async function kafkajsEval() {
   const { Kafka, CompressionTypes, logLevel } = kafkajs;
   const topic = `eval-kjs-${run}`;
-  const kafka = new Kafka({ clientId: 'eval', brokers: ['127.0.0.1:19092'], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'eval', brokers: [PLAINTEXT], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await check('kafkajs', 'create topic (admin)', async () => { await admin.connect(); await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] }); await admin.disconnect(); });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -126,12 +129,12 @@ async function kafkajsEval() {
   });
   for (const mechanism of ['scram-sha-256', 'scram-sha-512', 'plain']) {
     await check('kafkajs', `SASL ${mechanism}`, async () => {
-      const k = new Kafka({ clientId: 'eval', brokers: ['127.0.0.1:19094'], logLevel: logLevel.NOTHING, sasl: { mechanism, username: 'tbi', password: 'tbi-secret' } });
+      const k = new Kafka({ clientId: 'eval', brokers: [SASL], logLevel: logLevel.NOTHING, sasl: { mechanism, username: 'tbi', password: 'tbi-secret' } });
       const p = k.producer(); await p.connect(); await p.send({ topic, messages: [{ value: payload }] }); await p.disconnect();
     });
   }
   await check('kafkajs', 'SSL (CA)', async () => {
-    const k = new Kafka({ clientId: 'eval', brokers: ['127.0.0.1:19095'], logLevel: logLevel.NOTHING, ssl: { ca: [ca] } });
+    const k = new Kafka({ clientId: 'eval', brokers: [SSL], logLevel: logLevel.NOTHING, ssl: { ca: [ca] } });
     const p = k.producer(); await p.connect(); await p.send({ topic, messages: [{ value: payload }] }); await p.disconnect();
   });
   await check('kafkajs', 'compression lz4/snappy/zstd', async () => 'not built in: kafkajs ships gzip only; others need codec packages');

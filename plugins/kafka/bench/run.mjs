@@ -17,12 +17,13 @@ import { DatabaseSync } from 'node:sqlite';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { startHostProcess } from '@tbi/plugin-testkit';
 import kafkaPlugin from '../dist/plugin.js';
+import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
-const BROKERS = ['127.0.0.1:19092'];
+const BROKERS = [kafkaListeners().plaintext]; // scripts/ports.env, or the environment
 // Extra uplink settings of the host's integration, e.g. BENCH_UPLINK='{"maxPollRecords":2000}'.
 const UPLINK_OPTIONS = JSON.parse(process.env.BENCH_UPLINK ?? '{}');
 const run = `${process.pid}-${Date.now().toString(36)}`;

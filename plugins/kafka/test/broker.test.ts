@@ -20,6 +20,7 @@ import {
   unique,
   waitFor,
 } from './harness.js';
+import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 beforeAll(() => ensureBroker(), 180_000);
 
@@ -231,13 +232,12 @@ describe('kafka uplink against a real broker', () => {
 
 describe('kafka brokers unreachable at start', () => {
   it('starts down, keeps trying, and consumes once the broker is up', async () => {
-    const env = { KAFKA_INSTANCE: 'late-start', KAFKA_PORT_BASE: '39092' };
+    const { env, plaintext: bootstrap } = kafkaListeners('TBI_KAFKA_LATE_START_PORT_BASE', 'late-start');
     await brokerScript('stop', env);
-    const bootstrap = '127.0.0.1:39092';
     const topic = unique('late');
     const h = await startIntegration({ bootstrapServers: bootstrap, uplink: uplink(topic), properties: { retries: 1, retryDelay: 200 } });
     try {
-      expect(h.integration.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:39092 \(ECONNREFUSED\)/) });
+      expect(h.integration.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(new RegExp(`^cannot reach Kafka at ${bootstrap.replace(/\./g, '\\.')} \\(ECONNREFUSED\\)`)) });
       await brokerScript('start', env);
       await createTopic(topic, 1, [bootstrap]);
       await produce(topic, numbered(10), [bootstrap]);

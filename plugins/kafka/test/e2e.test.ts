@@ -25,6 +25,7 @@ import {
   waitFor,
 } from './harness.js';
 import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
+import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 // Telemetry on disk, merged into `telemetry` or still staged in `telemetry_recent` (see the
@@ -294,9 +295,9 @@ describe('nothing lost, nothing stored twice', { timeout: 300_000 }, () => {
   });
 
   it('survives a broker restart mid-stream (a private broker on other ports)', async () => {
-    const env = { KAFKA_INSTANCE: 'e2e-restart', KAFKA_PORT_BASE: '29092' };
+    const { env, plaintext } = kafkaListeners('TBI_KAFKA_RESTART_PORT_BASE', 'e2e-restart');
     await brokerScript('start', env);
-    const brokers = ['127.0.0.1:29092'];
+    const brokers = [plaintext];
     try {
       const topic = unique('e2e-bounce');
       await createTopic(topic, 2, brokers);

@@ -21,12 +21,15 @@ import {
 import { Hono } from 'hono';
 import { kafkaConfigSchema, type KafkaConfig, type KafkaConfigInput } from '../src/config.js';
 import kafkaPlugin from '../src/plugin.js';
+import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
-export const PLAINTEXT = '127.0.0.1:19092';
-export const SASL = '127.0.0.1:19094';
-export const SSL = '127.0.0.1:19095';
+// The shared broker's listeners (scripts/ports.mjs: the environment, else scripts/ports.env).
+const SHARED = kafkaListeners();
+export const PLAINTEXT = SHARED.plaintext;
+export const SASL = SHARED.sasl;
+export const SSL = SHARED.ssl;
 export const SSL_DIR = path.join(ROOT, '.cache/kafka/ssl');
 export const caPem = () => readFileSync(path.join(SSL_DIR, 'ca.pem'), 'utf8');
 

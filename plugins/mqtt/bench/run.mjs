@@ -17,13 +17,14 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import mqtt from 'mqtt';
 import plugin from '../dist/plugin.js';
+import { mosquittoPorts } from '../../../scripts/ports.mjs';
 
 const SCALE = Number(process.env.TBI_BENCH_SCALE ?? 1);
 const N = Math.round(200_000 * SCALE);
 const RATE = 2000; // messages per second for the latency run
 const LATENCY_SECONDS = Math.max(3, Math.round(10 * SCALE));
 const RECEIVE_MAXIMUM = Number(process.env.TBI_BENCH_RECEIVE_MAXIMUM ?? 4000);
-const PORTS = { plain: 23883, auth: 23884, tls: 28885 };
+const PORTS = mosquittoPorts('TBI_MQTT_BENCH_PORT_BASE'); // scripts/ports.env
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 const TBI = path.join(ROOT, 'host', 'bin', 'tbi.js');

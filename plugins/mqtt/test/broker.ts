@@ -1,10 +1,12 @@
-// The real Mosquitto of the project (scripts/brokers/mosquitto.sh) for tests: the shared one on
-// the fixed ports, and private instances on other ports for tests that restart their broker,
-// so a restart never disturbs test files running in parallel.
+// The real Mosquitto of the project (scripts/brokers/mosquitto.sh) for tests: the shared one, and
+// private instances on other ports for tests that restart their broker, so a restart never
+// disturbs test files running in parallel. Ports come from scripts/ports.mjs (the environment
+// scripts/test.sh sets up, else the defaults in scripts/ports.env).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { mosquittoPorts } from '../../../scripts/ports.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const SCRIPT = path.join(ROOT, 'scripts', 'brokers', 'mosquitto.sh');
@@ -19,7 +21,7 @@ export interface BrokerPorts {
   tls: number;
 }
 
-export const SHARED_PORTS: BrokerPorts = { plain: 11883, auth: 11884, tls: 18883 };
+export const SHARED_PORTS: BrokerPorts = mosquittoPorts();
 
 /** A broker instance the script manages. */
 export interface Broker {

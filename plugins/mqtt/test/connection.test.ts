@@ -8,8 +8,9 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { broker, CERTS, publishMany, SHARED_PORTS, testClient } from './broker.js';
 import { eventually, startHarness, uniquePrefix, type Harness } from './harness.js';
+import { mosquittoPorts } from '../../../scripts/ports.mjs';
 
-const RESTART_PORTS = { plain: 21883, auth: 21884, tls: 28883 };
+const RESTART_PORTS = mosquittoPorts('TBI_MQTT_RESTART_PORT_BASE');
 const restartable = broker('restart-connection-test', RESTART_PORTS);
 const fast = { initialDelayMs: 100, maxDelayMs: 500 };
 
@@ -38,7 +39,7 @@ describe('TLS and authentication', () => {
   it('connects over TLS, verifying the broker against the CA file', async () => {
     const p = uniquePrefix('tls');
     const h = await harness({ host: '127.0.0.1', port: SHARED_PORTS.tls, tls: { ca: path.join(CERTS, 'ca.crt') }, topicFilters: [{ filter: `${p}/#` }] });
-    expect(h.integration.health()).toMatchObject({ status: 'up', detail: expect.stringContaining('mqtts://127.0.0.1:18883') });
+    expect(h.integration.health()).toMatchObject({ status: 'up', detail: expect.stringContaining(`mqtts://127.0.0.1:${SHARED_PORTS.tls}`) });
     await subscribed(h);
     await publisher.publishAsync(`${p}/a`, 'over tls', { qos: 1 });
     expect(await eventually(() => h.stored.length === 1)).toBe(true);
@@ -55,7 +56,7 @@ describe('TLS and authentication', () => {
     const h = await harness({ host: '127.0.0.1', port: SHARED_PORTS.tls, tls: {}, topicFilters: [{ filter: 'x/#' }], reconnect: fast });
     const health = h.integration.health();
     expect(health.status).toBe('down');
-    expect(health.detail).toMatch(/reconnecting to mqtts:\/\/127\.0\.0\.1:18883 \(attempt \d+\): .*certificate/i);
+    expect(health.detail).toMatch(new RegExp(`reconnecting to mqtts://127\\.0\\.0\\.1:${SHARED_PORTS.tls} \\(attempt \\d+\\): .*certificate`, 'i'));
   });
 
   it('connects without verification when verify is off', async () => {

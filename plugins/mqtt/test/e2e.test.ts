@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { broker, CERTS, publishMany } from './broker.js';
 import { eventually, uniquePrefix } from './harness.js';
 import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
+import { mosquittoPorts } from '../../../scripts/ports.mjs';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 // Telemetry on disk, merged into `telemetry` or still staged in `telemetry_recent` (see the
@@ -17,7 +18,7 @@ const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 const STORED_TELEMETRY = `(SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry UNION ALL SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry_recent)`;
 
 const TOKEN = 'e2e-control-token-0123456789';
-const PORTS = { plain: 22883, auth: 22884, tls: 28884 };
+const PORTS = mosquittoPorts('TBI_MQTT_E2E_PORT_BASE');
 const mosquitto = broker('e2e', PORTS);
 const TS0 = 1_700_000_000_000;
 

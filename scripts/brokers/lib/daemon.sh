@@ -45,6 +45,9 @@ dispatch() {
     stop) stop ;;
     restart) stop; start ;;
     status) status ;;
-    *) echo "usage: $(basename "$0") start${start_args:+ $start_args} | stop | restart | status" >&2; exit 2 ;;
+    *)
+      # A broker script may add commands of its own as functions named command_<name>.
+      if [ -n "$cmd" ] && declare -F "command_$cmd" >/dev/null; then "command_$cmd" "$@"; return; fi
+      echo "usage: $(basename "$0") start${start_args:+ $start_args} | stop | restart | status${extra_commands:+ | $extra_commands}" >&2; exit 2 ;;
   esac
 }
