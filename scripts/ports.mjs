@@ -51,6 +51,23 @@ export function mosquittoPorts(baseName) {
 }
 
 /**
+ * Ports of a RabbitMQ instance and the env that makes scripts/brokers/rabbitmq.sh run it.
+ * @param {string} [baseName] e.g. `TBI_RABBITMQ_RESTART_PORT_BASE`; omitted: the shared node
+ * @param {string} [instance] instance name (state folder, node name) for a private node
+ */
+export function rabbitmqPorts(baseName, instance = 'default') {
+  const amqp = baseName ? port(baseName) : port('RABBITMQ_PORT');
+  const tls = baseName ? amqp + 1 : port('RABBITMQ_TLS_PORT');
+  const dist = baseName ? amqp + 2 : port('RABBITMQ_DIST_PORT');
+  return {
+    amqp,
+    tls,
+    dist,
+    env: { RABBITMQ_INSTANCE: instance, RABBITMQ_PORT: String(amqp), RABBITMQ_TLS_PORT: String(tls), RABBITMQ_DIST_PORT: String(dist) },
+  };
+}
+
+/**
  * Listeners of a Kafka instance as `host:port` strings, and the env that makes
  * scripts/brokers/kafka.sh run that instance.
  * @param {string} [baseName] e.g. `TBI_KAFKA_RESTART_PORT_BASE`; default the shared broker

@@ -115,7 +115,7 @@ describe('tbi validate and tbi start on a bad config file', () => {
         up,
       ]),
     );
-    const result = await runTbi(['validate', '-c', file, '--print'], { cwd: dir, env: { MQTT_PORT: '11883', MQTT_QOS: '2' } });
+    const result = await runTbi(['validate', '-c', file, '--print'], { cwd: dir, env: { MQTT_PORT: '11893', MQTT_QOS: '2' } });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^numbers\.yaml is valid: 1 integration\(s\)\n {2}broker: type mqtt \(@tbi\/plugin-mqtt /);
@@ -145,7 +145,7 @@ describe('tbi validate and tbi start on a bad config file', () => {
         up,
         '  - name: m3',
         '    type: mqtt',
-        '    config: { host: 127.0.0.1, port: 11883, clientId: c1, topicFilters: [{ filter: b }] }',
+        '    config: { host: 127.0.0.1, port: 11893, clientId: c1, topicFilters: [{ filter: b }] }',
         up,
       ]),
     );

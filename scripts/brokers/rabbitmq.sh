@@ -6,17 +6,19 @@
 #   127.0.0.1:15673  AMQP   (RABBITMQ_PORT)
 #   127.0.0.1:15674  AMQPS  (RABBITMQ_TLS_PORT): server cert signed by a generated CA; client
 #                    certificates are verified when sent, not required
-#   127.0.0.1:25674  Erlang distribution (RABBITMQ_DIST_PORT), for rabbitmqctl
+#   127.0.0.1:15675  Erlang distribution (RABBITMQ_DIST_PORT), for rabbitmqctl
+#   (defaults in scripts/ports.env; scripts/test.sh gives each run its own)
 # Users and vhosts (loaded from definitions on every boot):
 #   guest/guest  and  tbi/tbi-secret   on vhost "/"  (tbi also on "tbi-auth")
 #   tbi-auth/tbi-auth-secret           on vhost "tbi-auth" only (auth and vhost failure tests)
 # Certificates live in .cache/rabbitmq/certs/ (ca.crt, server.*, client.*), made once with openssl.
-# The node (tbi-<instance>@localhost) keeps its data, log and config in .cache/rabbitmq/<instance>/,
+# The node (tbi-<instance>-<AMQP port>@localhost) keeps its data, log and config in
+# ${TBI_BROKER_STATE_DIR:-.cache}/rabbitmq/<instance>/,
 # so it never touches a system RabbitMQ; the Debian package's own service is disabled.
 #
 # A second, private node (e.g. one a test restarts without disturbing others):
-#   RABBITMQ_INSTANCE=restart RABBITMQ_PORT=25673 RABBITMQ_TLS_PORT=25675 \
-#   RABBITMQ_DIST_PORT=25676 scripts/brokers/rabbitmq.sh start
+#   RABBITMQ_INSTANCE=restart RABBITMQ_PORT=25673 RABBITMQ_TLS_PORT=25674 \
+#   RABBITMQ_DIST_PORT=25675 scripts/brokers/rabbitmq.sh start
 #
 # Idempotent: `start` on a running node does nothing; `stop` on a stopped one does nothing.
 # `stop` is graceful (SIGTERM), so durable queues and persistent messages survive a restart.
@@ -29,11 +31,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache="$root/.cache/rabbitmq"
 certs="$cache/certs"
 instance="${RABBITMQ_INSTANCE:-default}"
-state="$cache/$instance"
-amqp_port="${RABBITMQ_PORT:-15673}"
-tls_port="${RABBITMQ_TLS_PORT:-15674}"
-dist_port="${RABBITMQ_DIST_PORT:-25674}"
-node="tbi-$instance@localhost"
+# shellcheck source=lib/ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/ports.sh"
+state="${TBI_BROKER_STATE_DIR:-$root/.cache}/rabbitmq/$instance"
+amqp_port="$RABBITMQ_PORT"
+tls_port="$RABBITMQ_TLS_PORT"
+dist_port="$RABBITMQ_DIST_PORT"
+# The port is in the node name: two test runs on one machine share epmd, so node names must differ.
+node="tbi-$instance-$amqp_port@localhost"
 pid_file="$state/rabbitmq.pid"
 rabbit_bin=/usr/lib/rabbitmq/bin
 log() { echo "[rabbitmq:$instance] $*" >&2; }

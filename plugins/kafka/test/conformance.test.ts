@@ -1,7 +1,7 @@
 // The plugin kit's conformance suite against the real (shared) Kafka.
 //
 // Not yet the outage case: after its broker is stopped and started again (a private instance,
-// KAFKA_INSTANCE=kit KAFKA_PORT_BASE=36092), the consumer stays "degraded: consumer is (re)joining
+// TBI_KAFKA_CONFORMANCE_PORT_BASE of scripts/ports.env), the consumer stays "degraded: consumer is (re)joining
 // its group" for more than 90 s — it re-creates its stream three times while the broker is down
 // ("fetch failed 4 times", "metadata failed 4 times") and then never rejoins. Add
 // `outage: { stop: () => brokerScript('stop', OUTAGE_ENV), start: () => brokerScript('start', OUTAGE_ENV) }`
@@ -10,10 +10,9 @@ import { Consumer } from '@platformatic/kafka';
 import { runConformanceSuite } from '@tbi/plugin-testkit/conformance';
 import { afterAll, beforeAll } from 'vitest';
 import plugin from '../src/plugin.js';
-import { createTopic, ensureBroker, testProducer } from './harness.js';
+import { createTopic, ensureBroker, PLAINTEXT, testProducer } from './harness.js';
 
-// Ports in one place, so they are easy to move to the shared test-ports module.
-const SHARED_BROKER = '127.0.0.1:19092';
+const SHARED_BROKER = PLAINTEXT;
 const shared = testProducer([SHARED_BROKER]);
 
 beforeAll(() => ensureBroker());

@@ -67,7 +67,7 @@ describe('mqttExclusiveKeys', () => {
       { key: 'broker.local:1883 c1', path: ['clientId'], label: 'client id "c1" on broker.local:1883' },
     ]);
     expect(mqttExclusiveKeys(mqttConfigSchema.parse({ ...base, clientId: 'c1', tls: {} }))[0]!.key).toBe('broker.local:8883 c1');
-    expect(mqttExclusiveKeys(mqttConfigSchema.parse({ ...base, clientId: 'c1', port: 11883 }))[0]!.key).toBe('broker.local:11883 c1');
+    expect(mqttExclusiveKeys(mqttConfigSchema.parse({ ...base, clientId: 'c1', port: 11893 }))[0]!.key).toBe('broker.local:11893 c1');
     expect(mqttExclusiveKeys(mqttConfigSchema.parse(base))).toEqual([]);
   });
 });

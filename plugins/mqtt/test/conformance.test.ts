@@ -5,11 +5,11 @@ import { runConformanceSuite } from '@tbi/plugin-testkit/conformance';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll } from 'vitest';
 import plugin from '../src/plugin.js';
-import { broker, testClient } from './broker.js';
+import { mosquittoPorts } from '../../../scripts/ports.mjs';
+import { broker, SHARED_PORTS, testClient } from './broker.js';
 
-// Ports in one place, so they are easy to move to the shared test-ports module.
-const SHARED_PLAIN_PORT = 11883;
-const OUTAGE_BROKER = { instance: 'kit', ports: { plain: 36883, auth: 36884, tls: 36885 } };
+const SHARED_PLAIN_PORT = SHARED_PORTS.plain;
+const OUTAGE_BROKER = { instance: 'kit', ports: mosquittoPorts('TBI_MQTT_CONFORMANCE_PORT_BASE') };
 
 const outageBroker = broker(OUTAGE_BROKER.instance, OUTAGE_BROKER.ports);
 const clients: MqttClient[] = [];

@@ -5,10 +5,11 @@
 // publish N persistent messages with confirms (1000 in flight), then consume that backlog with
 // manual acks, one `multiple` ack per 25 deliveries, the same prefetch for both.
 import { fork } from 'node:child_process';
+import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
 const N = Number(process.env.BENCH_N ?? process.argv[2] ?? 200_000);
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? process.argv[3] ?? 50);
-const URL = process.env.AMQP_URL ?? 'amqp://tbi:tbi-secret@127.0.0.1:15673';
+const URL = process.env.AMQP_URL ?? `amqp://tbi:tbi-secret@127.0.0.1:${rabbitmqPorts().amqp}`;
 const ACK_EVERY = 25;
 const body = Buffer.from(JSON.stringify({ temperature: 21.5, humidity: 40, deviceName: 'sensor-0001' }));
 

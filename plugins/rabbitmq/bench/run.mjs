@@ -20,6 +20,7 @@ import { DatabaseSync } from 'node:sqlite';
 import amqp from 'amqplib';
 import { startHostProcess } from '@tbi/plugin-testkit';
 import rabbitmqPlugin from '../dist/plugin.js';
+import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
@@ -28,7 +29,7 @@ const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 50);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 // Extra uplink settings of the plugin cases, e.g. BENCH_UPLINK='{"maxBatch":25}'.
 const UPLINK_OPTIONS = JSON.parse(process.env.BENCH_UPLINK ?? '{}');
-const PORT = 15673;
+const PORT = rabbitmqPorts().amqp; // scripts/ports.env, or the environment
 const URL = `amqp://tbi:tbi-secret@127.0.0.1:${PORT}`;
 const run = `${process.pid}-${Date.now().toString(36)}`;
 const log = (msg) => process.stderr.write(`[rabbitmq bench] ${msg}\n`);

@@ -7,13 +7,15 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 import { AMQP_PORT, brokerScript, deleteQueues, numbered, PLUGIN_DIR, publish, publishResilient, storedRows, storedValues, unique, waitFor } from './harness.js';
 
 const TOKEN = 'rabbitmq-durability-token-0123456789';
 const TOTAL = 10_000;
 // A private node for the restart test, so other test files keep their broker.
-const RESTART_ENV = { RABBITMQ_INSTANCE: 'e2e-restart', RABBITMQ_PORT: '25673', RABBITMQ_TLS_PORT: '25675', RABBITMQ_DIST_PORT: '25676' };
-const RESTART_URL = 'amqp://tbi:tbi-secret@127.0.0.1:25673';
+const RESTART = rabbitmqPorts('TBI_RABBITMQ_RESTART_PORT_BASE', 'e2e-restart');
+const RESTART_ENV = RESTART.env;
+const RESTART_URL = `amqp://tbi:tbi-secret@127.0.0.1:${RESTART.amqp}`;
 
 const UPLINK = `
   var data = decodeToJson(payload);
@@ -132,7 +134,7 @@ describe('nothing lost, nothing stored twice', { timeout: 400_000 }, () => {
       const p = unique('bounce');
       const q = `${p}-q`;
       const dataDir = path.join(dir, 'bounce');
-      const host = await startHost(dataDir, [integration(q, 25673)]);
+      const host = await startHost(dataDir, [integration(q, RESTART.amqp)]);
       await withLogs(() => waitFor(up(host), 30_000, 'up'));
       const sending = publishResilient('', q, numbered(p, TOTAL), RESTART_URL, 20);
       sending.catch(() => {});

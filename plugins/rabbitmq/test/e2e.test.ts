@@ -238,18 +238,18 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     await publish('', tlsQ, numbered(`${p}t`, 20));
     await publish('', `${tlsQ}-m`, numbered(`${p}m`, 5));
     await withLogs(() => waitFor(() => storedRows(dataDir, `${p}m-`) === 5, 30_000, 'mtls rows'));
-    await publish('', authQ, numbered(`${p}a`, 20), 'amqp://tbi-auth:tbi-auth-secret@127.0.0.1:15673/tbi-auth');
+    await publish('', authQ, numbered(`${p}a`, 20), `amqp://tbi-auth:tbi-auth-secret@127.0.0.1:${AMQP_PORT}/tbi-auth`);
     await withLogs(() => waitFor(() => storedRows(dataDir, `${p}t-`) === 20 && storedRows(dataDir, `${p}a-`) === 20, 30_000, 'tls and vhost rows'));
 
     const badPassword = await health(host, 'bad-password');
     expect(badPassword.state).toBe('failed');
-    expect(badPassword.error).toMatch(/127\.0\.0\.1:15673, vhost "\/", user "tbi" refused the login/);
+    expect(badPassword.error).toMatch(new RegExp(`127\\.0\\.0\\.1:${AMQP_PORT}, vhost "/", user "tbi" refused the login`));
     const badVhost = await health(host, 'bad-vhost');
     expect(badVhost.state).toBe('failed');
     expect(badVhost.error).toMatch(/vhost "\/", user "tbi-auth" refused access to the vhost/);
     const badCa = await health(host, 'bad-ca');
     expect(badCa.health.status).toBe('degraded');
-    expect(badCa.health.detail).toMatch(/amqps:\/\/127\.0\.0\.1:15674, vhost "\/", user "tbi" could not be reached over TLS: .*certificate/);
+    expect(badCa.health.detail).toMatch(new RegExp(`amqps://127\\.0\\.0\\.1:${AMQPS_PORT}, vhost "/", user "tbi" could not be reached over TLS: .*certificate`));
     const logs = host.logs.join('\n');
     expect(logs).not.toContain('tbi-secret');
     expect(logs).not.toContain('wrong-password');

@@ -5,11 +5,13 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
+import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
-export const AMQP_PORT = 15673;
-export const AMQPS_PORT = 15674;
+// The shared node's ports: scripts/ports.env, or the environment scripts/test.sh sets up.
+export const AMQP_PORT = rabbitmqPorts().amqp;
+export const AMQPS_PORT = rabbitmqPorts().tls;
 export const CERTS = path.join(ROOT, '.cache/rabbitmq/certs');
 export const URL = `amqp://tbi:tbi-secret@127.0.0.1:${AMQP_PORT}`;
 
