@@ -1,6 +1,7 @@
 import {
   isRetryable,
-  ShutdownError,
+  isShutdownError,
+  retry,
   type Clock,
   type DownlinkConverter,
   type DownlinkRequest,
@@ -13,7 +14,6 @@ import {
   type PlatformCommand,
 } from '@tbi/plugin-api';
 import type { DebugRing } from '../debug-events/debug-ring.js';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { PendingDownlinkQueue } from './pending-downlinks.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 
@@ -83,7 +83,7 @@ export class DownlinkPath {
   /** Delivers one platform command; never throws (the outcome goes to `platform.commandResult`). */
   deliver(command: PlatformCommand): Promise<void> {
     const work = this.#deliver(command).catch((error: unknown) => {
-      this.#fail(command, error instanceof ShutdownError ? `integration ${this.#d.name} stopped` : messageOf(error));
+      this.#fail(command, isShutdownError(error) ? `integration ${this.#d.name} stopped` : messageOf(error));
     });
     this.#inProgress.add(work);
     void work.finally(() => this.#inProgress.delete(work));
@@ -162,23 +162,19 @@ export class DownlinkPath {
     const d = this.#d;
     const integration = d.integration();
     if (!integration?.send) return new Error(`integration ${d.name} is not running or cannot send downlinks`);
-    const attempts = Math.max(1, d.options.attempts ?? 3);
-    const backoff: BackoffOptions = { initialMs: d.options.initialMs ?? 500, maxMs: d.options.maxMs ?? 5000 };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await integration.send(outbound);
-        return undefined;
-      } catch (error) {
-        const retryable = isRetryable(error);
-        if (!retryable || attempt >= attempts || this.#abort.signal.aborted) return error;
-        const delayMs = backoffDelay(attempt, backoff);
-        d.logger.warn({ integration: d.name, commandId: outbound.commandId, attempt, delayMs, err: error }, 'sending downlink failed; retrying');
-        try {
-          await sleep(delayMs, this.#abort.signal);
-        } catch {
-          return error;
-        }
-      }
+    try {
+      const send = integration.send.bind(integration);
+      await retry(() => send(outbound), {
+        signal: this.#abort.signal,
+        maxAttempts: Math.max(1, d.options.attempts ?? 3),
+        initialDelayMs: d.options.initialMs ?? 500,
+        maxDelayMs: d.options.maxMs ?? 5000,
+        onRetry: ({ error, attempt, delayMs }) =>
+          d.logger.warn({ integration: d.name, commandId: outbound.commandId, attempt, delayMs, err: error }, 'sending downlink failed; retrying'),
+      });
+      return undefined;
+    } catch (error) {
+      return error;
     }
   }
 
