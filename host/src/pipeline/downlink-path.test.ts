@@ -74,6 +74,22 @@ describe('downlinks', () => {
     expect(metrics.value('tbi_downlinks_failed_total', { integration: 'mqtt-1' })).toBe(1);
   });
 
+  it("push: an instance's downlinkRetry replaces the host's attempts, and its last error fails the command", async () => {
+    const { platform, channel } = await setup('push');
+    let calls = 0;
+    channel.bind({
+      ...pushIntegration(async () => {
+        calls++;
+        throw new DeliveryError('downlink URL answered 503');
+      }),
+      downlinkRetry: { attempts: 5, initialDelayMs: 1, maxDelayMs: 2 },
+    });
+    platform.command(rpc('c5', 'mqtt-1'));
+    await until(() => platform.results.length === 1);
+    expect(calls).toBe(5);
+    expect(platform.results[0]!.result).toEqual({ ok: false, error: 'sending the downlink failed: downlink URL answered 503' });
+  });
+
   it('a failing downlink converter fails the command and records a debug event', async () => {
     const { platform, channel, pipeline } = await setup('push');
     channel.bind(pushIntegration(async () => {}));

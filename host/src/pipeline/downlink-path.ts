@@ -164,11 +164,14 @@ export class DownlinkPath {
     if (!integration?.send) return new Error(`integration ${d.name} is not running or cannot send downlinks`);
     try {
       const send = integration.send.bind(integration);
+      // The instance's own budget (HTTP: its `downlink.retries`) wins over the host's default.
+      const { attempts, ...backoff } = integration.downlinkRetry ?? {};
       await retry(() => send(outbound), {
-        signal: this.#abort.signal,
-        maxAttempts: Math.max(1, d.options.attempts ?? 3),
         initialDelayMs: d.options.initialMs ?? 500,
         maxDelayMs: d.options.maxMs ?? 5000,
+        ...backoff,
+        signal: this.#abort.signal,
+        maxAttempts: Math.max(1, attempts ?? d.options.attempts ?? 3),
         onRetry: ({ error, attempt, delayMs }) =>
           d.logger.warn({ integration: d.name, commandId: outbound.commandId, attempt, delayMs, err: error }, 'sending downlink failed; retrying'),
       });

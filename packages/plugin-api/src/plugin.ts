@@ -1,3 +1,4 @@
+import type { BackoffOptions } from './backoff.js';
 import type { OutboundDownlink } from './downlink.js';
 import type { Metadata } from './messages.js';
 import type {
@@ -30,8 +31,22 @@ export interface Integration {
   /** Back-pressure: stop reading from the source until `resume` (the pipeline is full). */
   pause?(): void;
   resume?(): void;
-  /** Sends a downlink (plugins with `downlink: 'push'`). Rejects with `DeliveryError` on failure. */
+  /**
+   * Sends a downlink (plugins with `downlink: 'push'`), once: the host retries an error that
+   * `isRetryable`, per `downlinkRetry`. Rejects with `DeliveryError` on failure.
+   */
   send?(downlink: OutboundDownlink): Promise<void>;
+  /**
+   * How the host retries a failed `send` of this instance (since 1.2). A connector whose settings
+   * hold a retry budget (HTTP's `downlink.retries`) states it here instead of retrying inside
+   * `send`, so retries are not multiplied. Default: the host's (3 attempts, 0.5 s doubling up to 5 s).
+   */
+  downlinkRetry?: DownlinkRetry;
+}
+
+/** How the host retries `Integration.send`: attempts in all (the first included) and the backoff between them. */
+export interface DownlinkRetry extends BackoffOptions {
+  attempts?: number;
 }
 
 /** Everything an integration instance receives from the host. Plugins never see the container. */

@@ -62,7 +62,7 @@ const downlinkSchema = z
     headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers; values may use the same placeholders.'),
     timeoutMs: int().positive().default(10_000).describe('Time limit of one request.'),
     retries: int().min(0).max(20).default(3).describe('Extra attempts after network errors, timeouts, 408, 429 and 5xx.'),
-    backoffMs: int().positive().default(500).describe('First backoff; doubles each attempt, ±20 % jitter.'),
+    backoffMs: int().positive().default(500).describe('First backoff; doubles each attempt (each wait 80–100 % of its step); a longer Retry-After is honoured.'),
     maxBackoffMs: int().positive().default(30_000),
     maxPendingPerDevice: int()
       .positive()

@@ -2,7 +2,7 @@ import { definePlugin, type Integration, type IntegrationContext, type OutboundD
 import { configJsonSchema, httpExclusiveKeys, httpConfigSchema, type HttpConfig } from './config.js';
 import { PendingResponses } from './pending-responses.js';
 import { resolveRoutingKey } from './routing-key.js';
-import { outboundSender, responseQueueSender } from './sink.js';
+import { outboundRetry, outboundSender, responseQueueSender } from './sink.js';
 import { mountUplinkRoutes, type SourceState } from './source.js';
 
 /** Where the host mounts the routers of `http` integrations. */
@@ -42,6 +42,7 @@ export async function createHttpIntegration(ctx: IntegrationContext<HttpConfig>)
       return { status: state === 'starting' ? 'starting' : 'stopped', detail: `endpoint ${endpoint}` };
     },
     send: deliver,
+    ...(url === undefined ? {} : { downlinkRetry: outboundRetry(config.downlink) }),
   };
 }
 

@@ -65,6 +65,7 @@ function setup(uplinkInput: Record<string, unknown> = {}) {
     logger: silent,
     metrics: { counter: () => metric, gauge: () => metric, histogram: () => metric },
     clock: { now: () => 1 },
+    signal: new AbortController().signal,
     uplink: { submit: (messages: readonly RawMessage[]) => new Promise<UplinkOutcome[]>((resolve) => pending.push({ messages, resolve })) },
   } as unknown as IntegrationContext<KafkaConfig>;
   const source = new KafkaSource(ctx, config.uplink!, driver, () => producer);

@@ -42,7 +42,7 @@ const reconnectSchema = z
   .strictObject({
     initialDelayMs: int().positive().default(1_000).describe('First wait before reconnecting.'),
     maxDelayMs: int().positive().default(30_000).describe('The wait doubles after each failed attempt, up to this.'),
-    jitter: z.coerce.number().min(0).max(1).default(0.2).describe('Random part of each wait (0.2 = ±20 %).'),
+    jitter: z.coerce.number().min(0).max(1).default(0.2).describe('Random part of each wait: 0.2 waits between 80 % and 100 % of it, 1 anywhere from 0 to all of it (full jitter).'),
   })
   .describe('Reconnection: for ever, with exponential backoff.');
 
