@@ -4,8 +4,10 @@ import { z } from 'zod';
 
 // Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
 // their string forms too (as the host's own schema does).
-const int = () => z.coerce.number().int();
-const bool = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+// No coercion here: the host turns `${env:…}` strings into the number or boolean that the
+// published JSON Schema asks for at their place (host/src/config/coerce-to-schema.ts).
+const int = () => z.number().int();
+const bool = () => z.boolean();
 
 /** Header names are case-insensitive; keep them lower-case so lookups and metadata keys agree. */
 const headerName = z
@@ -45,7 +47,7 @@ const hmacSchema = z
 /** Token bucket shared by every caller of this integration instance. */
 const rateLimitSchema = z
   .strictObject({
-    requestsPerSecond: z.coerce.number().positive().describe('Average requests per second allowed.'),
+    requestsPerSecond: z.number().positive().describe('Average requests per second allowed.'),
     burst: int().positive().optional().describe('Requests allowed at once; default one second of requests.'),
   })
   .describe('Per-integration rate limit; 429 with Retry-After beyond it.');

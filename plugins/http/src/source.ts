@@ -1,4 +1,4 @@
-import { isTbiError, type HttpRequestContext, type IntegrationContext, type OutboundDownlink, type UplinkOutcome } from '@tbi/plugin-api';
+import { isRetryable, isShutdownError, isTbiError, type HttpRequestContext, type IntegrationContext, type OutboundDownlink, type UplinkOutcome } from '@tbi/plugin-api';
 import type { HttpConfig } from './config.js';
 import { downlinkResponse } from './downlink-response.js';
 import type { PendingResponses } from './pending-responses.js';
@@ -144,8 +144,9 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
       }
       outcome = result[0];
     } catch (error) {
-      if (isTbiError(error) && (error.code === 'SHUTTING_DOWN' || error.code === 'DELIVERY_FAILED')) {
-        return unavailable(error.message);
+      // Stopping, or a failure that may pass: the sender retries later (it was not acknowledged).
+      if (isShutdownError(error) || (isTbiError(error) && isRetryable(error))) {
+        return unavailable(error instanceof Error ? error.message : String(error));
       }
       logger.error({ err: error }, 'uplink failed unexpectedly');
       return answer(500, { error: 'INTERNAL', message: 'internal error' });

@@ -1,4 +1,4 @@
-import { isTbiError, type IntegrationContext, type RawMessage } from '@tbi/plugin-api';
+import { isShutdownError, type IntegrationContext, type RawMessage } from '@tbi/plugin-api';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { AckTracker, type Delivery } from './ack-tracker.js';
@@ -219,7 +219,7 @@ export class MqttSource {
   }
 
   #submitFailed(error: unknown, count: number): void {
-    if (isTbiError(error) && error.code === 'SHUTTING_DOWN') {
+    if (isShutdownError(error)) {
       this.#ctx.logger.info({ count }, 'host stopping: messages left unacknowledged for redelivery');
       return;
     }
