@@ -61,6 +61,8 @@ export class MqttSource {
   #paused = false;
   #closed = false;
   #subscribedOnce = false;
+  /** A SUBSCRIBE is sent and its SUBACK not yet in: what arrives meanwhile may not be routed to us. */
+  #subscribing = false;
   #problem: string | undefined;
 
   constructor(ctx: IntegrationContext<MqttConfig>, conn: SourceConnection) {
@@ -78,6 +80,15 @@ export class MqttSource {
     return this.#problem;
   }
 
+  /**
+   * Whether the SUBACK is still awaited, for `health()`: `first` on the first connection, `again`
+   * after a reconnection; undefined once subscribed (or the session kept the subscriptions).
+   */
+  get subscribing(): 'first' | 'again' | undefined {
+    if (!this.#subscribing) return undefined;
+    return this.#subscribedOnce ? 'again' : 'first';
+  }
+
   /** After every CONNACK. */
   onConnect(sessionPresent: boolean): void {
     // MQTT 3.1.1 re-sends retained messages on every SUBSCRIBE; with a resumed session the
@@ -89,6 +100,7 @@ export class MqttSource {
 
   /** The connection is gone: whatever it did not acknowledge is redelivered on the next one. */
   onClose(): void {
+    this.#subscribing = false; // the next connection subscribes again, or its session has them
     this.#tracker.newEpoch();
     this.#metrics.unacked.set({}, 0);
     this.#unblock(); // the packet it held belongs to the dead connection
@@ -138,7 +150,9 @@ export class MqttSource {
       // Retain handling 1: retained messages only for a subscription that did not exist yet.
       map[topic] = v5 ? { qos: f.qos, rh: 1 } : { qos: f.qos };
     }
+    this.#subscribing = true;
     this.#conn.client.subscribe(map, (error, granted) => {
+      this.#subscribing = false;
       if (error) {
         this.#problem = `subscribe failed: ${error.message}`;
         this.#ctx.logger.error({ err: error.message, filters: Object.keys(map) }, 'MQTT subscribe failed');
