@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bootstrap.sh
+pnpm -s lint
+pnpm -s typecheck
 scripts/brokers.sh start
 trap 'scripts/brokers.sh stop || true' EXIT
 mkdir -p .cache

@@ -1,14 +1,14 @@
-import {
-  type DownlinkConverter,
-  type Integration,
-  type IntegrationHealth,
-  type Metadata,
-  type PendingDownlinks,
-  type PlatformCommand,
-  type RawMessage,
-  type UplinkConverter,
-  type UplinkOutcome,
-  type UplinkService,
+import type {
+  DownlinkConverter,
+  Integration,
+  IntegrationHealth,
+  Metadata,
+  PendingDownlinks,
+  PlatformCommand,
+  RawMessage,
+  UplinkConverter,
+  UplinkOutcome,
+  UplinkService,
 } from '@tbi/plugin-api';
 import { DebugRing, type DebugMode } from '../debug-events/debug-ring.js';
 import { BackPressure } from './back-pressure.js';

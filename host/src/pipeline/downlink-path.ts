@@ -1,5 +1,4 @@
 import {
-  isRetryable,
   isShutdownError,
   retry,
   type Clock,

@@ -135,7 +135,7 @@ describe('KafkaSource', () => {
   });
 
   it('after a stream restart, results of the old stream commit nothing', async () => {
-    const { source, consumer, pending, finish } = setup();
+    const { source, consumer, finish } = setup();
     await source.start();
     consumer.events.assigned([{ topic: 't', partition: 0 }], 1);
     consumer.events.records([record(0, 10)]);

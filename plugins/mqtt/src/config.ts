@@ -179,7 +179,7 @@ export const configJsonSchema = z.toJSONSchema(mqttConfigSchema, { io: 'input', 
  */
 export function mqttExclusiveKeys(config: MqttConfig): ExclusiveKey[] {
   if (config.clientId === undefined) return [];
-  const tls = config.tls !== undefined && config.tls.enabled;
+  const tls = config.tls?.enabled;
   const broker = `${config.host.toLowerCase()}:${config.port ?? (tls ? 8883 : 1883)}`;
   return [{ key: `${broker} ${config.clientId}`, path: ['clientId'], label: `client id "${config.clientId}" on ${broker}` }];
 }

@@ -1,7 +1,7 @@
 // The driver on @platformatic/kafka (pure JS, maintained, tested by its authors against Kafka
 // 3.5-4.2). Why this client: see README "Client choice".
 import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
-import { Backoff, sleep } from '@tbi/plugin-api';
+import { Backoff } from '@tbi/plugin-api';
 import { partitionKey, type CommitPoint, type TopicPartition } from '../offset-tracker.js';
 import type { ClientConnectionOptions } from './client-options.js';
 import { describeKafkaError, errorCodes, kafkaErrorNames } from './describe-error.js';
