@@ -129,6 +129,19 @@ describe('downlinks', () => {
     ]);
   });
 
+  it("an instance's downlinkMode overrides the plugin's: pull with its own per-device limit", async () => {
+    const { platform, channel } = await setup('push');
+    const sent: OutboundDownlink[] = [];
+    channel.bind({ ...pushIntegration(async (d) => void sent.push(d)), downlinkMode: 'pull', downlinkPendingPerDevice: 1 });
+    platform.command(rpc('p1', 'mqtt-1'));
+    platform.command(rpc('p2', 'mqtt-1'));
+    await until(() => platform.results.length === 1);
+    expect(platform.results[0]).toEqual({ id: 'p1', result: { ok: false, error: 'downlink not delivered: replaced by newer downlinks for the device' } });
+    expect(channel.downlinks.take('dev-1')?.commandId).toBe('p2');
+    expect(platform.results[1]).toEqual({ id: 'p2', result: { ok: true } });
+    expect(sent).toEqual([]);
+  });
+
   it('pull: downlinks still waiting when the integration stops fail', async () => {
     const { platform, channel } = await setup('pull');
     platform.command(rpc('c9', 'mqtt-1'));

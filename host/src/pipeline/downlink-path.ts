@@ -30,6 +30,7 @@ export interface DownlinkOptions {
 
 export interface DownlinkPathDeps {
   name: string;
+  /** The plugin's mode: the default of an instance that does not set `downlinkMode`. */
   mode: 'push' | 'pull' | 'none';
   metadata: () => Metadata;
   converter: () => DownlinkConverter | undefined;
@@ -64,7 +65,7 @@ export class DownlinkPath {
   constructor(deps: DownlinkPathDeps) {
     this.#d = deps;
     this.pending = new PendingDownlinkQueue({
-      perDevice: deps.options.pendingPerDevice,
+      perDevice: () => deps.integration()?.downlinkPendingPerDevice ?? deps.options.pendingPerDevice,
       maxDevices: deps.options.pendingDevices,
       now: () => deps.clock.now(),
       onTaken: (outbound) => {
@@ -99,7 +100,8 @@ export class DownlinkPath {
   async #deliver(command: PlatformCommand): Promise<void> {
     const d = this.#d;
     const converter = d.converter();
-    if (d.mode === 'none') return this.#fail(command, `integration ${d.name} does not send downlinks`);
+    const mode = d.integration()?.downlinkMode ?? d.mode;
+    if (mode === 'none') return this.#fail(command, `integration ${d.name} does not send downlinks`);
     if (!converter) return this.#fail(command, `integration ${d.name} has no downlink converter`);
     const request: DownlinkRequest = {
       msg: command.msg,
@@ -125,7 +127,7 @@ export class DownlinkPath {
       encoded: result.encoded,
       payload: downlinkPayload(result.encoded),
     };
-    if (d.mode === 'pull') {
+    if (mode === 'pull') {
       const expires = Number(command.metadata.expirationTime);
       this.pending.add(outbound, Number.isFinite(expires) && expires > 0 ? expires : undefined);
       if (d.ring.wants(false)) {

@@ -42,6 +42,14 @@ export interface Integration {
    * `send`, so retries are not multiplied. Default: the host's (3 attempts, 0.5 s doubling up to 5 s).
    */
   downlinkRetry?: DownlinkRetry;
+  /**
+   * How this instance takes downlinks, where its settings decide it (since 1.2): HTTP answers the
+   * device's next uplink (`pull`, from `ctx.downlinks`) or calls a downlink URL (`push`).
+   * Default: the plugin's `downlink`.
+   */
+  downlinkMode?: 'push' | 'pull' | 'none';
+  /** Pull mode: downlinks kept per device in the host's queue, newer ones pushing the oldest out (default the host's, 10). Since 1.2. */
+  downlinkPendingPerDevice?: number;
 }
 
 /** How the host retries `Integration.send`: attempts in all (the first included) and the backoff between them. */
@@ -90,7 +98,10 @@ export interface PluginDefinition<Config = unknown> {
   readonly configSchema: StandardSchemaV1<unknown, Config>;
   /** The same schema as JSON Schema, for `tbi schema` and editors. */
   readonly configJsonSchema?: Record<string, unknown>;
-  /** `push`: the host calls `Integration.send`; `pull`: the connector uses `ctx.downlinks`; `none`. */
+  /**
+   * `push`: the host calls `Integration.send`; `pull`: the connector uses `ctx.downlinks`; `none`.
+   * The default of every instance, which may choose otherwise (`Integration.downlinkMode`).
+   */
   readonly downlink: 'push' | 'pull' | 'none';
   /**
    * Resources this instance claims, given its validated config: two integrations of this type

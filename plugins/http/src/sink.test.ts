@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DeliveryError, isRetryable, retry, type Logger, type OutboundDownlink } from '@tbi/plugin-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpConfigSchema } from './config.js';
-import { PendingResponses } from './pending-responses.js';
-import { outboundRetry, outboundSender, responseQueueSender } from './sink.js';
+import { outboundRetry, outboundSender } from './sink.js';
 
 const silent: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
@@ -146,14 +145,5 @@ describe('outboundSender', () => {
     await send(downlink);
     expect(seen[0]?.method).toBe('GET');
     expect(seen[0]?.body.length).toBe(0);
-  });
-});
-
-describe('responseQueueSender', () => {
-  it('queues the downlink for the device and resolves once a response takes it', async () => {
-    const pending = new PendingResponses(5);
-    const sent = responseQueueSender(pending, silent)(downlink);
-    expect(pending.take('dev 1')).toBe(downlink);
-    await expect(sent).resolves.toBeUndefined();
   });
 });

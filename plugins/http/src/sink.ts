@@ -1,7 +1,6 @@
 import { DeliveryError, type DownlinkRetry, type Logger, type OutboundDownlink } from '@tbi/plugin-api';
 import type { DownlinkConfig } from './config.js';
 import { mimeType } from './downlink-response.js';
-import type { PendingResponses } from './pending-responses.js';
 import { renderTemplate } from './url-template.js';
 
 /** What the outbound sender needs besides its settings; tests may replace `fetch`. */
@@ -62,17 +61,6 @@ export function outboundSender(config: DownlinkConfig & { url: string }, deps: O
       context: { ...context, status: response.status },
       ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
     });
-  };
-}
-
-/**
- * Synchronous mode (no downlink URL): keeps the downlink until the device's next uplink, whose
- * response carries it. The promise settles with that outcome (see `PendingResponses.add`).
- */
-export function responseQueueSender(pending: PendingResponses, logger: Logger): (downlink: OutboundDownlink) => Promise<void> {
-  return (downlink) => {
-    logger.debug({ deviceName: downlink.deviceName, commandId: downlink.commandId }, 'downlink waits for the next uplink of its device');
-    return pending.add(downlink);
   };
 }
 
