@@ -92,7 +92,11 @@ export async function createMqttIntegration(ctx: IntegrationContext<MqttConfig>)
   let stopped = false;
 
   return {
-    start: () => connection.start(),
+    async start() {
+      // Started means taking messages: after the first SUBACK when the broker is there.
+      await connection.start();
+      await uplink.subscribed();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -63,6 +63,8 @@ export class MqttSource {
   #subscribedOnce = false;
   /** A SUBSCRIBE is sent and its SUBACK not yet in: what arrives meanwhile may not be routed to us. */
   #subscribing = false;
+  /** Called when a SUBSCRIBE was answered (or its connection closed): ends `subscribed()`. */
+  #onSubscribed: Array<() => void> = [];
   #problem: string | undefined;
 
   constructor(ctx: IntegrationContext<MqttConfig>, conn: SourceConnection) {
@@ -89,6 +91,17 @@ export class MqttSource {
     return this.#subscribedOnce ? 'again' : 'first';
   }
 
+  /** Resolves once no SUBACK is awaited: at once, or when it arrives or its connection closes. */
+  subscribed(): Promise<void> {
+    if (!this.#subscribing) return Promise.resolve();
+    return new Promise((resolve) => this.#onSubscribed.push(resolve));
+  }
+
+  #subscribeSettled(): void {
+    this.#subscribing = false;
+    for (const resolve of this.#onSubscribed.splice(0)) resolve();
+  }
+
   /** After every CONNACK. */
   onConnect(sessionPresent: boolean): void {
     // MQTT 3.1.1 re-sends retained messages on every SUBSCRIBE; with a resumed session the
@@ -100,7 +113,7 @@ export class MqttSource {
 
   /** The connection is gone: whatever it did not acknowledge is redelivered on the next one. */
   onClose(): void {
-    this.#subscribing = false; // the next connection subscribes again, or its session has them
+    this.#subscribeSettled(); // the next connection subscribes again, or its session has them
     this.#tracker.newEpoch();
     this.#metrics.unacked.set({}, 0);
     this.#unblock(); // the packet it held belongs to the dead connection
@@ -152,7 +165,7 @@ export class MqttSource {
     }
     this.#subscribing = true;
     this.#conn.client.subscribe(map, (error, granted) => {
-      this.#subscribing = false;
+      this.#subscribeSettled();
       if (error) {
         this.#problem = `subscribe failed: ${error.message}`;
         this.#ctx.logger.error({ err: error.message, filters: Object.keys(map) }, 'MQTT subscribe failed');
