@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 . scripts/bootstrap.sh
 
+# Static checks first: they take seconds and fail with a clearer message than a test would.
+pnpm -s lint
+pnpm -s typecheck
+
 ports="$(node scripts/allocate-ports.mjs $$)"
 eval "$ports"
 export TBI_BROKER_STATE_DIR="$PWD/.cache/runs/$TBI_TEST_PORT_BASE"

@@ -68,7 +68,7 @@ describe('a host with fixture plugins, in process', () => {
   });
 
   it('answers readiness to everyone, but shows the integrations (and their URLs) only with the token', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong-token' }]) {
+    for (const headers of [{}, { Authorization: 'Bearer wrong-token' }] as Record<string, string>[]) {
       const res = await get('/readyz', headers);
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ ready: false });

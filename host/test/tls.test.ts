@@ -47,7 +47,10 @@ describe('TLS', () => {
       baseDir: dir,
       env: {},
       logger: memoryLogger().logger,
-    }).catch((e: unknown) => e as Error);
+    }).then(
+      () => new Error('the host started'),
+      (e: unknown) => e as Error,
+    );
     expect(error.message).toMatch(/^http\.tls\.cert: expected a readable PEM file \(.*missing\.pem: ENOENT/);
   });
 });

@@ -47,7 +47,9 @@ export class LineSource {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.#sockets) socket.end();
-    setTimeout(() => this.#sockets.forEach((s) => s.destroy()), 1000).unref();
+    setTimeout(() => {
+      for (const s of this.#sockets) s.destroy();
+    }, 1000).unref();
     await closed;
   }
 

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { HOST_TARGET_HELP, resolveHostTarget, type HostTarget, type TargetOptions } from './host-target.js';
 
 /** Exit code of a client command that cannot reach the host. */

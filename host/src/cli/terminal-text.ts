@@ -5,7 +5,7 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066
 // eslint-disable-next-line no-control-regex
 const UNSAFE_KEEPING_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-function escape(char: string): string {
+function escapeChar(char: string): string {
   const code = char.charCodeAt(0);
   if (char === '\n') return '\\n';
   if (char === '\r') return '\\r';
@@ -23,5 +23,5 @@ function escape(char: string): string {
  * terminalSafe('\x1b]0;pwned\x07ok') // '\\x1b]0;pwned\\x07ok'
  */
 export function terminalSafe(text: string, options: { keepLayout?: boolean } = {}): string {
-  return text.replace(options.keepLayout ? UNSAFE_KEEPING_LAYOUT : UNSAFE, escape);
+  return text.replace(options.keepLayout ? UNSAFE_KEEPING_LAYOUT : UNSAFE, escapeChar);
 }

@@ -21,6 +21,7 @@ export function buildJsonSchema(plugins: readonly LoadedPlugin[] = []): Record<s
       .filter((p) => p.definition.configJsonSchema !== undefined)
       .map((p) => ({
         if: { properties: { type: { const: p.definition.type } }, required: ['type'] },
+        // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword of if/then.
         then: { properties: { config: { ...p.definition.configJsonSchema, description: `Settings of ${p.info.packageName} ${p.info.version}.` } } },
       }));
     if (rules.length > 0) item.allOf = rules;

@@ -123,7 +123,9 @@ function partialConfig(tree: unknown, problemPaths: readonly string[]): HostConf
   const result = hostConfigSchema.safeParse({ ...rest, integrations: kept.map((i) => integrations[i]) });
   if (!result.success) return undefined;
   const sparse: HostConfig['integrations'] = [];
-  kept.forEach((original, j) => (sparse[original] = result.data.integrations[j]!));
+  kept.forEach((original, j) => {
+    sparse[original] = result.data.integrations[j]!;
+  });
   sparse.length = integrations.length;
   return { ...result.data, integrations: sparse };
 }

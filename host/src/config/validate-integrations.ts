@@ -1,7 +1,6 @@
 import { ConfigError, type ExclusiveKey } from '@tbi/plugin-api';
 import type { LoadedPlugin } from '../plugins/load-plugin.js';
 import { coerceToSchema } from './coerce-to-schema.js';
-import type { HostConfig } from './config-schema.js';
 import { InvalidConfigError, issuesToProblems } from './config-problems.js';
 import { formatPath, type ConfigPath } from './format-path.js';
 import type { LoadedConfig } from './load-config.js';
@@ -93,9 +92,4 @@ export function typeUses(loaded: LoadedConfig): Array<{ type: string; where: str
     const file = loaded.file === undefined ? '' : `${loaded.file}${loaded.locate(path)}: `;
     return [{ type: entry.type, where: `${file}${formatPath(path)}` }];
   });
-}
-
-/** The config's used types in order, once each. */
-export function usedTypes(config: HostConfig): string[] {
-  return [...new Set(config.integrations.filter(Boolean).map((i) => i.type))];
 }

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { hostClient, withHostOptions as withConnection, type HostClientIo } from '../cli/host-client.js';
 import { terminalSafe } from '../cli/terminal-text.js';
 import { textTable } from '../cli/text-table.js';

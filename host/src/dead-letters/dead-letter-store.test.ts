@@ -4,7 +4,9 @@ import { tempDir } from '../../test/pipeline-support/fakes.js';
 import { DeadLetterStore, type DeadLetterInput } from './dead-letter-store.js';
 
 const stores: DeadLetterStore[] = [];
-afterEach(() => stores.splice(0).forEach((s) => s.close()));
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
 
 async function open(maxPerIntegration?: number) {
   const file = path.join(await tempDir(), 'dl.db');

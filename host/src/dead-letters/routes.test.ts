@@ -5,7 +5,9 @@ import { DeadLetterStore } from './dead-letter-store.js';
 import { deadLetterRoutes } from './routes.js';
 
 const stores: DeadLetterStore[] = [];
-afterEach(() => stores.splice(0).forEach((s) => s.close()));
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
 
 async function setup() {
   const store = new DeadLetterStore(path.join(await tempDir(), 'dl.db'));

@@ -1,13 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '@tbi/plugin-api';
 import type { Context, MiddlewareHandler } from 'hono';
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 /**
- * Requires `Authorization: Bearer <token>` and answers 401 otherwise. Compares SHA-256 digests
- * with `timingSafeEqual`, so neither the token's content nor its length leaks through timing.
+ * Requires `Authorization: Bearer <token>` and answers 401 otherwise. Compares with
+ * `constantTimeEqual`, so neither the token's content nor its length leaks through timing.
  * Without a configured token every request is refused: the control API is off.
  *
  * Server-Sent Events streams (paths ending in `/stream`) also take `?token=`, because a browser's
@@ -34,12 +30,11 @@ export function bearerAuth(token: string | undefined): MiddlewareHandler {
  * Always false without a configured token.
  */
 export function bearerTokenCheck(token: string | undefined): (c: Context) => boolean {
-  const expected = token === undefined ? undefined : digest(token);
   return (c) => {
-    if (expected === undefined) return false;
+    if (token === undefined) return false;
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     const given = match?.[1] ?? (c.req.path.endsWith('/stream') ? c.req.query('token') : undefined);
-    return given !== undefined && timingSafeEqual(digest(given), expected);
+    return given !== undefined && constantTimeEqual(given, token);
   };
 }

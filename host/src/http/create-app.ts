@@ -24,6 +24,7 @@ export interface HostAppDeps {
   bodyLimitBytes: number;
   plugins: () => PluginList;
   /** More control routes, mounted under `/api` behind the token (pipeline, platform, converters). */
+  // biome-ignore lint/suspicious/noExplicitAny: routers of any Hono env (each declares its own variables).
   apiRoutes?: readonly Hono<any>[];
   /** Called before `/metrics` renders, to refresh gauges that are read, not pushed. */
   beforeScrape?: () => void;

@@ -26,6 +26,7 @@ export interface Listening {
 }
 
 /** Serves the app with `@hono/node-server`, over TLS when certificate and key are configured. */
+// biome-ignore lint/suspicious/noExplicitAny: serves an app of any Hono env.
 export async function listen(app: Hono<any>, options: ListenOptions): Promise<Listening> {
   let tlsOptions: { cert: Buffer; key: Buffer } | undefined;
   if (options.tls) {

@@ -1,4 +1,4 @@
-import { backoffDelay } from '../pipeline/backoff.js';
+import { backoffDelay } from '@tbi/plugin-api';
 
 /** When the host restarts an integration that failed. */
 export interface RestartPolicy {
@@ -39,8 +39,8 @@ export interface PendingRestart {
 }
 
 /**
- * The restart timer of one integration: the backoff of `pipeline/backoff.ts` (exponential cap,
- * full jitter), an attempt count that starts over once the integration stayed up for
+ * The restart timer of one integration: the contract's `backoffDelay` (exponential cap, full
+ * jitter), an attempt count that starts over once the integration stayed up for
  * `resetAfterMs`, and at most one pending restart.
  */
 export class RestartSchedule {
@@ -69,7 +69,8 @@ export class RestartSchedule {
     this.#upSince = undefined;
     this.#current = undefined;
     this.#attempt += 1;
-    const delayMs = backoffDelay(this.#attempt, this.policy);
+    const { initialMs, maxMs, random } = this.policy;
+    const delayMs = backoffDelay(this.#attempt, { initialDelayMs: initialMs, maxDelayMs: maxMs, ...(random ? { random } : {}) });
     const timer = setTimeout(() => {
       this.#current = { attempt: this.#pending!.attempt, cause };
       this.#pending = undefined;

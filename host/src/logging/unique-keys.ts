@@ -64,7 +64,10 @@ export function withUniqueKeys<L extends pino.Logger>(root: L): L {
 export function logMethodWithUniqueKeys(root: () => pino.Logger) {
   return function logMethod(this: pino.Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
     const fields = args[0];
-    if (!isFields(fields)) return method.apply(this, args);
+    if (!isFields(fields)) {
+      method.apply(this, args);
+      return;
+    }
     const bound = boundFields(this);
     let own: Record<string, unknown> | undefined;
     let overrides = false;
@@ -74,12 +77,18 @@ export function logMethodWithUniqueKeys(root: () => pino.Logger) {
       if (!sameValue(bound[key], fields[key]) && !(key in boundFields(root()))) overrides = true;
       else delete own[key];
     }
-    if (own === undefined) return method.apply(this, args);
-    if (!overrides) return method.apply(this, [own, ...args.slice(1)] as Parameters<pino.LogFn>);
+    if (own === undefined) {
+      method.apply(this, args);
+      return;
+    }
+    if (!overrides) {
+      method.apply(this, [own, ...args.slice(1)] as Parameters<pino.LogFn>);
+      return;
+    }
     // The call rebinds a child's key: write the line from the root, with the child's fields merged.
     const base = root();
     const merged = { ...withoutKeys(bound, boundFields(base)), ...own };
-    return method.apply(base, [merged, ...args.slice(1)] as Parameters<pino.LogFn>);
+    method.apply(base, [merged, ...args.slice(1)] as Parameters<pino.LogFn>);
   };
 }
 

@@ -1,14 +1,14 @@
-import {
-  type DownlinkConverter,
-  type Integration,
-  type IntegrationHealth,
-  type Metadata,
-  type PendingDownlinks,
-  type PlatformCommand,
-  type RawMessage,
-  type UplinkConverter,
-  type UplinkOutcome,
-  type UplinkService,
+import type {
+  DownlinkConverter,
+  Integration,
+  IntegrationHealth,
+  Metadata,
+  PendingDownlinks,
+  PlatformCommand,
+  RawMessage,
+  UplinkConverter,
+  UplinkOutcome,
+  UplinkService,
 } from '@tbi/plugin-api';
 import { DebugRing, type DebugMode } from '../debug-events/debug-ring.js';
 import { BackPressure } from './back-pressure.js';
@@ -70,14 +70,6 @@ export interface IntegrationChannel {
   /** `degraded` while the platform keeps failing, else `up`; the host merges it with the plugin's own. */
   health(): IntegrationHealth;
   status(): ChannelStatus;
-  /** Switches debug events at run time (also `PUT /integrations/:name/debug`). */
-  setDebug(mode: DebugMode, options?: { size?: number; durationMs?: number }): void;
-  /**
-   * Swaps converter objects (e.g. new limits from a reloaded config); batches in progress finish
-   * on the old ones, and the caller disposes those. To change only the source, call
-   * `converter.replace(source)` on the attached converter instead: it is atomic.
-   */
-  replaceConverters(converters: { uplink?: UplinkConverter; downlink?: DownlinkConverter }): void;
   /**
    * Stops the channel: new submits are refused; with `graceMs`, messages in flight get that long
    * to be stored (a clean stop without redeliveries); then open submits reject with
@@ -194,15 +186,6 @@ export class Channel implements IntegrationChannel {
       },
       pendingDownlinkDevices: this.#downlink.pending.devices,
     };
-  }
-
-  setDebug(mode: DebugMode, options: { size?: number; durationMs?: number } = {}): void {
-    this.ring.setMode(mode, { ...options, now: this.#shared.clock.now() });
-  }
-
-  replaceConverters(converters: { uplink?: UplinkConverter; downlink?: DownlinkConverter }): void {
-    if (converters.uplink) this.#uplinkConverter = converters.uplink;
-    if (converters.downlink) this.#downlinkConverter = converters.downlink;
   }
 
   /** Runs dead letters again through the current converter; failures come back as `failed`. */

@@ -74,6 +74,22 @@ describe('downlinks', () => {
     expect(metrics.value('tbi_downlinks_failed_total', { integration: 'mqtt-1' })).toBe(1);
   });
 
+  it("push: an instance's downlinkRetry replaces the host's attempts, and its last error fails the command", async () => {
+    const { platform, channel } = await setup('push');
+    let calls = 0;
+    channel.bind({
+      ...pushIntegration(async () => {
+        calls++;
+        throw new DeliveryError('downlink URL answered 503');
+      }),
+      downlinkRetry: { attempts: 5, initialDelayMs: 1, maxDelayMs: 2 },
+    });
+    platform.command(rpc('c5', 'mqtt-1'));
+    await until(() => platform.results.length === 1);
+    expect(calls).toBe(5);
+    expect(platform.results[0]!.result).toEqual({ ok: false, error: 'sending the downlink failed: downlink URL answered 503' });
+  });
+
   it('a failing downlink converter fails the command and records a debug event', async () => {
     const { platform, channel, pipeline } = await setup('push');
     channel.bind(pushIntegration(async () => {}));
@@ -111,6 +127,19 @@ describe('downlinks', () => {
       { id: 'c7', result: { ok: false, error: 'downlink not delivered: expired before the device called' } },
       { id: 'c8', result: { ok: true } },
     ]);
+  });
+
+  it("an instance's downlinkMode overrides the plugin's: pull with its own per-device limit", async () => {
+    const { platform, channel } = await setup('push');
+    const sent: OutboundDownlink[] = [];
+    channel.bind({ ...pushIntegration(async (d) => void sent.push(d)), downlinkMode: 'pull', downlinkPendingPerDevice: 1 });
+    platform.command(rpc('p1', 'mqtt-1'));
+    platform.command(rpc('p2', 'mqtt-1'));
+    await until(() => platform.results.length === 1);
+    expect(platform.results[0]).toEqual({ id: 'p1', result: { ok: false, error: 'downlink not delivered: replaced by newer downlinks for the device' } });
+    expect(channel.downlinks.take('dev-1')?.commandId).toBe('p2');
+    expect(platform.results[1]).toEqual({ id: 'p2', result: { ok: true } });
+    expect(sent).toEqual([]);
   });
 
   it('pull: downlinks still waiting when the integration stops fail', async () => {

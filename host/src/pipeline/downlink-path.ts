@@ -1,6 +1,6 @@
 import {
-  isRetryable,
-  ShutdownError,
+  isShutdownError,
+  retry,
   type Clock,
   type DownlinkConverter,
   type DownlinkRequest,
@@ -13,7 +13,6 @@ import {
   type PlatformCommand,
 } from '@tbi/plugin-api';
 import type { DebugRing } from '../debug-events/debug-ring.js';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { PendingDownlinkQueue } from './pending-downlinks.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 
@@ -31,6 +30,7 @@ export interface DownlinkOptions {
 
 export interface DownlinkPathDeps {
   name: string;
+  /** The plugin's mode: the default of an instance that does not set `downlinkMode`. */
   mode: 'push' | 'pull' | 'none';
   metadata: () => Metadata;
   converter: () => DownlinkConverter | undefined;
@@ -65,7 +65,7 @@ export class DownlinkPath {
   constructor(deps: DownlinkPathDeps) {
     this.#d = deps;
     this.pending = new PendingDownlinkQueue({
-      perDevice: deps.options.pendingPerDevice,
+      perDevice: () => deps.integration()?.downlinkPendingPerDevice ?? deps.options.pendingPerDevice,
       maxDevices: deps.options.pendingDevices,
       now: () => deps.clock.now(),
       onTaken: (outbound) => {
@@ -83,7 +83,7 @@ export class DownlinkPath {
   /** Delivers one platform command; never throws (the outcome goes to `platform.commandResult`). */
   deliver(command: PlatformCommand): Promise<void> {
     const work = this.#deliver(command).catch((error: unknown) => {
-      this.#fail(command, error instanceof ShutdownError ? `integration ${this.#d.name} stopped` : messageOf(error));
+      this.#fail(command, isShutdownError(error) ? `integration ${this.#d.name} stopped` : messageOf(error));
     });
     this.#inProgress.add(work);
     void work.finally(() => this.#inProgress.delete(work));
@@ -100,7 +100,8 @@ export class DownlinkPath {
   async #deliver(command: PlatformCommand): Promise<void> {
     const d = this.#d;
     const converter = d.converter();
-    if (d.mode === 'none') return this.#fail(command, `integration ${d.name} does not send downlinks`);
+    const mode = d.integration()?.downlinkMode ?? d.mode;
+    if (mode === 'none') return this.#fail(command, `integration ${d.name} does not send downlinks`);
     if (!converter) return this.#fail(command, `integration ${d.name} has no downlink converter`);
     const request: DownlinkRequest = {
       msg: command.msg,
@@ -126,7 +127,7 @@ export class DownlinkPath {
       encoded: result.encoded,
       payload: downlinkPayload(result.encoded),
     };
-    if (d.mode === 'pull') {
+    if (mode === 'pull') {
       const expires = Number(command.metadata.expirationTime);
       this.pending.add(outbound, Number.isFinite(expires) && expires > 0 ? expires : undefined);
       if (d.ring.wants(false)) {
@@ -162,23 +163,22 @@ export class DownlinkPath {
     const d = this.#d;
     const integration = d.integration();
     if (!integration?.send) return new Error(`integration ${d.name} is not running or cannot send downlinks`);
-    const attempts = Math.max(1, d.options.attempts ?? 3);
-    const backoff: BackoffOptions = { initialMs: d.options.initialMs ?? 500, maxMs: d.options.maxMs ?? 5000 };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await integration.send(outbound);
-        return undefined;
-      } catch (error) {
-        const retryable = isRetryable(error);
-        if (!retryable || attempt >= attempts || this.#abort.signal.aborted) return error;
-        const delayMs = backoffDelay(attempt, backoff);
-        d.logger.warn({ integration: d.name, commandId: outbound.commandId, attempt, delayMs, err: error }, 'sending downlink failed; retrying');
-        try {
-          await sleep(delayMs, this.#abort.signal);
-        } catch {
-          return error;
-        }
-      }
+    try {
+      const send = integration.send.bind(integration);
+      // The instance's own budget (HTTP: its `downlink.retries`) wins over the host's default.
+      const { attempts, ...backoff } = integration.downlinkRetry ?? {};
+      await retry(() => send(outbound), {
+        initialDelayMs: d.options.initialMs ?? 500,
+        maxDelayMs: d.options.maxMs ?? 5000,
+        ...backoff,
+        signal: this.#abort.signal,
+        maxAttempts: Math.max(1, attempts ?? d.options.attempts ?? 3),
+        onRetry: ({ error, attempt, delayMs }) =>
+          d.logger.warn({ integration: d.name, commandId: outbound.commandId, attempt, delayMs, err: error }, 'sending downlink failed; retrying'),
+      });
+      return undefined;
+    } catch (error) {
+      return error;
     }
   }
 

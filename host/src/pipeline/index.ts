@@ -3,4 +3,3 @@ export type { AttachOptions, ChannelStatus, IntegrationChannel } from './channel
 export type { BatchOptions } from './uplink-engine.js';
 export type { DownlinkOptions } from './downlink-path.js';
 export type { ReplayReport } from './replay.js';
-export { backoffDelay, retryForever, type BackoffOptions, type RetryOptions } from './backoff.js';

@@ -11,7 +11,7 @@ describe('PendingDownlinkQueue', () => {
     const dropped: string[] = [];
     const taken: string[] = [];
     const q = new PendingDownlinkQueue({
-      perDevice: 2, maxDevices: 2, now: () => 0,
+      perDevice: () => 2, maxDevices: 2, now: () => 0,
       onTaken: (d) => taken.push(d.commandId),
       onDropped: (d, reason) => dropped.push(`${d.commandId}: ${reason}`),
     });

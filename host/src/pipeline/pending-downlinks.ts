@@ -7,8 +7,8 @@ interface Entry {
 }
 
 export interface PendingDownlinkOptions {
-  /** Downlinks kept per device; a newer one pushes the oldest out (default 10). */
-  perDevice?: number;
+  /** Downlinks kept per device; a newer one pushes the oldest out (default 10). Read at every `add`: the instance may set it. */
+  perDevice?: () => number | undefined;
   /** Devices with waiting downlinks; the device that waited longest is dropped first (default 10 000). */
   maxDevices?: number;
   now: () => number;
@@ -25,11 +25,9 @@ export interface PendingDownlinkOptions {
  */
 export class PendingDownlinkQueue implements PendingDownlinks {
   readonly #byDevice = new Map<string, Entry[]>();
-  readonly #perDevice: number;
   readonly #maxDevices: number;
 
   constructor(private readonly options: PendingDownlinkOptions) {
-    this.#perDevice = Math.max(1, options.perDevice ?? 10);
     this.#maxDevices = Math.max(1, options.maxDevices ?? 10_000);
   }
 
@@ -43,7 +41,8 @@ export class PendingDownlinkQueue implements PendingDownlinks {
     // Re-inserting moves the device to the end of the map's order: the oldest device is first.
     this.#byDevice.delete(outbound.deviceName);
     entries.push({ outbound, expiresAt });
-    while (entries.length > this.#perDevice) {
+    const perDevice = Math.max(1, this.options.perDevice?.() ?? 10);
+    while (entries.length > perDevice) {
       this.options.onDropped(entries.shift()!.outbound, 'replaced by newer downlinks for the device');
     }
     this.#byDevice.set(outbound.deviceName, entries);

@@ -1,6 +1,5 @@
-import type { Clock, Logger, PlatformClient } from '@tbi/plugin-api';
+import type { BackoffOptions, Clock, Logger, PlatformClient } from '@tbi/plugin-api';
 import type { DeadLetterStore } from '../dead-letters/dead-letter-store.js';
-import type { BackoffOptions } from './backoff.js';
 import type { DownlinkOptions } from './downlink-path.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 import type { BatchOptions } from './uplink-engine.js';

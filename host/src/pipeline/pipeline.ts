@@ -65,7 +65,7 @@ export async function openPipeline(deps: PipelineDeps): Promise<Pipeline> {
     clock: deps.clock,
     metrics: createPipelineMetrics(deps.metrics),
     deadLetters,
-    retry: { initialMs: deps.retry?.initialMs ?? 100, maxMs: deps.retry?.maxMs ?? 30_000 },
+    retry: { initialDelayMs: deps.retry?.initialMs ?? 100, maxDelayMs: deps.retry?.maxMs ?? 30_000 },
     batch: deps.batch ?? {},
     downlink: deps.downlink ?? {},
   };

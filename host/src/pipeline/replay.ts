@@ -1,4 +1,4 @@
-import { ShutdownError, type RawMessage } from '@tbi/plugin-api';
+import { isShutdownError, type RawMessage } from '@tbi/plugin-api';
 import type { DeadLetter, DeadLetterFilter, DeadLetterStore } from '../dead-letters/dead-letter-store.js';
 import type { Channel } from './channel.js';
 
@@ -58,7 +58,7 @@ export async function replayDeadLetters(
       try {
         outcomes = await channel.replay(letters.map(toMessage));
       } catch (error) {
-        if (!(error instanceof ShutdownError)) throw error;
+        if (!isShutdownError(error)) throw error;
         notRunning.add(integration);
         report.skipped += letters.length;
         continue;

@@ -210,7 +210,7 @@ describe('uplink pipeline', () => {
     });
     const channel = pipeline.attach({ name: 'a', type: 't', metadata: {}, uplink: converter, downlinkMode: 'none', debug: { mode: 'all' } });
     await channel.uplink.submit([message('good'), message('bad')]);
-    channel.setDebug('failures');
+    await pipeline.routes().request('/integrations/a/debug', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'failures' }) });
     await channel.uplink.submit([message('good'), message('bad')]);
     const res = await pipeline.routes().request('/integrations/a/events');
     const body = (await res.json()) as { mode: string; events: { status: string; in: { payload: { text: string } }; out?: unknown; error?: { message: string }; logs: unknown[]; timings: { batchSize: number } }[] };

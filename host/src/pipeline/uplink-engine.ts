@@ -1,12 +1,15 @@
 import {
-  isTbiError,
+  isRetryable,
+  isShutdownError,
   PluginError,
+  retry,
   ShutdownError,
   type Clock,
   type ConverterFailure,
   type IngestItem,
   type Labels,
   type Logger,
+  type BackoffOptions,
   type Metadata,
   type PlatformClient,
   type RawMessage,
@@ -20,7 +23,6 @@ import type { DeadLetterInput, DeadLetterStore } from '../dead-letters/dead-lett
 import type { DebugRing } from '../debug-events/debug-ring.js';
 import { viewPayload } from '../debug-events/payload-view.js';
 import type { BackPressure } from './back-pressure.js';
-import { retryForever, type BackoffOptions } from './backoff.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 import { SubmitTicket } from './submit-ticket.js';
 
@@ -83,7 +85,7 @@ function invalid(integration: string, problem: string): PluginError {
 
 /** A platform error that retrying cannot fix: the data itself is refused. */
 function isRejection(error: unknown): boolean {
-  return isTbiError(error) && error.code === 'DELIVERY_FAILED' && (error as { retryable?: boolean }).retryable === false;
+  return !isShutdownError(error) && !isRetryable(error);
 }
 
 /**
@@ -252,7 +254,7 @@ export class UplinkEngine {
     this.#storing = this.#commit(next)
       .catch((error: unknown) => {
         // Only a shutdown ends a commit without outcomes; its tickets were failed by `close`.
-        if (!(error instanceof ShutdownError)) {
+        if (!isShutdownError(error)) {
           this.#d.logger.error({ integration: this.#d.name, err: error }, 'uplink batch failed unexpectedly');
           this.#release(next.jobs.length);
           for (const job of next.jobs) job.ticket.fail(error);
@@ -327,7 +329,7 @@ export class UplinkEngine {
       return item;
     });
     try {
-      await retryForever(
+      await retry(
         async () => {
           const started = performance.now();
           try {
@@ -339,8 +341,8 @@ export class UplinkEngine {
         {
           ...this.#d.retry,
           signal: this.#abort.signal,
-          isFatal: isRejection,
-          onFailure: (error, attempt, delayMs) => {
+          retryIf: (error) => !isRejection(error),
+          onRetry: ({ error, attempt, delayMs }) => {
             this.#retrying = attempt;
             this.#d.metrics.storeRetries.inc(this.#d.labels);
             const detail = `platform unavailable, retrying (attempt ${attempt}): ${failureOf(error)}`;
@@ -393,10 +395,12 @@ export class UplinkEngine {
   }
 
   async #writeDeadLetters(letters: DeadLetterInput[]): Promise<void> {
-    const { dropped } = await retryForever(async () => this.#d.deadLetters.add(letters), {
+    const { dropped } = await retry(async () => this.#d.deadLetters.add(letters), {
       ...this.#d.retry,
       signal: this.#abort.signal,
-      onFailure: (error, attempt, delayMs) => {
+      // The dead-letter table is local: whatever went wrong with it, only trying again can help.
+      retryIf: () => true,
+      onRetry: ({ error, attempt, delayMs }) => {
         this.#d.logger.error(
           { integration: this.#d.name, attempt, delayMs, messages: letters.length, err: error },
           'writing dead letters failed; retrying',

@@ -141,7 +141,7 @@ if (openPlatform.openWithMerge !== undefined) {
     });
     const stagedRaw = time(query(false));
     const stagedAgg = time(query(true));
-    await platform['writer'].request('merge', {});
+    await platform.writer.request('merge', {});
     const mergedRaw = time(query(false));
     const mergedAgg = time(query(true));
     await platform.close();

@@ -14,6 +14,7 @@ export const MANUAL_MERGE: MergeTiming = { intervalMs: 3_600_000, rows: Number.M
 /** Merges every staged telemetry row into the clustered table now; resolves with how many. */
 export function mergeNow(platform: EmbeddedPlatform): Promise<number> {
   // The writer client is private: tests reach it as the platform's own methods do.
+  // biome-ignore lint/complexity/useLiteralKeys: bracket access reaches a private member in tests.
   return platform['writer'].request('merge', {});
 }
 

@@ -211,7 +211,7 @@ describe('ingest failures', () => {
     const { platform } = env;
     const results = await Promise.allSettled([
       platform.ingest([item([record('a', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'a/1')]),
-      platform.ingest([item([record('b', { telemetry: [{ ts: 1, values: { v: () => 1 } }] })], 'b/1')]),
+      platform.ingest([item([record('b', { telemetry: [{ ts: 1, values: { v: (() => 1) as unknown as number } }] })], 'b/1')]),
       platform.ingest([item([record('c', { telemetry: [{ ts: 1, values: { v: 3 } }] })], 'c/1')]),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

@@ -83,10 +83,13 @@ export class ConverterError extends TbiError {
 /** Sending to a broker, the platform or a URL failed. `retryable` says whether trying again may help. */
 export class DeliveryError extends TbiError {
   readonly retryable: boolean;
+  /** How long the other side asked to wait before the next attempt (a `Retry-After`); `retry` honours it. Since 1.2. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, options: TbiErrorOptions & { retryable?: boolean } = {}) {
+  constructor(message: string, options: TbiErrorOptions & { retryable?: boolean; retryAfterMs?: number } = {}) {
     super('DELIVERY_FAILED', message, options);
     this.retryable = options.retryable ?? true;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

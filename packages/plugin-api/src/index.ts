@@ -12,6 +12,7 @@ export {
   type IntegrationContext,
   type IntegrationHealth,
   type PluginDefinition,
+  type DownlinkRetry,
   type ExclusiveKey,
   type PluginOptions,
 } from './plugin.js';

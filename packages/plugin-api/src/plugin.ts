@@ -1,3 +1,4 @@
+import type { BackoffOptions } from './backoff.js';
 import type { OutboundDownlink } from './downlink.js';
 import type { Metadata } from './messages.js';
 import type {
@@ -30,8 +31,30 @@ export interface Integration {
   /** Back-pressure: stop reading from the source until `resume` (the pipeline is full). */
   pause?(): void;
   resume?(): void;
-  /** Sends a downlink (plugins with `downlink: 'push'`). Rejects with `DeliveryError` on failure. */
+  /**
+   * Sends a downlink (plugins with `downlink: 'push'`), once: the host retries an error that
+   * `isRetryable`, per `downlinkRetry`. Rejects with `DeliveryError` on failure.
+   */
   send?(downlink: OutboundDownlink): Promise<void>;
+  /**
+   * How the host retries a failed `send` of this instance (since 1.2). A connector whose settings
+   * hold a retry budget (HTTP's `downlink.retries`) states it here instead of retrying inside
+   * `send`, so retries are not multiplied. Default: the host's (3 attempts, 0.5 s doubling up to 5 s).
+   */
+  downlinkRetry?: DownlinkRetry;
+  /**
+   * How this instance takes downlinks, where its settings decide it (since 1.2): HTTP answers the
+   * device's next uplink (`pull`, from `ctx.downlinks`) or calls a downlink URL (`push`).
+   * Default: the plugin's `downlink`.
+   */
+  downlinkMode?: 'push' | 'pull' | 'none';
+  /** Pull mode: downlinks kept per device in the host's queue, newer ones pushing the oldest out (default the host's, 10). Since 1.2. */
+  downlinkPendingPerDevice?: number;
+}
+
+/** How the host retries `Integration.send`: attempts in all (the first included) and the backoff between them. */
+export interface DownlinkRetry extends BackoffOptions {
+  attempts?: number;
 }
 
 /** Everything an integration instance receives from the host. Plugins never see the container. */
@@ -75,7 +98,10 @@ export interface PluginDefinition<Config = unknown> {
   readonly configSchema: StandardSchemaV1<unknown, Config>;
   /** The same schema as JSON Schema, for `tbi schema` and editors. */
   readonly configJsonSchema?: Record<string, unknown>;
-  /** `push`: the host calls `Integration.send`; `pull`: the connector uses `ctx.downlinks`; `none`. */
+  /**
+   * `push`: the host calls `Integration.send`; `pull`: the connector uses `ctx.downlinks`; `none`.
+   * The default of every instance, which may choose otherwise (`Integration.downlinkMode`).
+   */
   readonly downlink: 'push' | 'pull' | 'none';
   /**
    * Resources this instance claims, given its validated config: two integrations of this type

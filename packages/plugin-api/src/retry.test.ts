@@ -54,6 +54,20 @@ describe('retry', () => {
     expect(calls).toBe(3);
   });
 
+  it("waits at least an error's retryAfterMs (a Retry-After), capped by maxDelayMs", async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    await retry(
+      async () => {
+        calls++;
+        if (calls === 1) throw new DeliveryError('HTTP 429', { retryAfterMs: 30 });
+        if (calls === 2) throw new DeliveryError('HTTP 503', { retryAfterMs: 60_000 });
+      },
+      { initialDelayMs: 1, maxDelayMs: 50, jitter: 0, onRetry: ({ delayMs }) => delays.push(delayMs) },
+    );
+    expect(delays).toEqual([30, 50]);
+  });
+
   it('stops with ShutdownError when the signal aborts during a wait, without another attempt', async () => {
     const abort = new AbortController();
     let calls = 0;

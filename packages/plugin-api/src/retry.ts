@@ -19,7 +19,8 @@ export interface RetryOptions extends BackoffOptions {
 
 /**
  * Calls `fn` until it resolves, waiting with capped exponential backoff and full jitter between
- * attempts. Throws the error at once when it is not retryable, the last error when
+ * attempts; an error that says when to try again (`retryAfterMs`, e.g. from a `Retry-After`
+ * header) waits at least that long, up to `maxDelayMs`. Throws the error at once when it is not retryable, the last error when
  * `maxAttempts` is used up, and `ShutdownError` when `signal` aborts (even mid-wait).
  *
  * Do not wrap `ctx.uplink.submit` in it: the pipeline already retries the platform.
@@ -41,9 +42,15 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
     } catch (error) {
       if (options.signal?.aborted) throw new ShutdownError();
       if (attempt >= maxAttempts || !retryIf(error, attempt)) throw error;
-      const delayMs = backoffDelay(attempt, options);
+      const delayMs = Math.min(options.maxDelayMs ?? 30_000, Math.max(backoffDelay(attempt, options), retryAfterOf(error)));
       options.onRetry?.({ error, attempt, delayMs });
       await sleep(delayMs, options.signal);
     }
   }
+}
+
+/** The wait an error asks for (`DeliveryError.retryAfterMs`, or that property on any error), else 0. */
+function retryAfterOf(error: unknown): number {
+  const hint = typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  return typeof hint === 'number' && Number.isFinite(hint) && hint > 0 ? hint : 0;
 }

@@ -15,6 +15,7 @@ export interface HostProcess {
   /** SIGKILL: a crash, nothing flushed, released or acknowledged. */
   kill(): Promise<void>;
   /** A request to the control API (`/api` + `p`) with the token; the body parsed as JSON when it is. */
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON the route answers.
   api(p: string, init?: RequestInit): Promise<{ status: number; body: any }>;
   /** The sum of a Prometheus metric over the label sets that match `labels`. */
   metric(name: string, labels?: Record<string, string>): Promise<number>;

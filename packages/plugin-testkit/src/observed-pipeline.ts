@@ -13,7 +13,10 @@ export function observed(pipeline: Pipeline, submits: SubmitRecord[]): Pipeline 
             const record: SubmitRecord = { messages, ...(submitOptions ? { options: submitOptions } : {}) };
             submits.push(record);
             return channel.uplink.submit(messages, submitOptions).then(
-              (outcomes) => ((record.outcomes = outcomes), outcomes),
+              (outcomes) => {
+                record.outcomes = outcomes;
+                return outcomes;
+              },
               (error: unknown) => {
                 record.error = error;
                 throw error;

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createConverterSandbox } from '@tbi/converter-sandbox';
 import { openEmbeddedPlatform, type EmbeddedPlatform } from '@tbi/platform-embedded';
-import {
-  type Integration,
-  type IntegrationContext,
-  type IntegrationHealth,
-  type PluginDefinition,
-  type RawMessage,
-  type SubmitOptions,
-  type UplinkOutcome,
+import type {
+  Integration,
+  IntegrationContext,
+  IntegrationHealth,
+  PluginDefinition,
+  RawMessage,
+  SubmitOptions,
+  UplinkOutcome,
 } from '@tbi/plugin-api';
 import {
   createRootContainer,
@@ -214,8 +214,14 @@ export async function startTestIntegration<Config>(
     get integration() {
       return integration;
     },
-    status: () => (note(), instance.status()),
-    health: () => (note(), instance.status().health),
+    status: () => {
+      note();
+      return instance.status();
+    },
+    health: () => {
+      note();
+      return instance.status().health;
+    },
     stored: () => submits.flatMap((s) => (s.outcomes ? s.messages.filter((_, i) => s.outcomes![i]?.status === 'stored') : [])),
     storedTexts: () => handle.stored().map((m) => Buffer.from(m.payload).toString('utf8')),
     async deadLetters() {

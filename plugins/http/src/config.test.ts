@@ -14,12 +14,17 @@ describe('httpConfigSchema', () => {
     });
   });
 
-  it('lower-cases header names and accepts numbers and booleans as strings (env references)', () => {
+  it('lower-cases header names; numbers and booleans are typed in the JSON Schema, by which the host coerces ${env:…} strings', () => {
+    type Node = { type?: string; properties?: Record<string, Node> };
+    const props = (configJsonSchema as Node).properties!;
+    expect(props.replaceNoContentToOk?.type).toBe('boolean');
+    expect(props.maxBodyBytes?.type).toBe('integer');
+    expect(httpConfigSchema.safeParse({ maxBodyBytes: '2048' }).success).toBe(false);
     const config = httpConfigSchema.parse({
       headersFilter: { 'X-Api-Key': 'v' },
-      hmac: { header: 'X-Hub-Signature-256', secret: 's', toleranceSeconds: '60' },
-      replaceNoContentToOk: 'true',
-      maxBodyBytes: '2048',
+      hmac: { header: 'X-Hub-Signature-256', secret: 's', toleranceSeconds: 60 },
+      replaceNoContentToOk: true,
+      maxBodyBytes: 2048,
     });
     expect(config.headersFilter).toEqual({ 'x-api-key': 'v' });
     expect(config.hmac).toMatchObject({ header: 'x-hub-signature-256', algorithm: 'sha256', encoding: 'auto', toleranceSeconds: 60 });

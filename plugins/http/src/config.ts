@@ -4,8 +4,10 @@ import { z } from 'zod';
 
 // Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
 // their string forms too (as the host's own schema does).
-const int = () => z.coerce.number().int();
-const bool = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+// No coercion here: the host turns `${env:…}` strings into the number or boolean that the
+// published JSON Schema asks for at their place (host/src/config/coerce-to-schema.ts).
+const int = () => z.number().int();
+const bool = () => z.boolean();
 
 /** Header names are case-insensitive; keep them lower-case so lookups and metadata keys agree. */
 const headerName = z
@@ -45,7 +47,7 @@ const hmacSchema = z
 /** Token bucket shared by every caller of this integration instance. */
 const rateLimitSchema = z
   .strictObject({
-    requestsPerSecond: z.coerce.number().positive().describe('Average requests per second allowed.'),
+    requestsPerSecond: z.number().positive().describe('Average requests per second allowed.'),
     burst: int().positive().optional().describe('Requests allowed at once; default one second of requests.'),
   })
   .describe('Per-integration rate limit; 429 with Retry-After beyond it.');
@@ -62,7 +64,7 @@ const downlinkSchema = z
     headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers; values may use the same placeholders.'),
     timeoutMs: int().positive().default(10_000).describe('Time limit of one request.'),
     retries: int().min(0).max(20).default(3).describe('Extra attempts after network errors, timeouts, 408, 429 and 5xx.'),
-    backoffMs: int().positive().default(500).describe('First backoff; doubles each attempt, ±20 % jitter.'),
+    backoffMs: int().positive().default(500).describe('First backoff; doubles each attempt (each wait 80–100 % of its step); a longer Retry-After is honoured.'),
     maxBackoffMs: int().positive().default(30_000),
     maxPendingPerDevice: int()
       .positive()

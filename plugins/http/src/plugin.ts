@@ -1,8 +1,7 @@
-import { definePlugin, type Integration, type IntegrationContext, type OutboundDownlink } from '@tbi/plugin-api';
+import { definePlugin, type Integration, type IntegrationContext } from '@tbi/plugin-api';
 import { configJsonSchema, httpExclusiveKeys, httpConfigSchema, type HttpConfig } from './config.js';
-import { PendingResponses } from './pending-responses.js';
 import { resolveRoutingKey } from './routing-key.js';
-import { outboundSender, responseQueueSender } from './sink.js';
+import { outboundRetry, outboundSender } from './sink.js';
 import { mountUplinkRoutes, type SourceState } from './source.js';
 
 /** Where the host mounts the routers of `http` integrations. */
@@ -17,14 +16,15 @@ export async function createHttpIntegration(ctx: IntegrationContext<HttpConfig>)
   const { key, source } = await resolveRoutingKey(config.routingKey, ctx.dataDir);
   const endpoint = `${HTTP_PREFIX}/${key}`;
   let state: SourceState = 'starting';
-  const pending = new PendingResponses(config.downlink.maxPendingPerDevice);
-  mountUplinkRoutes(ctx, { routingKey: key, pending, state: () => state });
+  mountUplinkRoutes(ctx, { routingKey: key, state: () => state });
 
+  // Without a downlink URL the host keeps downlinks in its queue (`pull`) and the device's next
+  // uplink takes them in its response; with one the host hands each to `send` (`push`).
   const url = config.downlink.url;
-  const deliver: (downlink: OutboundDownlink) => Promise<void> =
+  const downlink: Pick<Integration, 'send' | 'downlinkMode' | 'downlinkRetry' | 'downlinkPendingPerDevice'> =
     url === undefined
-      ? responseQueueSender(pending, logger)
-      : outboundSender({ ...config.downlink, url }, { logger, signal: ctx.signal });
+      ? { downlinkMode: 'pull', downlinkPendingPerDevice: config.downlink.maxPendingPerDevice }
+      : { downlinkMode: 'push', send: outboundSender({ ...config.downlink, url }, { logger, signal: ctx.signal }), downlinkRetry: outboundRetry(config.downlink) };
   const downlinkMode = url === undefined ? 'in the response to the next uplink' : 'to the downlink URL';
 
   return {
@@ -33,22 +33,20 @@ export async function createHttpIntegration(ctx: IntegrationContext<HttpConfig>)
       logger.info({ endpoint, routingKey: key, routingKeySource: source, downlink: downlinkMode }, `HTTP integration listening on ${endpoint}`);
     },
     async stop() {
-      state = 'stopped';
-      const dropped = pending.clear(`integration ${ctx.name} stopped`);
-      if (dropped > 0) logger.warn({ count: dropped }, 'dropped downlinks that were waiting for an uplink');
+      state = 'stopped'; // downlinks still waiting in the host's queue fail when it detaches
     },
     health() {
       if (state === 'running') return { status: 'up', detail: `endpoint ${endpoint}` };
       return { status: state === 'starting' ? 'starting' : 'stopped', detail: `endpoint ${endpoint}` };
     },
-    send: deliver,
+    ...downlink,
   };
 }
 
 /**
  * The `http` connector: ThingsBoard-compatible webhook endpoint
- * `POST|PUT /api/v1/integrations/http/{routingKey}[/suffix]`. Downlinks are `push`: the plugin
- * either sends them to `downlink.url` or keeps them for the device's next uplink response.
+ * `POST|PUT /api/v1/integrations/http/{routingKey}[/suffix]`. Downlinks are chosen per instance:
+ * `push` to `downlink.url` when it is set, else `pull` (the device's next uplink response).
  */
 const httpPlugin = definePlugin<HttpConfig>({
   type: 'http',

@@ -1,31 +1,32 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DeliveryError, type Logger, type OutboundDownlink } from '@tbi/plugin-api';
+import { DeliveryError, type DownlinkRetry, type Logger, type OutboundDownlink } from '@tbi/plugin-api';
 import type { DownlinkConfig } from './config.js';
 import { mimeType } from './downlink-response.js';
-import type { PendingResponses } from './pending-responses.js';
 import { renderTemplate } from './url-template.js';
 
-/** What the outbound sender needs besides its settings; tests replace `fetch` and `sleep`. */
+/** What the outbound sender needs besides its settings; tests may replace `fetch`. */
 export interface OutboundDeps {
   logger: Logger;
-  /** Aborted when the integration stops: waits and requests end at once. */
+  /** Aborted when the integration stops: a request in progress ends at once. */
   signal: AbortSignal;
   fetch?: typeof globalThis.fetch;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  random?: () => number;
 }
 
 /**
- * Sends downlinks as HTTP requests to the configured downlink URL. Network errors, timeouts,
- * 408, 429 and 5xx answers are retried `retries` times with exponential backoff (±20 % jitter,
- * `Retry-After` honoured up to `maxBackoffMs`); other 4xx answers fail at once. Every failure is a
- * `DeliveryError` (not retryable: the configured retries are the whole budget), which the host
- * records against the command.
+ * The host's retries of this instance's downlinks, from its settings: `retries` extra attempts,
+ * `backoffMs` doubling up to `maxBackoffMs`, within 20 % below each step.
+ */
+export function outboundRetry(config: DownlinkConfig): DownlinkRetry {
+  return { attempts: config.retries + 1, initialDelayMs: config.backoffMs, maxDelayMs: config.maxBackoffMs, jitter: 0.2 };
+}
+
+/**
+ * Sends a downlink as one HTTP request to the configured downlink URL. Every failure is a
+ * `DeliveryError` that says whether trying again may help: network errors, timeouts, 408, 429
+ * and 5xx answers yes (with the `Retry-After` asked for), other 4xx answers no. The retries
+ * themselves are the host's, per `outboundRetry` (one retry loop, not one here and one there).
  */
 export function outboundSender(config: DownlinkConfig & { url: string }, deps: OutboundDeps): (downlink: OutboundDownlink) => Promise<void> {
   const doFetch = deps.fetch ?? globalThis.fetch;
-  const wait = deps.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }));
-  const random = deps.random ?? Math.random;
 
   return async (downlink) => {
     const url = renderTemplate(config.url, downlink, encodeURIComponent);
@@ -33,50 +34,33 @@ export function outboundSender(config: DownlinkConfig & { url: string }, deps: O
     for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = renderTemplate(value, downlink);
     const hasBody = config.method !== 'GET';
     const context = { deviceName: downlink.deviceName, commandId: downlink.commandId, method: config.method, url: redact(url) };
-
-    for (let attempt = 0; ; attempt++) {
-      if (deps.signal.aborted) throw new DeliveryError('integration stopped before the downlink was sent', { context });
-      let failure: { message: string; retryable: boolean; retryAfterMs?: number; cause?: unknown };
-      try {
-        const response = await doFetch(url, {
-          method: config.method,
-          headers,
-          body: hasBody ? (downlink.payload as Uint8Array<ArrayBuffer>) : undefined,
-          signal: AbortSignal.any([deps.signal, AbortSignal.timeout(config.timeoutMs)]),
-        });
-        // Drain the body so the connection can be reused.
-        await response.arrayBuffer().catch(() => {});
-        if (response.ok) {
-          deps.logger.debug({ ...context, status: response.status, attempt }, 'downlink sent');
-          return;
-        }
-        const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
-        failure = { message: `downlink URL answered ${response.status}`, retryable, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
-      } catch (error) {
-        const timedOut = (error as Error)?.name === 'TimeoutError';
-        failure = { message: timedOut ? `downlink URL did not answer within ${config.timeoutMs} ms` : `downlink request failed: ${(error as Error)?.message}`, retryable: true, cause: error };
-      }
-      if (!failure.retryable || attempt >= config.retries || deps.signal.aborted) {
-        // Not retryable once our own retries are spent: `retries` in the config is the whole
-        // budget, the host must not multiply it with retries of its own.
-        throw new DeliveryError(failure.message, { retryable: false, cause: failure.cause, context: { ...context, attempts: attempt + 1 } });
-      }
-      const backoff = Math.min(config.maxBackoffMs, config.backoffMs * 2 ** attempt) * (0.8 + 0.4 * random());
-      const delay = Math.min(config.maxBackoffMs, Math.max(backoff, failure.retryAfterMs ?? 0));
-      deps.logger.warn({ ...context, attempt: attempt + 1, delayMs: Math.round(delay), error: failure.message }, 'downlink failed; retrying');
-      await wait(delay, deps.signal).catch(() => {});
+    if (deps.signal.aborted) throw new DeliveryError('integration stopped before the downlink was sent', { retryable: false, context });
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method: config.method,
+        headers,
+        body: hasBody ? (downlink.payload as Uint8Array<ArrayBuffer>) : undefined,
+        signal: AbortSignal.any([deps.signal, AbortSignal.timeout(config.timeoutMs)]),
+      });
+    } catch (error) {
+      const timedOut = (error as Error)?.name === 'TimeoutError';
+      const message = timedOut ? `downlink URL did not answer within ${config.timeoutMs} ms` : `downlink request failed: ${(error as Error)?.message}`;
+      throw new DeliveryError(message, { cause: error, context, retryable: !deps.signal.aborted });
     }
-  };
-}
-
-/**
- * Synchronous mode (no downlink URL): keeps the downlink until the device's next uplink, whose
- * response carries it. The promise settles with that outcome (see `PendingResponses.add`).
- */
-export function responseQueueSender(pending: PendingResponses, logger: Logger): (downlink: OutboundDownlink) => Promise<void> {
-  return (downlink) => {
-    logger.debug({ deviceName: downlink.deviceName, commandId: downlink.commandId }, 'downlink waits for the next uplink of its device');
-    return pending.add(downlink);
+    // Drain the body so the connection can be reused.
+    await response.arrayBuffer().catch(() => {});
+    if (response.ok) {
+      deps.logger.debug({ ...context, status: response.status }, 'downlink sent');
+      return;
+    }
+    const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+    throw new DeliveryError(`downlink URL answered ${response.status}`, {
+      retryable,
+      context: { ...context, status: response.status },
+      ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+    });
   };
 }
 

@@ -1,7 +1,6 @@
-import { isTbiError, type HttpRequestContext, type IntegrationContext, type OutboundDownlink, type UplinkOutcome } from '@tbi/plugin-api';
+import { isRetryable, isShutdownError, isTbiError, type HttpRequestContext, type IntegrationContext, type OutboundDownlink, type UplinkOutcome } from '@tbi/plugin-api';
 import type { HttpConfig } from './config.js';
 import { downlinkResponse } from './downlink-response.js';
-import type { PendingResponses } from './pending-responses.js';
 import { readBody } from './read-body.js';
 import { requestMetadata } from './request-metadata.js';
 import { headersFilter } from './security/headers-filter.js';
@@ -16,8 +15,6 @@ export type SourceState = 'starting' | 'running' | 'stopped';
 /** What the uplink routes need besides the integration context. */
 export interface SourceOptions {
   routingKey: string;
-  /** Synchronous downlinks kept by the plugin itself (see `sink.ts`). */
-  pending: PendingResponses;
   state: () => SourceState;
 }
 
@@ -144,8 +141,9 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
       }
       outcome = result[0];
     } catch (error) {
-      if (isTbiError(error) && (error.code === 'SHUTTING_DOWN' || error.code === 'DELIVERY_FAILED')) {
-        return unavailable(error.message);
+      // Stopping, or a failure that may pass: the sender retries later (it was not acknowledged).
+      if (isShutdownError(error) || (isTbiError(error) && isRetryable(error))) {
+        return unavailable(error instanceof Error ? error.message : String(error));
       }
       logger.error({ err: error }, 'uplink failed unexpectedly');
       return answer(500, { error: 'INTERNAL', message: 'internal error' });
@@ -156,7 +154,7 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
       return answer(400, { error: `CONVERTER_${kind}`, message, ...(path === undefined ? {} : { path }) });
     }
     if (outcome.records.length === 0) return answer(204);
-    const downlink = takeDownlink(ctx, options.pending, outcome.records.map((r) => r.deviceName));
+    const downlink = takeDownlink(ctx, outcome.records.map((r) => r.deviceName));
     if (downlink !== undefined) {
       requests.inc({ status: '200' });
       logger.debug({ deviceName: downlink.deviceName, commandId: downlink.commandId }, 'downlink delivered in the uplink response');
@@ -177,10 +175,10 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
   ctx.http.all(withSuffix, notAllowed);
 }
 
-/** The first pending downlink for any device of the message, from our own store or the host's. */
-function takeDownlink(ctx: IntegrationContext<HttpConfig>, pending: PendingResponses, devices: string[]): OutboundDownlink | undefined {
+/** The first downlink waiting in the host's queue for any device of the message. */
+function takeDownlink(ctx: IntegrationContext<HttpConfig>, devices: string[]): OutboundDownlink | undefined {
   for (const name of new Set(devices)) {
-    const found = pending.take(name) ?? ctx.downlinks.take(name);
+    const found = ctx.downlinks.take(name);
     if (found !== undefined) return found;
   }
   return undefined;

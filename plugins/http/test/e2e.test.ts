@@ -136,6 +136,7 @@ const send = (name: string, init: RequestInit & { query?: string; suffix?: strin
 const json = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 const api = async (p: string, init: RequestInit = {}) => {
   const res = await fetch(`${host.url}/api${p}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read whatever JSON the route answers.
   return { status: res.status, body: (await res.json()) as any };
 };
 const latest = async (device: string) => (await api(`/devices/${encodeURIComponent(device)}/telemetry/latest`)).body as Record<string, { value: unknown }>;
@@ -397,6 +398,6 @@ describe('HTTP integration in a real host', () => {
     expect(await post('tls')).toBe(204);
     expect(await post('tls-deny')).toBe(403);
     // Plain HTTP is not served on the TLS port.
-    await expect(fetch(tlsHost.url.replace('https:', 'http:') + `${PREFIX}/e2e-tls`, { method: 'POST', body: '{}' })).rejects.toThrow();
+    await expect(fetch(`${tlsHost.url.replace('https:', 'http:')}${PREFIX}/e2e-tls`, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
 });

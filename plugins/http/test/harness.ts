@@ -169,8 +169,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     onCommand: () => () => {},
     commandResult: () => {},
   };
+  // What the plugin may see of the platform (reads and commands, no writes).
+  const view = { getDevice: async () => undefined, latestTelemetry: async () => ({}), onCommand: platform.onCommand };
 
-  const router: HttpRouter = new Hono();
+  const router = new Hono<{ Variables: { remoteAddress: string } }>();
   router.use('*', async (c, next) => {
     c.set('remoteAddress', h.remoteAddress);
     await next();
@@ -184,7 +186,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger: silentLogger,
     metrics,
     clock: { now: options.now ?? Date.now },
-    http: router,
+    http: router as unknown as HttpRouter,
     uplink: {
       async submit(messages): Promise<UplinkOutcome[]> {
         h.submitted.push(...messages);
@@ -212,7 +214,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return i === -1 ? undefined : h.hostPending.splice(i, 1)[0];
     } },
     sandbox,
-    platform,
+    platform: view,
     dataDir,
     configDir: dataDir,
     signal: abort.signal,

@@ -10,14 +10,12 @@ describe('kafkaConfigSchema', () => {
     expect(c.downlink).toMatchObject({ acks: 'all', idempotent: true, compression: 'none', lingerMs: 5 });
   });
 
-  it('accepts the string forms of numbers and booleans (values from ${env:X})', () => {
-    const c = kafkaConfigSchema.parse({
-      bootstrapServers: ['h:1'],
-      uplink: { topics: ['t'], maxPollRecords: '100' },
-      downlink: { idempotent: 'false', acks: 'leader' },
-    });
-    expect(c.uplink?.maxPollRecords).toBe(100);
-    expect(c.downlink.idempotent).toBe(false);
+  it('types numbers and booleans in the JSON Schema, by which the host coerces ${env:…} strings', () => {
+    type Node = { type?: string; properties?: Record<string, Node> };
+    const props = (configJsonSchema as Node).properties!;
+    expect(props.uplink?.properties?.maxPollRecords?.type).toBe('integer');
+    expect(props.downlink?.properties?.idempotent?.type).toBe('boolean');
+    expect(kafkaConfigSchema.safeParse({ bootstrapServers: ['h:1'], downlink: { idempotent: 'false' } }).success).toBe(false);
   });
 
   it('names the path of every problem', () => {

@@ -2,8 +2,10 @@ import { z } from 'zod';
 
 // Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
 // their string forms too (as the host's own schema does).
-const int = () => z.coerce.number().int();
-const bool = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+// No coercion here: the host turns `${env:…}` strings into the number or boolean that the
+// published JSON Schema asks for at their place (host/src/config/coerce-to-schema.ts).
+const int = () => z.number().int();
+const bool = () => z.boolean();
 
 /** `host:port`, or a comma-separated list of them. */
 const bootstrapServers = z

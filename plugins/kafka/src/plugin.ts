@@ -59,7 +59,7 @@ const kafkaPlugin = definePlugin<KafkaConfig>({
   configSchema: kafkaConfigSchema,
   configJsonSchema,
   downlink: 'push',
-  create: (ctx) => createKafkaIntegration(ctx, platformaticDriver(clientConnectionOptions(ctx.config))),
+  create: async (ctx) => createKafkaIntegration(ctx, platformaticDriver(await clientConnectionOptions(ctx.config, ctx.configDir))),
 });
 
 export default kafkaPlugin;

@@ -65,6 +65,7 @@ function setup(uplinkInput: Record<string, unknown> = {}) {
     logger: silent,
     metrics: { counter: () => metric, gauge: () => metric, histogram: () => metric },
     clock: { now: () => 1 },
+    signal: new AbortController().signal,
     uplink: { submit: (messages: readonly RawMessage[]) => new Promise<UplinkOutcome[]>((resolve) => pending.push({ messages, resolve })) },
   } as unknown as IntegrationContext<KafkaConfig>;
   const source = new KafkaSource(ctx, config.uplink!, driver, () => producer);
@@ -134,7 +135,7 @@ describe('KafkaSource', () => {
   });
 
   it('after a stream restart, results of the old stream commit nothing', async () => {
-    const { source, consumer, pending, finish } = setup();
+    const { source, consumer, finish } = setup();
     await source.start();
     consumer.events.assigned([{ topic: 't', partition: 0 }], 1);
     consumer.events.records([record(0, 10)]);

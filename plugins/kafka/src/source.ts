@@ -1,10 +1,9 @@
-import type { IntegrationContext, IntegrationHealth, UplinkOutcome } from '@tbi/plugin-api';
+import { Backoff, isShutdownError, retry, sleep, type IntegrationContext, type IntegrationHealth, type UplinkOutcome } from '@tbi/plugin-api';
 import type { KafkaConfig, UplinkConfig } from './config.js';
 import { deadLetterRecord } from './dead-letter.js';
 import type { ConsumedRecord, ConsumerDriver, KafkaDriver, ProducerDriver } from './driver/types.js';
 import { OffsetTracker, partitionKey, type Segment, type TopicPartition } from './offset-tracker.js';
 import { toRawMessage } from './record-message.js';
-import { backoffMs, retryUntilStopped, STOPPED } from './retry.js';
 import { ensureTopics, isMissingTopicsError, resolveTopics } from './topics.js';
 
 /** How long `start` waits for the first connection before it returns and goes on in the background. */
@@ -44,7 +43,11 @@ export class KafkaSource {
   #stopping = false;
   #restarting: string | undefined;
   #waiting: Waiting | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
+  /** Aborted by `stop` (the host aborts `ctx.signal` too): ends reconnect waits and dead-letter retries. */
+  readonly #stop = new AbortController();
+  readonly #signal: AbortSignal;
+  /** 1 s, 2 s, 4 s … up to 10 s between connection attempts, slightly jittered. */
+  readonly #reconnect = new Backoff({ initialDelayMs: 1000, maxDelayMs: 10_000, jitter: 0.2 });
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> | undefined;
   #lagTimer: NodeJS.Timeout | undefined;
@@ -57,6 +60,7 @@ export class KafkaSource {
     this.#config = config;
     this.#driver = driver;
     this.#dlqProducer = dlqProducer;
+    this.#signal = AbortSignal.any([ctx.signal, this.#stop.signal]);
     const m = ctx.metrics;
     this.#metrics = {
       consumed: m.counter('tbi_kafka_records_consumed_total', 'Records fetched from Kafka and handed to the pipeline'),
@@ -87,11 +91,11 @@ export class KafkaSource {
       // A broker that neither answers nor refuses (a black-holed address) holds a connection
       // attempt for connectTimeoutMs: say so, and let that attempt finish in the background.
       this.#waiting = { status: 'down', reason: `connecting to Kafka at ${this.#ctx.config.bootstrapServers.join(', ')}` };
-      void first.then((late) => late && this.#retryLater(late.error, 0));
+      void first.then((late) => late && this.#retryLater(late.error));
       return;
     }
     if (!this.#canWait(outcome.error)) throw outcome.error;
-    this.#retryLater(outcome.error, 0);
+    this.#retryLater(outcome.error);
   }
 
   /** Unreachable brokers and missing topics are waited for; anything else is a failure. */
@@ -112,31 +116,33 @@ export class KafkaSource {
     }
     if (this.#waiting !== undefined) this.#ctx.logger.info({ topics: this.#topics }, 'kafka is reachable and every topic exists now: consuming');
     this.#waiting = undefined;
+    this.#reconnect.reset();
   }
 
   /** Tries to connect again after a backoff; health says why and when meanwhile. */
-  #retryLater(error: unknown, attempt: number): void {
+  #retryLater(error: unknown): void {
     if (this.#stopping) return;
-    const delay = backoffMs(attempt + 2);
+    const delay = this.#reconnect.next();
     const missing = isMissingTopicsError(error);
     const reason = missing ? error.message : this.#driver.describeError(error);
     const known = this.#waiting?.reason === reason;
     this.#waiting = { status: missing ? 'degraded' : 'down', reason, retryAt: Date.now() + delay };
     // Once per cause at WARN; the retries in between at DEBUG.
     if (!known) this.#ctx.logger.warn({ err: missing ? undefined : error, retryInMs: delay }, `${reason}; retrying in the background`);
-    else this.#ctx.logger.debug({ attempt: attempt + 1, retryInMs: delay }, `${reason}; retrying`);
-    this.#retryTimer = setTimeout(() => {
-      void (async () => {
+    else this.#ctx.logger.debug({ attempt: this.#reconnect.attempt, retryInMs: delay }, `${reason}; retrying`);
+    sleep(delay, this.#signal).then(
+      async () => {
         if (this.#stopping) return;
         try {
           await this.#consumer?.close();
           this.#consumer = undefined;
           await this.#connect();
         } catch (next) {
-          this.#retryLater(next, attempt + 1);
+          this.#retryLater(next);
         }
-      })();
-    }, delay);
+      },
+      () => {}, // stopped while waiting
+    );
   }
 
   async #join(): Promise<void> {
@@ -172,7 +178,7 @@ export class KafkaSource {
   /** Stops fetching, lets batches in the pipeline finish (or be released), commits, leaves the group. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#retryTimer);
+    this.#stop.abort();
     clearInterval(this.#lagTimer);
     clearInterval(this.#topicTimer);
     this.#consumer?.pause();
@@ -261,13 +267,31 @@ export class KafkaSource {
   async #process(records: ConsumedRecord[], segments: Segment[], receivedAt: number, epoch: number): Promise<void> {
     const dlq = this.#config.deadLetterTopic;
     const messages = records.map((r) => toRawMessage(r, receivedAt));
-    const outcomes = await this.#retry('submit', () => this.#ctx.uplink.submit(messages, { deadLetters: dlq ? 'caller' : 'host' }));
-    if (outcomes === STOPPED) return; // shutting down: leave it uncommitted, Kafka redelivers
+    let outcomes: UplinkOutcome[];
+    try {
+      // No retry loop here: `submit` waits for a platform that is down, and rejects only when
+      // the integration stops (or for a bug in this connector).
+      outcomes = await this.#ctx.uplink.submit(messages, { deadLetters: dlq ? 'caller' : 'host' });
+    } catch (error) {
+      // Left uncommitted: Kafka redelivers it to whoever consumes the partition next.
+      if (!isShutdownError(error)) this.#ctx.logger.error({ err: error, records: records.length }, 'submit failed; the records stay uncommitted');
+      return;
+    }
     if (dlq !== undefined) {
       const failed = failedRecords(records, outcomes).map(({ record, error }) => deadLetterRecord(dlq, record, error, this.#ctx.name));
       if (failed.length > 0) {
-        const sent = await this.#retry('dead-letter produce', () => this.#dlqProducer().send(failed));
-        if (sent === STOPPED) return;
+        try {
+          await retry(() => this.#dlqProducer().send(failed), {
+            signal: this.#signal,
+            initialDelayMs: 200,
+            maxDelayMs: 5000,
+            retryIf: () => true, // a dead-letter topic that cannot be written holds the partition, as an outage would
+            onRetry: ({ error, attempt, delayMs }) => this.#ctx.logger.warn({ err: error, attempt, retryInMs: delayMs }, 'dead-letter produce failed; retrying'),
+          });
+        } catch (error) {
+          if (!isShutdownError(error)) throw error;
+          return;
+        }
         this.#metrics.deadLetters.inc({}, failed.length);
         this.#ctx.logger.warn({ count: failed.length, topic: dlq }, 'conversion failed; records sent to the dead-letter topic');
       }
@@ -275,10 +299,6 @@ export class KafkaSource {
     if (epoch !== this.#epoch) return;
     for (const segment of segments) this.#tracker.complete(segment);
     this.#scheduleCommit();
-  }
-
-  #retry<T>(what: string, fn: () => Promise<T>): Promise<T | typeof STOPPED> {
-    return retryUntilStopped(what, fn, { stopping: () => this.#stopping, logger: this.#ctx.logger });
   }
 
   #scheduleCommit(): void {

@@ -1,22 +1,28 @@
-// The plugin kit's conformance suite against the real (shared) Kafka.
-//
-// Not yet the outage case: after its broker is stopped and started again (a private instance,
-// TBI_KAFKA_CONFORMANCE_PORT_BASE of scripts/ports.env), the consumer stays "degraded: consumer is (re)joining
-// its group" for more than 90 s — it re-creates its stream three times while the broker is down
-// ("fetch failed 4 times", "metadata failed 4 times") and then never rejoins. Add
-// `outage: { stop: () => brokerScript('stop', OUTAGE_ENV), start: () => brokerScript('start', OUTAGE_ENV) }`
-// (and start that broker in beforeAll) once the connector recovers; the case is ready for it.
+// The plugin kit's conformance suite against the real Kafka: the shared broker for every case,
+// and a private instance (its own name and ports) for the outage, so stopping it never disturbs
+// other test files.
 import { Consumer } from '@platformatic/kafka';
 import { runConformanceSuite } from '@tbi/plugin-testkit/conformance';
 import { afterAll, beforeAll } from 'vitest';
 import plugin from '../src/plugin.js';
-import { createTopic, ensureBroker, PLAINTEXT, testProducer } from './harness.js';
+import { kafkaListeners } from '../../../scripts/ports.mjs';
+import { brokerScript, createTopic, ensureBroker, PLAINTEXT, testProducer } from './harness.js';
 
 const SHARED_BROKER = PLAINTEXT;
+const { env: OUTAGE_ENV, plaintext: OUTAGE_BROKER } = kafkaListeners('TBI_KAFKA_CONFORMANCE_PORT_BASE', 'conformance');
 const shared = testProducer([SHARED_BROKER]);
+const outage = testProducer([OUTAGE_BROKER], 60);
 
-beforeAll(() => ensureBroker());
-afterAll(() => shared.close());
+beforeAll(async () => {
+  await Promise.all([ensureBroker(), ensureBroker(OUTAGE_ENV)]);
+}, 180_000);
+afterAll(async () => {
+  await Promise.all([shared.close(), outage.close()]);
+  await brokerScript('stop', OUTAGE_ENV);
+}, 60_000);
+
+/** Cases whose name starts with "outage" talk to the private broker. */
+const brokerOf = (run: string) => (run.startsWith('outage') ? OUTAGE_BROKER : SHARED_BROKER);
 
 runConformanceSuite({
   plugin,
@@ -24,7 +30,7 @@ runConformanceSuite({
   // The consumer itself stops fetching beyond `maxInFlightBatches` × `maxPollRecords` (4 × 5).
   pause: { overshoot: 20 },
   config: (run) => ({
-    bootstrapServers: SHARED_BROKER,
+    bootstrapServers: brokerOf(run),
     uplink: {
       topics: [`conf-${run}`],
       groupId: `conf-${run}`,
@@ -37,10 +43,10 @@ runConformanceSuite({
     downlink: { topic: `conf-${run}-down`, lingerMs: 0 },
   }),
   async setup(run) {
-    await createTopic(`conf-${run}`, 1, [SHARED_BROKER]);
-    await createTopic(`conf-${run}-down`, 1, [SHARED_BROKER]);
+    await createTopic(`conf-${run}`, 1, [brokerOf(run)]);
+    await createTopic(`conf-${run}-down`, 1, [brokerOf(run)]);
   },
-  produce: (_kit, payloads, run) => shared.send(`conf-${run}`, payloads.map((value) => ({ value }))),
+  produce: (_kit, payloads, run) => (brokerOf(run) === SHARED_BROKER ? shared : outage).send(`conf-${run}`, payloads.map((value) => ({ value }))),
   downlink: {
     metadata: () => ({}),
     async listen(run) {
@@ -57,5 +63,6 @@ runConformanceSuite({
       };
     },
   },
+  outage: { stop: () => brokerScript('stop', OUTAGE_ENV), start: () => brokerScript('start', OUTAGE_ENV) },
   timeoutMs: 90_000,
 });

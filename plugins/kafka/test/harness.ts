@@ -188,6 +188,13 @@ export class RecordingUplink implements UplinkService {
       return { status: 'stored' as const, records: [] };
     });
   }
+
+  /** Messages refused before conversion (none in these tests: Kafka records have no size limit of the connector's). */
+  readonly rejected: Array<{ messages: readonly RawMessage[]; reason: string }> = [];
+
+  async reject(messages: readonly RawMessage[], reason: string): Promise<void> {
+    this.rejected.push({ messages, reason });
+  }
 }
 
 export const silentLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
@@ -248,8 +255,9 @@ export async function startIntegration(input: KafkaConfigInput, uplink = new Rec
       uplink: () => Promise.reject(new Error('not used')),
       downlink: () => Promise.reject(new Error('not used')),
     },
-    platform: { ingest: () => Promise.reject(new Error('not used')), onCommand: () => () => {}, commandResult() {} },
+    platform: { getDevice: async () => undefined, latestTelemetry: async () => ({}), onCommand: () => () => {} },
     dataDir: '/nonexistent',
+    configDir: ROOT,
     signal: controller.signal,
   };
   const integration = await kafkaPlugin.create(ctx);

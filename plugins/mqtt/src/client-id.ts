@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-
-const FILE = 'mqtt-client-id';
+import { persistentId } from '@tbi/plugin-api';
 
 /**
  * The configured client ID, or one generated once and kept in the integration's data dir.
@@ -11,17 +8,7 @@ const FILE = 'mqtt-client-id';
  */
 export async function resolveClientId(configured: string | undefined, integration: string, dataDir: string): Promise<string> {
   if (configured !== undefined) return configured;
-  const file = path.join(dataDir, FILE);
-  try {
-    const stored = (await readFile(file, 'utf8')).trim();
-    if (stored !== '') return stored;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
   // MQTT 3.1 allows 23 characters; keep the readable part short enough for that too.
   const safe = integration.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 10) || 'mqtt';
-  const id = `tbi-${safe}-${randomBytes(4).toString('hex')}`;
-  await mkdir(dataDir, { recursive: true });
-  await writeFile(file, `${id}\n`);
-  return id;
+  return persistentId({ dataDir, file: 'mqtt-client-id', create: () => `tbi-${safe}-${randomBytes(4).toString('hex')}` });
 }

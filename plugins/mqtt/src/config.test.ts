@@ -16,9 +16,12 @@ describe('mqtt config', () => {
     expect(c.port).toBeUndefined(); // 1883, or 8883 with TLS
   });
 
-  it('accepts string forms from ${env:…} values', () => {
-    const c = mqttConfigSchema.parse({ host: 'b', port: '1884', cleanSession: 'true', topicFilters: [{ filter: 'a', qos: '2' }], tls: { verify: 'false' } });
-    expect(c).toMatchObject({ port: 1884, cleanSession: true, topicFilters: [{ qos: 2 }], tls: { enabled: true, verify: false } });
+  it('types numbers and booleans in the JSON Schema, by which the host coerces ${env:…} strings', () => {
+    const props = (configJsonSchema as { properties: Record<string, { type?: string; properties?: Record<string, { type?: string }> }> }).properties;
+    expect(props.port?.type).toBe('integer');
+    expect(props.cleanSession?.type).toBe('boolean');
+    expect(props.tls?.properties?.verify?.type).toBe('boolean');
+    expect(mqttConfigSchema.safeParse({ host: 'b', port: '1884', topicFilters: [{ filter: 'a' }] }).success).toBe(false);
   });
 
   it('points at what is wrong', () => {

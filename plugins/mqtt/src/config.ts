@@ -5,8 +5,10 @@ import { patternProblem, type PatternScope } from './topic-pattern.js';
 
 // Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
 // their string forms too (as the host's own schema does).
-const int = () => z.coerce.number().int();
-const bool = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+// No coercion here: the host turns `${env:…}` strings into the number or boolean that the
+// published JSON Schema asks for at their place (host/src/config/coerce-to-schema.ts).
+const int = () => z.number().int();
+const bool = () => z.boolean();
 const qos = () =>
   z.union([z.literal(0), z.literal(1), z.literal(2), z.enum(['0', '1', '2']).transform((v) => Number(v) as 0 | 1 | 2)]);
 
@@ -42,7 +44,7 @@ const reconnectSchema = z
   .strictObject({
     initialDelayMs: int().positive().default(1_000).describe('First wait before reconnecting.'),
     maxDelayMs: int().positive().default(30_000).describe('The wait doubles after each failed attempt, up to this.'),
-    jitter: z.coerce.number().min(0).max(1).default(0.2).describe('Random part of each wait (0.2 = ±20 %).'),
+    jitter: z.number().min(0).max(1).default(0.2).describe('Random part of each wait: 0.2 waits between 80 % and 100 % of it, 1 anywhere from 0 to all of it (full jitter).'),
   })
   .describe('Reconnection: for ever, with exponential backoff.');
 
@@ -177,7 +179,7 @@ export const configJsonSchema = z.toJSONSchema(mqttConfigSchema, { io: 'input', 
  */
 export function mqttExclusiveKeys(config: MqttConfig): ExclusiveKey[] {
   if (config.clientId === undefined) return [];
-  const tls = config.tls !== undefined && config.tls.enabled;
+  const tls = config.tls?.enabled;
   const broker = `${config.host.toLowerCase()}:${config.port ?? (tls ? 8883 : 1883)}`;
   return [{ key: `${broker} ${config.clientId}`, path: ['clientId'], label: `client id "${config.clientId}" on ${broker}` }];
 }

@@ -1,6 +1,5 @@
-import type { Counter, Gauge, IntegrationHealth, Logger } from '@tbi/plugin-api';
+import { Backoff, type BackoffOptions, type Counter, type Gauge, type IntegrationHealth, type Logger } from '@tbi/plugin-api';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { backoffDelay, type Backoff } from './backoff.js';
 
 /** What the connection tells its owner. */
 export interface ConnectionHandlers {
@@ -12,7 +11,7 @@ export interface ConnectionHandlers {
 
 export interface ConnectionOptions {
   client: IClientOptions;
-  reconnect: Backoff;
+  reconnect: BackoffOptions;
   /** For logs and health, e.g. `mqtt://127.0.0.1:1883`; never carries credentials. */
   url: string;
   logger: Logger;
@@ -27,7 +26,7 @@ export interface ConnectionOptions {
 export class MqttConnection {
   readonly client: MqttClient;
   #state: 'starting' | 'up' | 'down' | 'stopped' = 'starting';
-  #attempt = 0;
+  readonly #backoff: Backoff;
   #lastError: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
@@ -37,14 +36,15 @@ export class MqttConnection {
     private readonly options: ConnectionOptions,
     private readonly handlers: ConnectionHandlers,
   ) {
+    this.#backoff = new Backoff(options.reconnect);
     this.client = mqtt.connect({ ...options.client, reconnectPeriod: 0, manualConnect: true, resubscribe: false });
     const { logger, metrics } = options;
     this.client.on('connect', (connack) => {
       const sessionPresent = connack.sessionPresent;
-      if (this.#attempt > 0 || this.#state !== 'starting') logger.info({ url: options.url, attempts: this.#attempt, sessionPresent }, 'reconnected to the MQTT broker');
+      if (this.#backoff.attempt > 0 || this.#state !== 'starting') logger.info({ url: options.url, attempts: this.#backoff.attempt, sessionPresent }, 'reconnected to the MQTT broker');
       else logger.info({ url: options.url, clientId: this.client.options.clientId, sessionPresent }, 'connected to the MQTT broker');
       this.#state = 'up';
-      this.#attempt = 0;
+      this.#backoff.reset();
       this.#lastError = undefined;
       metrics.connected.set({}, 1);
       this.handlers.onConnect(sessionPresent);
@@ -92,7 +92,7 @@ export class MqttConnection {
       case 'starting':
         return { status: 'starting', detail: `connecting to ${url}` };
       case 'down':
-        return { status: 'down', detail: `reconnecting to ${url} (attempt ${this.#attempt})${this.#lastError ? `: ${this.#lastError}` : ''}` };
+        return { status: 'down', detail: `reconnecting to ${url} (attempt ${this.#backoff.attempt})${this.#lastError ? `: ${this.#lastError}` : ''}` };
       default:
         return { status: 'stopped' };
     }
@@ -124,9 +124,8 @@ export class MqttConnection {
 
   #scheduleReconnect(): void {
     if (this.#timer !== undefined || this.#stopping) return;
-    this.#attempt++;
-    const delay = backoffDelay(this.#attempt, this.options.reconnect);
-    this.options.logger.debug({ url: this.options.url, attempt: this.#attempt, delayMs: delay }, 'reconnecting to the MQTT broker');
+    const delay = this.#backoff.next();
+    this.options.logger.debug({ url: this.options.url, attempt: this.#backoff.attempt, delayMs: delay }, 'reconnecting to the MQTT broker');
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#stopping) return;

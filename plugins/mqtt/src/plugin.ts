@@ -92,7 +92,11 @@ export async function createMqttIntegration(ctx: IntegrationContext<MqttConfig>)
   let stopped = false;
 
   return {
-    start: () => connection.start(),
+    async start() {
+      // Started means taking messages: after the first SUBACK when the broker is there.
+      await connection.start();
+      await uplink.subscribed();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -101,7 +105,12 @@ export async function createMqttIntegration(ctx: IntegrationContext<MqttConfig>)
     },
     health() {
       const health = connection.health();
-      if (health.status === 'up' && uplink.problem !== undefined) return { status: 'degraded', detail: uplink.problem };
+      if (health.status !== 'up') return health;
+      // Not up before the SUBACK: messages published before it may not reach this client.
+      const subscribing = uplink.subscribing;
+      if (subscribing === 'first') return { status: 'starting', detail: `${health.detail}; subscribing` };
+      if (subscribing === 'again') return { status: 'degraded', detail: `${health.detail}; subscribing again` };
+      if (uplink.problem !== undefined) return { status: 'degraded', detail: uplink.problem };
       return health;
     },
     pause: () => uplink.pause(),

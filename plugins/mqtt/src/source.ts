@@ -1,4 +1,4 @@
-import { isTbiError, type IntegrationContext, type RawMessage } from '@tbi/plugin-api';
+import { isShutdownError, type IntegrationContext, type RawMessage } from '@tbi/plugin-api';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { AckTracker, type Delivery } from './ack-tracker.js';
@@ -61,6 +61,10 @@ export class MqttSource {
   #paused = false;
   #closed = false;
   #subscribedOnce = false;
+  /** A SUBSCRIBE is sent and its SUBACK not yet in: what arrives meanwhile may not be routed to us. */
+  #subscribing = false;
+  /** Called when a SUBSCRIBE was answered (or its connection closed): ends `subscribed()`. */
+  #onSubscribed: Array<() => void> = [];
   #problem: string | undefined;
 
   constructor(ctx: IntegrationContext<MqttConfig>, conn: SourceConnection) {
@@ -78,6 +82,26 @@ export class MqttSource {
     return this.#problem;
   }
 
+  /**
+   * Whether the SUBACK is still awaited, for `health()`: `first` on the first connection, `again`
+   * after a reconnection; undefined once subscribed (or the session kept the subscriptions).
+   */
+  get subscribing(): 'first' | 'again' | undefined {
+    if (!this.#subscribing) return undefined;
+    return this.#subscribedOnce ? 'again' : 'first';
+  }
+
+  /** Resolves once no SUBACK is awaited: at once, or when it arrives or its connection closes. */
+  subscribed(): Promise<void> {
+    if (!this.#subscribing) return Promise.resolve();
+    return new Promise((resolve) => this.#onSubscribed.push(resolve));
+  }
+
+  #subscribeSettled(): void {
+    this.#subscribing = false;
+    for (const resolve of this.#onSubscribed.splice(0)) resolve();
+  }
+
   /** After every CONNACK. */
   onConnect(sessionPresent: boolean): void {
     // MQTT 3.1.1 re-sends retained messages on every SUBSCRIBE; with a resumed session the
@@ -89,6 +113,7 @@ export class MqttSource {
 
   /** The connection is gone: whatever it did not acknowledge is redelivered on the next one. */
   onClose(): void {
+    this.#subscribeSettled(); // the next connection subscribes again, or its session has them
     this.#tracker.newEpoch();
     this.#metrics.unacked.set({}, 0);
     this.#unblock(); // the packet it held belongs to the dead connection
@@ -138,7 +163,9 @@ export class MqttSource {
       // Retain handling 1: retained messages only for a subscription that did not exist yet.
       map[topic] = v5 ? { qos: f.qos, rh: 1 } : { qos: f.qos };
     }
+    this.#subscribing = true;
     this.#conn.client.subscribe(map, (error, granted) => {
+      this.#subscribeSettled();
       if (error) {
         this.#problem = `subscribe failed: ${error.message}`;
         this.#ctx.logger.error({ err: error.message, filters: Object.keys(map) }, 'MQTT subscribe failed');
@@ -219,7 +246,7 @@ export class MqttSource {
   }
 
   #submitFailed(error: unknown, count: number): void {
-    if (isTbiError(error) && error.code === 'SHUTTING_DOWN') {
+    if (isShutdownError(error)) {
       this.#ctx.logger.info({ count }, 'host stopping: messages left unacknowledged for redelivery');
       return;
     }

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { ConfigError } from '@tbi/plugin-api';
+import { loadPem } from '@tbi/plugin-api';
 import type { MqttConfig } from './config.js';
 
 /** TLS material as the `mqtt` client takes it (Node `tls.connect` options). */
@@ -14,15 +12,8 @@ export interface TlsOptions {
 }
 
 /** PEM text stays as is; anything else is a file path, relative to the config file's directory. */
-async function pem(value: string | undefined, field: string, baseDir: string): Promise<Buffer | undefined> {
-  if (value === undefined) return undefined;
-  if (value.includes('-----BEGIN')) return Buffer.from(value);
-  const file = path.resolve(baseDir, value);
-  try {
-    return await readFile(file);
-  } catch (cause) {
-    throw new ConfigError({ path: `config.tls.${field}`, expected: 'PEM text or a readable PEM file', received: JSON.stringify(file), cause });
-  }
+function pem(value: string | undefined, field: string, configDir: string): Promise<Buffer | undefined> {
+  return value === undefined ? Promise.resolve(undefined) : loadPem(value, { configDir, path: `config.tls.${field}` });
 }
 
 /** Loads the CA, certificate and key named by `config.tls`; undefined when TLS is off. */

@@ -54,10 +54,6 @@ runConformanceSuite({
     const publisher = portOf(run) === SHARED_PLAIN_PORT ? shared : outage;
     await Promise.all(payloads.map((p) => publisher.publishAsync(`tbi-conf/${run}/up`, p, { qos: 1 })));
   },
-  // Health is `up` at CONNACK, before SUBACK: wait for the subscription too (see the report).
-  async ready(kit, _run, timeoutMs) {
-    await kit.waitFor(() => kit.health().status === 'up' && kit.logger.entries.some((e) => e.msg === 'subscribed'), 'connected and subscribed', timeoutMs);
-  },
   downlink: {
     metadata: (run) => ({ topic: `tbi-conf/${run}/down` }),
     async listen(run) {

@@ -58,6 +58,8 @@ export interface Harness {
   submitted: RawMessage[];
   /** Messages whose submit resolved ("stored"), in order. */
   stored: RawMessage[];
+  /** Messages the connector dead-lettered itself (`uplink.reject`), with the reason. */
+  rejected: { message: RawMessage; reason: string }[];
   /** Sizes of the submit calls (micro-batches). */
   batches: number[];
   platform: PlatformMode;
@@ -123,7 +125,7 @@ export async function startHarness(input: MqttConfigInput, options: HarnessOptio
       uplink: () => Promise.reject(new Error('not used by the mqtt plugin')),
       downlink: () => Promise.reject(new Error('not used by the mqtt plugin')),
     },
-    platform: { ingest: () => Promise.reject(new Error('not used')), onCommand: () => () => {}, commandResult: () => {} },
+    platform: { getDevice: async () => undefined, latestTelemetry: async () => ({}), onCommand: () => () => {} },
     dataDir,
     configDir: dataDir,
     signal: abort.signal,

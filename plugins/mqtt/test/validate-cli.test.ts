@@ -18,7 +18,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function validate(mqtt: string[]): Promise<{ code: number; out: string }> {
+async function validate(mqtt: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   const file = path.join(dir, `tbi-${Math.random().toString(36).slice(2)}.yaml`);
   const lines = [
     `dataDir: ${JSON.stringify(path.join(dir, 'data'))}`,
@@ -33,7 +33,7 @@ async function validate(mqtt: string[]): Promise<{ code: number; out: string }> 
   ];
   await writeFile(file, `${lines.join('\n')}\n`);
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [tbiBin(), 'validate', '-c', file], { cwd: dir });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [tbiBin(), 'validate', '-c', file], { cwd: dir, env: { ...process.env, ...env } });
     return { code: 0, out: stdout + stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -55,5 +55,23 @@ describe('tbi validate checks MQTT topic-pattern placeholders', () => {
     const result = await validate(['topicFilters:', '  - filter: "building/#"', 'deviceNamePattern: "${topic[1:3]}"']);
     expect(result.out).not.toMatch(/deviceNamePattern/);
     expect(result.code, result.out).toBe(0);
+  });
+});
+
+describe('tbi validate gives MQTT settings from ${env:…} their type', () => {
+  // The plugin's schema takes numbers and booleans only: the host coerces the strings of
+  // `${env:…}` by the published JSON Schema, so no connector carries coercions of its own.
+  it('accepts a port, a boolean and a QoS written as environment references', async () => {
+    const result = await validate(
+      ['port: ${env:MQTT_PORT}', 'cleanSession: ${env:MQTT_CLEAN}', 'topicFilters:', '  - filter: a/b', '    qos: ${env:MQTT_QOS}'],
+      { MQTT_PORT: '1884', MQTT_CLEAN: 'true', MQTT_QOS: '1' },
+    );
+    expect(result.code, result.out).toBe(0);
+  });
+
+  it('still refuses an environment value that is not a number, naming the path', async () => {
+    const result = await validate(['port: ${env:MQTT_PORT}', 'topicFilters:', '  - filter: a/b'], { MQTT_PORT: 'eighteen' });
+    expect(result.code, result.out).not.toBe(0);
+    expect(result.out).toContain('integrations[0].config.port');
   });
 });

@@ -1,4 +1,4 @@
-import { constantTimeEqual } from './constant-time.js';
+import { constantTimeEqual } from '@tbi/plugin-api';
 
 /**
  * ThingsBoard's "headers filter": every configured header must be present with exactly the

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '@tbi/plugin-api';
 
 /** Settings of an HMAC signature check (see `HttpConfig.hmac`). */
 export interface HmacOptions {
@@ -60,7 +61,7 @@ export function hmacVerifier(
     const expected = mac.update(body).digest();
     const given = decodeSignature(raw, options, size);
     if (given === undefined || given.length !== expected.length) return { ok: false, reason: 'bad-signature' };
-    if (!timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+    if (!constantTimeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
     const digest = expected.toString('base64');
     return timestampMs === undefined ? { ok: true, digest } : { ok: true, digest, timestampMs };
   };

@@ -24,7 +24,7 @@ describe('rateLimiter', () => {
   });
 
   it('defaults the burst to one second of requests, at least one', () => {
-    let now = 0;
+    const now = 0;
     const take = rateLimiter({ requestsPerSecond: 5 }, () => now);
     const results = Array.from({ length: 6 }, () => take().ok);
     expect(results).toEqual([true, true, true, true, true, false]);

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { ConfigError } from '@tbi/plugin-api';
+import { loadPem } from '@tbi/plugin-api';
 import type { KafkaConfig } from '../config.js';
 
 /** Connection options shared by every client of one integration (platformatic `BaseOptions`). */
@@ -14,22 +12,12 @@ export interface ClientConnectionOptions {
   [extra: string]: unknown;
 }
 
-/** PEM text as it is; anything else is a file path (relative to `baseDir`) whose content is read. */
-export function pemOrFile(value: string, field: string, baseDir = process.cwd()): string {
-  if (value.includes('-----BEGIN')) return value;
-  const file = path.resolve(baseDir, value);
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError({ path: field, expected: 'PEM text or the path of a readable PEM file', received: JSON.stringify(file), cause });
-  }
-}
-
 /**
  * Translates the integration's security and connection settings into client options: TLS for
- * `SSL`/`SASL_SSL`, SASL for `SASL_*`, then the user's extra `properties` on top.
+ * `SSL`/`SASL_SSL` (PEM text, or files relative to `configDir`: pass `ctx.configDir`), SASL for
+ * `SASL_*`, then the user's extra `properties` on top.
  */
-export function clientConnectionOptions(config: KafkaConfig): ClientConnectionOptions {
+export async function clientConnectionOptions(config: KafkaConfig, configDir: string): Promise<ClientConnectionOptions> {
   const options: ClientConnectionOptions = {
     clientId: config.clientId,
     bootstrapBrokers: config.bootstrapServers,
@@ -39,9 +27,10 @@ export function clientConnectionOptions(config: KafkaConfig): ClientConnectionOp
   if (config.securityProtocol === 'SSL' || config.securityProtocol === 'SASL_SSL') {
     const ssl = config.ssl ?? { rejectUnauthorized: true };
     options.tls = { rejectUnauthorized: ssl.rejectUnauthorized };
-    if (ssl.ca !== undefined) options.tls.ca = pemOrFile(ssl.ca, 'ssl.ca');
-    if (ssl.cert !== undefined) options.tls.cert = pemOrFile(ssl.cert, 'ssl.cert');
-    if (ssl.key !== undefined) options.tls.key = pemOrFile(ssl.key, 'ssl.key');
+    const pem = async (value: string, field: 'ca' | 'cert' | 'key') => (await loadPem(value, { configDir, path: `config.ssl.${field}` })).toString('utf8');
+    if (ssl.ca !== undefined) options.tls.ca = await pem(ssl.ca, 'ca');
+    if (ssl.cert !== undefined) options.tls.cert = await pem(ssl.cert, 'cert');
+    if (ssl.key !== undefined) options.tls.key = await pem(ssl.key, 'key');
     if (ssl.passphrase !== undefined) options.tls.passphrase = ssl.passphrase;
     if (ssl.servername !== undefined) options.tls.servername = ssl.servername;
   }

@@ -1,6 +1,7 @@
 // The driver on @platformatic/kafka (pure JS, maintained, tested by its authors against Kafka
 // 3.5-4.2). Why this client: see README "Client choice".
 import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Backoff } from '@tbi/plugin-api';
 import { partitionKey, type CommitPoint, type TopicPartition } from '../offset-tracker.js';
 import type { ClientConnectionOptions } from './client-options.js';
 import { describeKafkaError, errorCodes, kafkaErrorNames } from './describe-error.js';
@@ -17,7 +18,6 @@ import type {
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 const ACKS = { all: -1, leader: 1, none: 0 } as const;
-const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000, 10_000];
 
 /** Creates the @platformatic/kafka driver for one integration. */
 export function platformaticDriver(base: ClientConnectionOptions): KafkaDriver {
@@ -68,7 +68,10 @@ class PlatformaticConsumer implements ConsumerDriver {
   #events: ConsumerEvents | undefined;
   #paused = false;
   #closing = false;
-  #restarts = 0;
+  /** Between re-creations of a failed stream: 0.5 s doubling up to 10 s, slightly jittered. */
+  readonly #restarts = new Backoff({ initialDelayMs: 500, maxDelayMs: 10_000, jitter: 0.2 });
+  /** Aborted by `close`: ends a wait before re-creating the stream. */
+  readonly #closed = new AbortController();
   #pending: ConsumedRecord[] = [];
   #flushScheduled = false;
   #assigned = new Set<string>();
@@ -141,6 +144,7 @@ class PlatformaticConsumer implements ConsumerDriver {
 
   async close(): Promise<void> {
     this.#closing = true;
+    this.#closed.abort();
     const stream = this.#stream;
     this.#stream = undefined;
     await stream?.close().catch(() => {});
@@ -161,7 +165,7 @@ class PlatformaticConsumer implements ConsumerDriver {
       return;
     }
     this.#stream = stream;
-    this.#restarts = 0;
+    this.#restarts.reset();
     stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.#onMessage(message));
     stream.on('error', (error: Error) => this.#onStreamEnd(stream, error));
     stream.on('close', () => this.#onStreamEnd(stream, new Error('the consumer stream closed')));
@@ -220,9 +224,11 @@ class PlatformaticConsumer implements ConsumerDriver {
     this.#events?.restarted(error);
     void stream.close().catch(() => {});
     const retry = async (): Promise<void> => {
-      const delay = RESTART_BACKOFF_MS[Math.min(this.#restarts, RESTART_BACKOFF_MS.length - 1)]!;
-      this.#restarts += 1;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      try {
+        await this.#restarts.wait(this.#closed.signal);
+      } catch {
+        return; // closed while waiting
+      }
       if (this.#closing) return;
       try {
         await this.#open();
