@@ -32,6 +32,7 @@ export async function createPool(settings: ConverterSettings, source: string): P
     return await IsolatePool.create(
       {
         kind: settings.kind,
+        name: settings.name,
         source,
         limits: settings.limits,
         ...(settings.onCatastrophicError ? { onCatastrophicError: settings.onCatastrophicError } : {}),

@@ -1,0 +1,124 @@
+import { TbiError, type Converter, type UplinkInput } from '@tbi/plugin-api';
+import { isConverterProcessCrash, type ConverterProcess, type CrashInfo } from './converter-process.js';
+import { crashFailure } from './crash-failure.js';
+import type { ConverterSpec, ProcessPool } from './process-pool.js';
+
+/** What a remote converter reports to its sandbox. */
+export interface RemoteHooks {
+  /** A message of this converter ended a process on its own. */
+  onCulprit(converter: string, info: CrashInfo): void;
+  onDispose(converter: RemoteConverter<unknown, unknown>): void;
+  clock?: () => number;
+}
+
+/**
+ * A converter living in one of the pool's processes. `run` sends the whole batch in one message;
+ * if the process ends while it runs, the batch is run again one message per call in a fresh
+ * process of its own, so that only the message that ends a process fails (with the reason) and
+ * the pool's process, restarted, serves the other integrations meanwhile.
+ */
+export class RemoteConverter<I, R> implements Converter<I, R> {
+  private versionNumber = 1;
+  private disposed = false;
+  private replacing: Promise<void> = Promise.resolve();
+  private readonly slot: number;
+
+  constructor(
+    private readonly pool: ProcessPool,
+    private spec: ConverterSpec,
+    private readonly hooks: RemoteHooks,
+  ) {
+    this.slot = pool.slotFor(spec.name);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get version(): number {
+    return this.versionNumber;
+  }
+
+  /** Loads the converter in its process; a bad source is the child's `ConverterError` COMPILE. */
+  async load(): Promise<void> {
+    await this.pool.load(this.pool.process(this.slot), this.spec);
+  }
+
+  async run(batch: readonly I[]): Promise<R[]> {
+    if (this.disposed) throw new TbiError('CONVERTER_DISPOSED', `converter "${this.name}" was disposed`, { context: { converter: this.name } });
+    if (batch.length === 0) return [];
+    const inputs = this.prepare(batch);
+    const spec = this.spec;
+    try {
+      const proc = this.pool.process(this.slot);
+      await this.pool.load(proc, spec);
+      return (await proc.run(spec.id, inputs)) as R[];
+    } catch (error) {
+      if (!isConverterProcessCrash(error)) throw error;
+      return this.runAlone(inputs, spec);
+    }
+  }
+
+  /** Uplink messages without `receivedAt` get the host's clock, not the process's. */
+  private prepare(batch: readonly I[]): readonly I[] {
+    if (this.spec.kind !== 'uplink') return batch;
+    const clock = this.hooks.clock ?? Date.now;
+    let now: number | undefined;
+    let out: I[] | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const input = batch[i] as UplinkInput;
+      if (input.receivedAt !== undefined) continue;
+      out ??= [...batch];
+      out[i] = { ...input, receivedAt: (now ??= clock()) } as I;
+    }
+    return out ?? batch;
+  }
+
+  private async runAlone(inputs: readonly I[], spec: ConverterSpec): Promise<R[]> {
+    const results: R[] = [];
+    let proc: ConverterProcess | undefined;
+    try {
+      for (const input of inputs) {
+        proc ??= this.pool.fresh();
+        try {
+          await this.pool.load(proc, spec);
+          results.push((await proc.run(spec.id, [input]))[0] as R);
+        } catch (error) {
+          if (!isConverterProcessCrash(error)) throw error;
+          results.push({ ok: false, error: crashFailure(error.info), logs: [] } as R);
+          this.hooks.onCulprit(spec.name, error.info);
+          proc = undefined;
+        }
+      }
+    } finally {
+      proc?.kill({ cause: 'disposed', message: 'retry finished' });
+    }
+    return results;
+  }
+
+  replace(source: string): Promise<void> {
+    // In call order; a source that does not compile leaves the running version in place.
+    const next = this.replacing.then(async () => {
+      if (this.disposed) return;
+      const proc = this.pool.process(this.slot);
+      await this.pool.load(proc, this.spec);
+      await proc.request({ op: 'replace', id: this.spec.id, source });
+      this.spec = { ...this.spec, source };
+      this.versionNumber++;
+    });
+    this.replacing = next.catch(() => {});
+    return next;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.hooks.onDispose(this as RemoteConverter<unknown, unknown>);
+    await this.replacing;
+    const proc = this.pool.current(this.slot);
+    if (proc?.loaded.has(this.spec.id)) {
+      await proc.request({ op: 'dispose', id: this.spec.id }).catch(() => undefined);
+      proc.loaded.delete(this.spec.id);
+    }
+  }
+}
