@@ -1,4 +1,5 @@
-import { TbiError, type Converter, type UplinkInput } from '@tbi/plugin-api';
+import { TbiError, type Converter, type DownlinkRequest, type UplinkInput } from '@tbi/plugin-api';
+import { encodeDownlinkBatch } from '../batch-codec.js';
 import { isConverterProcessCrash, type ConverterProcess, type CrashInfo } from './converter-process.js';
 import { crashFailure } from './crash-failure.js';
 import type { ConverterSpec, ProcessPool } from './process-pool.js';
@@ -52,16 +53,28 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
     try {
       const proc = this.pool.process(this.slot);
       await this.pool.load(proc, spec);
-      return (await proc.run(spec.id, inputs)) as R[];
+      try {
+        return (await proc.run(spec.id, inputs)) as R[];
+      } catch (error) {
+        // Metadata the structured clone cannot carry (a function, toJSON): send what JSON makes
+        // of it, as the isolate would see it anyway. Rare, so not checked before every batch.
+        if (!/could not be cloned/.test(String((error as Error | null)?.message)) || spec.kind !== 'uplink') throw error;
+        return (await proc.run(spec.id, asJson(inputs as readonly UplinkInput[]))) as R[];
+      }
     } catch (error) {
       if (!isConverterProcessCrash(error)) throw error;
+      if (error.info.cause === 'disposed' || this.disposed) return inputs.map(() => disposedResult(this.name) as R);
       return this.runAlone(inputs, spec);
     }
   }
 
-  /** Uplink messages without `receivedAt` get the host's clock, not the process's. */
+  /**
+   * Uplink messages without `receivedAt` get the host's clock, not the process's. Downlink
+   * requests cross as JSON would carry them (`toJSON` runs here, a `msg` JSON cannot carry is
+   * null), as the in-process sandbox hands them to the isolate.
+   */
   private prepare(batch: readonly I[]): readonly I[] {
-    if (this.spec.kind !== 'uplink') return batch;
+    if (this.spec.kind === 'downlink') return JSON.parse(encodeDownlinkBatch(batch as readonly DownlinkRequest[]).itemsJson) as I[];
     const clock = this.hooks.clock ?? Date.now;
     let now: number | undefined;
     let out: I[] | undefined;
@@ -79,12 +92,20 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
     let proc: ConverterProcess | undefined;
     try {
       for (const input of inputs) {
+        if (this.disposed) {
+          results.push(disposedResult(this.name) as R);
+          continue;
+        }
         proc ??= this.pool.fresh();
         try {
           await this.pool.load(proc, spec);
           results.push((await proc.run(spec.id, [input]))[0] as R);
         } catch (error) {
           if (!isConverterProcessCrash(error)) throw error;
+          if (error.info.cause === 'disposed') {
+            results.push(disposedResult(this.name) as R);
+            continue;
+          }
           results.push({ ok: false, error: crashFailure(error.info), logs: [] } as R);
           this.hooks.onCulprit(spec.name, error.info);
           proc = undefined;
@@ -121,4 +142,12 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
       proc.loaded.delete(this.spec.id);
     }
   }
+}
+
+function disposedResult(name: string): { ok: false; error: { kind: 'THREW'; message: string }; logs: [] } {
+  return { ok: false, error: { kind: 'THREW', message: `the sandbox failed: converter "${name}" was disposed while this message was converted` }, logs: [] };
+}
+
+function asJson(inputs: readonly UplinkInput[]): UplinkInput[] {
+  return inputs.map((input) => ({ ...input, metadata: input.metadata === undefined ? {} : (JSON.parse(JSON.stringify(input.metadata) ?? '{}') as UplinkInput['metadata']) }));
 }
