@@ -4,13 +4,15 @@
  * catastrophic isolate error, and retries the batches it held elsewhere. It ends itself when the
  * host goes away (the IPC channel closes).
  */
-import type { Converter, ConverterFailure } from '@tbi/plugin-api';
+import type { ConverterFailure } from '@tbi/plugin-api';
 import { isTbiError } from '@tbi/plugin-api';
 import { createInProcessSandbox } from '../in-process-sandbox.js';
 import { overdueCall } from '../isolate-slot.js';
 import { testConverterInProcess } from '../test-converter.js';
 import type { ChildMessage, ChildSettings, CrashCause, HostRequest } from './protocol.js';
-import { fitReply } from './fit-reply.js';
+import { fitPieces } from './fit-pieces.js';
+import { decodeUplinkBatch } from '../batch-codec.js';
+import type { SandboxConverter } from '../sandbox-converter.js';
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as ChildSettings;
 
@@ -32,7 +34,7 @@ const sandbox = createInProcessSandbox({
   // isolated-vm: "the process should be restarted". It is.
   onCatastrophicError: (message) => die('catastrophic', `isolated-vm reported a catastrophic error: ${message}`),
 });
-const converters = new Map<number, Converter<unknown, unknown>>();
+const converters = new Map<number, { kind: 'uplink' | 'downlink'; converter: SandboxConverter<unknown, unknown> }>();
 
 function failure(error: unknown): ConverterFailure {
   if (isTbiError(error) && 'kind' in error) return { kind: (error as { kind: ConverterFailure['kind'] }).kind, message: error.message };
@@ -47,25 +49,26 @@ async function handle(request: HostRequest): Promise<void> {
           request.kind === 'uplink'
             ? await sandbox.uplink(request.name, request.source, request.limits)
             : await sandbox.downlink(request.name, request.source, request.limits);
-        converters.get(request.id)?.dispose().catch(() => {});
-        converters.set(request.id, converter as Converter<unknown, unknown>);
+        converters.get(request.id)?.converter.dispose().catch(() => {});
+        converters.set(request.id, { kind: request.kind, converter: converter as unknown as SandboxConverter<unknown, unknown> });
         send({ op: 'reply', re: request.re, ok: true });
         return;
       }
       case 'replace':
-        await converters.get(request.id)?.replace(request.source);
+        await converters.get(request.id)?.converter.replace(request.source);
         send({ op: 'reply', re: request.re, ok: true });
         return;
       case 'dispose':
-        await converters.get(request.id)?.dispose();
+        await converters.get(request.id)?.converter.dispose();
         converters.delete(request.id);
         send({ op: 'reply', re: request.re, ok: true });
         return;
       case 'run': {
-        const converter = converters.get(request.id);
-        if (converter === undefined) throw new Error(`converter ${request.id} is not loaded in this process`);
-        const results = await converter.run(request.inputs);
-        send({ op: 'reply', re: request.re, ok: true, results: fitReply(results, settings.maxReplyBytes) });
+        const loaded = converters.get(request.id);
+        if (loaded === undefined) throw new Error(`converter ${request.id} is not loaded in this process`);
+        const inputs = loaded.kind === 'uplink' ? decodeUplinkBatch(request.bytes ?? new Uint8Array(0), request.itemsJson) : (JSON.parse(request.itemsJson) as unknown[]);
+        const pieces = await loaded.converter.runPieces(inputs);
+        send({ op: 'reply', re: request.re, ok: true, pieces: fitPieces(pieces, settings.maxReplyChars) });
         return;
       }
       case 'test':

@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import v8 from 'node:v8';
 import { ConverterError, TbiError, type ConverterFailure } from '@tbi/plugin-api';
+import type { EncodedBatch } from '../batch-codec.js';
+import type { Piece } from '../run-batch.js';
 import { childEntry } from './child-entry.js';
 import type { ChildMessage, ChildSettings, CrashCause, RequestBody } from './protocol.js';
 
@@ -121,10 +122,10 @@ export class ConverterProcess {
     });
   }
 
-  /** Runs a batch on converter `id`: the results the process sent back. */
-  async run(id: number, inputs: readonly unknown[]): Promise<unknown[]> {
-    const reply = await this.request({ op: 'run', id, inputs: inputs as unknown[] });
-    return v8.deserialize(reply.results as Uint8Array) as unknown[];
+  /** Runs an encoded batch on converter `id`: the isolates' results, to `settle`. */
+  async run(id: number, batch: EncodedBatch): Promise<Piece[]> {
+    const reply = await this.request({ op: 'run', id, bytes: batch.bytes, itemsJson: batch.itemsJson });
+    return reply.pieces ?? [];
   }
 
   /** Ends the process now (SIGKILL: it holds nothing worth saving) and records why. */

@@ -13,7 +13,7 @@ export function crashFailure(info: CrashInfo, after = 'the process was restarted
 export const DEFAULT_PROCESS_SETTINGS: Omit<ProcessSettings, 'poolSize'> = {
   hangFactor: 2,
   hangMarginMs: 1000,
-  maxReplyBytes: 64 * 1024 * 1024,
+  maxReplyChars: 64 * 1024 * 1024,
   memoryMb: 1024,
   silenceMs: 5000,
 };

@@ -1,4 +1,5 @@
 import type { ConverterFailure, ConverterLimits } from '@tbi/plugin-api';
+import type { Piece } from '../run-batch.js';
 import type { TestConverterOptions, TestConverterReport } from '../test-converter.js';
 
 /**
@@ -10,15 +11,18 @@ export type HostRequest =
   | { op: 'create'; re: number; id: number; kind: 'uplink' | 'downlink'; name: string; source: string; limits: ConverterLimits }
   | { op: 'replace'; re: number; id: number; source: string }
   | { op: 'dispose'; re: number; id: number }
-  /** `inputs` are UplinkInput or DownlinkRequest objects; the reply's `results` is `v8.serialize(results)`. */
-  | { op: 'run'; re: number; id: number; inputs: unknown[] }
+  /**
+   * A batch as `encodeUplinkBatch` / `encodeDownlinkBatch` make it (the process cuts it into
+   * parts again); the reply's `pieces` are the isolates' result text, decoded by the host.
+   */
+  | { op: 'run'; re: number; id: number; bytes: Uint8Array | undefined; itemsJson: string }
   | { op: 'test'; re: number; options: TestConverterOptions };
 
 /** Distributes `Omit` over the union, so each request keeps its own fields. */
 export type RequestBody = HostRequest extends infer R ? (R extends HostRequest ? Omit<R, 're'> : never) : never;
 
 export type ChildMessage =
-  | { op: 'reply'; re: number; ok: true; results?: Uint8Array; report?: TestConverterReport }
+  | { op: 'reply'; re: number; ok: true; pieces?: Piece[]; report?: TestConverterReport }
   | { op: 'reply'; re: number; ok: false; error: ConverterFailure }
   /** Sent every second, so the host can tell a live process from a stuck one. */
   | { op: 'beat' }
@@ -35,6 +39,6 @@ export interface ChildSettings {
   /** A call into an isolate running longer than `timeoutMs × hangFactor + hangMarginMs` is a hang. */
   hangFactor: number;
   hangMarginMs: number;
-  /** Largest serialised reply to one batch, in bytes; bigger results fail with INVALID_OUTPUT. */
-  maxReplyBytes: number;
+  /** Largest result text of one batch, in characters; bigger outputs fail with INVALID_OUTPUT. */
+  maxReplyChars: number;
 }

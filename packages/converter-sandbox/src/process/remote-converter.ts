@@ -1,5 +1,7 @@
 import { TbiError, type Converter, type DownlinkRequest, type UplinkInput } from '@tbi/plugin-api';
-import { encodeDownlinkBatch } from '../batch-codec.js';
+import { encodeDownlinkBatch, encodeUplinkBatch, type EncodedBatch, type RawOutcome } from '../batch-codec.js';
+import { settle, type Piece } from '../run-batch.js';
+import { downlinkResult, uplinkResult } from '../sandbox-converter.js';
 import { isConverterProcessCrash, type ConverterProcess, type CrashInfo } from './converter-process.js';
 import { crashFailure } from './crash-failure.js';
 import type { ConverterSpec, ProcessPool } from './process-pool.js';
@@ -48,43 +50,33 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
   async run(batch: readonly I[]): Promise<R[]> {
     if (this.disposed) throw new TbiError('CONVERTER_DISPOSED', `converter "${this.name}" was disposed`, { context: { converter: this.name } });
     if (batch.length === 0) return [];
-    const inputs = this.prepare(batch);
     const spec = this.spec;
     try {
       const proc = this.pool.process(this.slot);
       await this.pool.load(proc, spec);
-      try {
-        return (await proc.run(spec.id, inputs)) as R[];
-      } catch (error) {
-        // Metadata the structured clone cannot carry (a function, toJSON): send what JSON makes
-        // of it, as the isolate would see it anyway. Rare, so not checked before every batch.
-        if (!/could not be cloned/.test(String((error as Error | null)?.message)) || spec.kind !== 'uplink') throw error;
-        return (await proc.run(spec.id, asJson(inputs as readonly UplinkInput[]))) as R[];
-      }
+      return this.results(await proc.run(spec.id, this.encode(batch)), batch);
     } catch (error) {
       if (!isConverterProcessCrash(error)) throw error;
-      if (error.info.cause === 'disposed' || this.disposed) return inputs.map(() => disposedResult(this.name) as R);
-      return this.runAlone(inputs, spec);
+      if (error.info.cause === 'disposed' || this.disposed) return batch.map(() => disposedResult(this.name) as R);
+      return this.runAlone(batch, spec);
     }
   }
 
-  /**
-   * Uplink messages without `receivedAt` get the host's clock, not the process's. Downlink
-   * requests cross as JSON would carry them (`toJSON` runs here, a `msg` JSON cannot carry is
-   * null), as the in-process sandbox hands them to the isolate.
-   */
-  private prepare(batch: readonly I[]): readonly I[] {
-    if (this.spec.kind === 'downlink') return JSON.parse(encodeDownlinkBatch(batch as readonly DownlinkRequest[]).itemsJson) as I[];
-    const clock = this.hooks.clock ?? Date.now;
-    let now: number | undefined;
-    let out: I[] | undefined;
-    for (let i = 0; i < batch.length; i++) {
-      const input = batch[i] as UplinkInput;
-      if (input.receivedAt !== undefined) continue;
-      out ??= [...batch];
-      out[i] = { ...input, receivedAt: (now ??= clock()) } as I;
+  /** The batch as the in-process sandbox encodes it for an isolate (the process cuts it up again). */
+  private encode(batch: readonly I[]): EncodedBatch {
+    return this.spec.kind === 'uplink' ? encodeUplinkBatch(batch as readonly UplinkInput[]) : encodeDownlinkBatch(batch as readonly DownlinkRequest[]);
+  }
+
+  /** Decodes the isolates' text here (host work, as in process) and validates each output. */
+  private results(pieces: Piece[], batch: readonly I[]): R[] {
+    const outcomes = settle(pieces);
+    const results = new Array<R>(outcomes.length);
+    if (this.spec.kind === 'uplink') {
+      for (let i = 0; i < outcomes.length; i++) results[i] = uplinkResult(outcomes[i] as RawOutcome, batch[i] as UplinkInput, this.hooks.clock) as R;
+    } else {
+      for (let i = 0; i < outcomes.length; i++) results[i] = downlinkResult(outcomes[i] as RawOutcome) as R;
     }
-    return out ?? batch;
+    return results;
   }
 
   private async runAlone(inputs: readonly I[], spec: ConverterSpec): Promise<R[]> {
@@ -99,7 +91,7 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
         proc ??= this.pool.fresh();
         try {
           await this.pool.load(proc, spec);
-          results.push((await proc.run(spec.id, [input]))[0] as R);
+          results.push(this.results(await proc.run(spec.id, this.encode([input])), [input])[0] as R);
         } catch (error) {
           if (!isConverterProcessCrash(error)) throw error;
           if (error.info.cause === 'disposed') {
@@ -148,6 +140,3 @@ function disposedResult(name: string): { ok: false; error: { kind: 'THREW'; mess
   return { ok: false, error: { kind: 'THREW', message: `the sandbox failed: converter "${name}" was disposed while this message was converted` }, logs: [] };
 }
 
-function asJson(inputs: readonly UplinkInput[]): UplinkInput[] {
-  return inputs.map((input) => ({ ...input, metadata: input.metadata === undefined ? {} : (JSON.parse(JSON.stringify(input.metadata) ?? '{}') as UplinkInput['metadata']) }));
-}
