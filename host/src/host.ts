@@ -77,7 +77,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
   const metrics = new PromMetrics();
 
   logger.info({ config: loaded.file ?? '(in memory)', version: hostVersion() }, 'validating configuration');
-  const sandbox = openSandbox(config, logger);
+  const sandbox = openSandbox(config, logger, metrics);
   let prepared;
   try {
     prepared = await prepareHost(loaded, { loadSource, sandbox });

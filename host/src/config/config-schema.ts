@@ -95,6 +95,10 @@ export const hostConfigSchema = z
     converters: z
       .object({
         poolSize: positiveInt.optional().describe('Isolates shared by all converters.'),
+        processes: positiveInt
+          .optional()
+          .describe('Converter processes the host supervises (default 2, or 1 on one core); each integration\'s converters run in one of them.'),
+        processMemoryMb: positiveInt.optional().describe('Memory of one converter process, in MiB (default 1024): above it the process is restarted.'),
         limits: converterLimitsSchema.optional().describe('Default limits of every converter.'),
       })
       .strict()

@@ -124,7 +124,10 @@ export class IntegrationInstance implements RoutableInstance {
           own = { status: 'down', detail: `health() threw: ${(cause as Error).message}` };
         }
         const channel = this.running!.channel.health();
-        return SEVERITY[channel.status] > SEVERITY[own.status] ? channel : own;
+        // A message of this integration that ended its converter process: degraded for a while.
+        const sandbox = this.deps.sandbox.integrationHealth?.(this.name);
+        const worst = SEVERITY[channel.status] > SEVERITY[own.status] ? channel : own;
+        return sandbox !== undefined && SEVERITY[sandbox.status] > SEVERITY[worst.status] ? sandbox : worst;
       }
       case 'starting':
         return { status: 'starting' };

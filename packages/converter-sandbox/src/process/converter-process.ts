@@ -40,11 +40,15 @@ const STDERR_TAIL = 4096;
 /** Reads what V8 or Node printed before dying and names the cause. */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null, stderr: string): CrashInfo {
   // V8 prints "Fatal JavaScript invalid size error …", "FATAL ERROR: … heap out of memory", or
-  // for isolated-vm isolates "<--- Last few GCs --->" followed by the reason.
-  const fatal = /Fatal JavaScript ([^\n]*)|FATAL ERROR: ([^\n]*)|<--- Last few GCs --->\s*\n\s*([^\n]+)/.exec(stderr);
-  const text = (fatal ? (fatal[1] ?? fatal[2] ?? fatal[3] ?? '') : '').trim();
+  // for isolated-vm isolates "<--- Last few GCs --->", GC trace lines ("[pid:0x…] 37 ms: …"),
+  // then the reason.
+  let text = (/Fatal JavaScript ([^\n]*)|FATAL ERROR: ([^\n]*)/.exec(stderr)?.slice(1).find((t) => t !== undefined) ?? '').trim();
+  const gcs = stderr.lastIndexOf('<--- Last few GCs --->');
+  if (text === '' && gcs >= 0) {
+    text = stderr.slice(gcs).split('\n').slice(1).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('[') && !l.startsWith('<---')) ?? '';
+  }
   if (text) {
-    const memory = /out of memory|heap limit|allocation failed/i.test(text);
+    const memory = /out of memory|heap limit|allocation failed|CALL_AND_RETRY_LAST/i.test(text);
     return { cause: memory ? 'memory' : 'abort', message: `V8 aborted the process: ${text}` };
   }
   if (signal) return { cause: 'abort', message: `the process was killed by ${signal}` };

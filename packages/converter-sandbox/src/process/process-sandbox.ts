@@ -98,8 +98,10 @@ export function createProcessSandbox(options: ProcessSandboxOptions) {
       };
     },
     async dispose(): Promise<void> {
-      await Promise.all([...converters].map((c) => c.dispose().catch(() => undefined)));
+      // Processes first: whatever they are doing, they end now (in-flight batches fail as
+      // disposed); the converters then have nothing left to tell them.
       await pool.dispose();
+      await Promise.all([...converters].map((c) => c.dispose().catch(() => undefined)));
     },
   };
 }
