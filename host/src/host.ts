@@ -57,6 +57,8 @@ export interface HostHandle {
    * pipeline, platform and sandbox, and resolves when all is closed. Safe to call twice.
    */
   stop(reason?: string): Promise<void>;
+  /** After `stop()`: whether converter processes had to be killed in the middle of a conversion. */
+  readonly killedConverters: boolean;
 }
 
 /**
@@ -148,10 +150,23 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
       listening.server.closeIdleConnections();
       await closed;
       await services.close();
+      const killed = sandbox.stats?.().killedBusy ?? 0;
+      if (killed > 0) logger.warn({ processes: killed }, `killed ${killed} converter process(es) in the middle of a conversion`);
       logger.info({}, 'host stopped');
     })());
 
-  return { url: listening.url, port: listening.port, config, app, supervisor, redact: loaded.redact, stop };
+  return {
+    url: listening.url,
+    port: listening.port,
+    config,
+    app,
+    supervisor,
+    redact: loaded.redact,
+    stop,
+    get killedConverters() {
+      return (sandbox.stats?.().killedBusy ?? 0) > 0;
+    },
+  };
 }
 
 /** Loads the config of `startHost` options, from the file or the object. */

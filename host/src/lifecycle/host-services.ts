@@ -8,6 +8,8 @@ export interface SandboxService extends ConverterSandbox {
   dispose(): Promise<void>;
   /** `degraded` for a while after a message of the integration ended its converter process. */
   integrationHealth?(integration: string): IntegrationHealth | undefined;
+  /** `killedBusy`: converter processes killed in the middle of a conversion by `dispose()`. */
+  stats?(): { killedBusy: number };
 }
 
 /** Reads a converter's source from the config (inline or a file relative to the config). */

@@ -132,10 +132,14 @@ export class ConverterProcess {
     return reply.pieces ?? [];
   }
 
+  /** Whether the process was converting when it was killed. */
+  killedBusy = false;
+
   /** Ends the process now (SIGKILL: it holds nothing worth saving) and records why. */
   kill(info: CrashInfo): void {
     if (this.ending) return;
     this.ending = info;
+    this.killedBusy = this.pending.size > 0;
     this.child.kill('SIGKILL');
   }
 

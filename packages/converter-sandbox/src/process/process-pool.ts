@@ -117,11 +117,12 @@ export class ProcessPool {
     }));
   }
 
-  /** Kills every process (pool and fresh ones) and waits until they are gone. */
-  async dispose(): Promise<void> {
+  /** Kills every process (pool and fresh ones), waits until they are gone: how many were busy. */
+  async dispose(): Promise<number> {
     this.disposed = true;
-    const all = [...this.slots.filter((p): p is ConverterProcess => p !== undefined), ...this.extra];
+    const all = [...this.slots.filter((p): p is ConverterProcess => p !== undefined && p.alive), ...this.extra];
     for (const proc of all) proc.kill({ cause: 'disposed', message: 'the converter sandbox was disposed' });
     await Promise.all(all.map((p) => p.ended));
+    return all.filter((p) => p.killedBusy).length;
   }
 }

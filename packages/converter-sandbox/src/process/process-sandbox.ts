@@ -12,6 +12,8 @@ export interface SandboxStats {
   restartsByCause: Record<string, number>;
   last?: RestartEvent;
   processes: Array<{ slot: number; pid: number | undefined; running: boolean; restarts: number }>;
+  /** After `dispose()`: processes that were killed in the middle of a conversion. */
+  killedBusy: number;
 }
 
 /** Options of the process sandbox (resolved by `createConverterSandbox`). */
@@ -35,6 +37,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions) {
   let restarts = 0;
   const byCause: Record<string, number> = {};
   let last: RestartEvent | undefined;
+  let killedBusy = 0;
   const culprits = new Map<string, RestartEvent & { count: number }>();
   const converters = new Set<RemoteConverter<unknown, unknown>>();
 
@@ -82,7 +85,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions) {
     ...sandbox,
     /** Restart counts and the last cause. */
     stats(): SandboxStats {
-      return { restarts, restartsByCause: { ...byCause }, ...(last ? { last } : {}), processes: pool.processes() };
+      return { restarts, restartsByCause: { ...byCause }, ...(last ? { last } : {}), processes: pool.processes(), killedBusy };
     },
     /**
      * `degraded` for a while after a message of this integration ended its converter process,
@@ -100,7 +103,7 @@ export function createProcessSandbox(options: ProcessSandboxOptions) {
     async dispose(): Promise<void> {
       // Processes first: whatever they are doing, they end now (in-flight batches fail as
       // disposed); the converters then have nothing left to tell them.
-      await pool.dispose();
+      killedBusy += await pool.dispose();
       await Promise.all([...converters].map((c) => c.dispose().catch(() => undefined)));
     },
   };
