@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { EncodedBatch, RawOutcome } from './batch-codec.js';
 import { IsolateSlot, type SlotOptions } from './isolate-slot.js';
-import { runOnSlot, settle, type Piece } from './run-batch.js';
+import { runOnSlot, settle, type LazyInputs, type Piece } from './run-batch.js';
 
 /**
  * Below this many messages a batch runs on one isolate: a call costs tens of microseconds, a
@@ -86,23 +86,13 @@ export class IsolatePool {
   }
 
   /**
-   * Like `run`, but leaves the finished calls' text undecoded (see `Piece`): a converter
-   * process hands the text to the host as it is, and the host decodes it.
+   * Runs one part that is already encoded (a converter process receives parts so) and leaves
+   * the finished calls' text undecoded (see `Piece`) for the host. The messages are decoded only
+   * if some must run again.
    */
-  async runPieces<I>(inputs: readonly I[], encode: (inputs: readonly I[]) => EncodedBatch): Promise<Piece[]> {
-    if (inputs.length === 0) return [];
-    const parts = partCount(inputs.length, this.slots.length);
-    const size = Math.ceil(inputs.length / parts);
-    const chunks: (readonly I[])[] = [];
-    for (let i = 0; i < inputs.length; i += size) chunks.push(parts === 1 ? inputs : inputs.slice(i, i + size));
-    const results = await Promise.all(chunks.map((chunk) => this.runPartPieces(chunk, encode)));
-    return results.flat();
-  }
-
-  private async runPartPieces<I>(inputs: readonly I[], encode: (inputs: readonly I[]) => EncodedBatch): Promise<Piece[]> {
-    let slot = this.take();
-    const encoded = slot === undefined && this.waiters.length < this.slots.length ? encode(inputs) : undefined;
-    slot ??= await this.wait();
+  async runEncoded<I>(encoded: EncodedBatch, inputs: LazyInputs<I>, encode: (inputs: readonly I[]) => EncodedBatch): Promise<Piece[]> {
+    if (inputs.count === 0) return [];
+    const slot = this.take() ?? (await this.wait());
     try {
       return await runOnSlot(slot, inputs, encode, this.options.limits, encoded);
     } finally {

@@ -10,7 +10,7 @@ import {
 } from '@tbi/plugin-api';
 import { encodeDownlinkBatch, encodeUplinkBatch, type ConverterKind, type EncodedBatch, type RawOutcome } from './batch-codec.js';
 import { IsolatePool } from './isolate-pool.js';
-import type { Piece } from './run-batch.js';
+import type { LazyInputs, Piece } from './run-batch.js';
 import { normaliseUplinkOutput } from './normalise-uplink.js';
 import { validateDownlinkOutput } from './validate-downlink.js';
 
@@ -87,10 +87,13 @@ abstract class SandboxConverter<I, R> implements Converter<I, R> {
     return this.current.run(batch, this.encoder, this.finisher);
   }
 
-  /** The isolates' undecoded results (a converter process sends them to the host as they are). */
-  runPieces(batch: readonly I[]): Promise<Piece[]> {
+  /**
+   * One part of a batch, already encoded by the host: the isolates' undecoded results, which a
+   * converter process sends to the host as they are.
+   */
+  runEncoded(encoded: EncodedBatch, inputs: LazyInputs<I>): Promise<Piece[]> {
     if (this.disposed) throw new TbiError('CONVERTER_DISPOSED', `converter "${this.name}" was disposed`, { context: { converter: this.name } });
-    return this.current.runPieces(batch, this.encoder);
+    return this.current.runEncoded(encoded, inputs, this.encoder);
   }
 
   /** The raw outputs, for tools (`testConverter`) that show what the script returned. */

@@ -66,8 +66,12 @@ async function handle(request: HostRequest): Promise<void> {
       case 'run': {
         const loaded = converters.get(request.id);
         if (loaded === undefined) throw new Error(`converter ${request.id} is not loaded in this process`);
-        const inputs = loaded.kind === 'uplink' ? decodeUplinkBatch(request.bytes ?? new Uint8Array(0), request.itemsJson) : (JSON.parse(request.itemsJson) as unknown[]);
-        const pieces = await loaded.converter.runPieces(inputs);
+        const { bytes: received, itemsJson, count } = request;
+        // The received bytes may be a view into the IPC channel's read buffer, which must not be
+        // handed over (the isolate takes the payload buffer it is given): it gets a copy, and the
+        // messages are decoded from what was received if some must run again.
+        const decode = () => (loaded.kind === 'uplink' ? decodeUplinkBatch(received ?? new Uint8Array(0), itemsJson) : (JSON.parse(itemsJson) as unknown[]));
+        const pieces = await loaded.converter.runEncoded({ bytes: received?.slice(), itemsJson }, { count, decode });
         send({ op: 'reply', re: request.re, ok: true, pieces: fitPieces(pieces, settings.maxReplyChars) });
         return;
       }

@@ -127,8 +127,8 @@ export class ConverterProcess {
   }
 
   /** Runs an encoded batch on converter `id`: the isolates' results, to `settle`. */
-  async run(id: number, batch: EncodedBatch): Promise<Piece[]> {
-    const reply = await this.request({ op: 'run', id, bytes: batch.bytes, itemsJson: batch.itemsJson });
+  async run(id: number, batch: EncodedBatch, count: number): Promise<Piece[]> {
+    const reply = await this.request({ op: 'run', id, bytes: batch.bytes, itemsJson: batch.itemsJson, count });
     return reply.pieces ?? [];
   }
 

@@ -51,6 +51,11 @@ export class ProcessPool {
     this.restartCounts = new Array<number>(size).fill(0);
   }
 
+  /** Isolates of each converter in a process (the host cuts batches into parts for them). */
+  get isolatesPerConverter(): number {
+    return this.settings.poolSize;
+  }
+
   /** The process slot a converter of this name lives in. */
   slotFor(name: string): number {
     return hash(integrationOf(name)) % this.size;

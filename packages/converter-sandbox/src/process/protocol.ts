@@ -12,10 +12,11 @@ export type HostRequest =
   | { op: 'replace'; re: number; id: number; source: string }
   | { op: 'dispose'; re: number; id: number }
   /**
-   * A batch as `encodeUplinkBatch` / `encodeDownlinkBatch` make it (the process cuts it into
-   * parts again); the reply's `pieces` are the isolates' result text, decoded by the host.
+   * One part of a batch (the host cuts batches as the in-process pool does), encoded by
+   * `encodeUplinkBatch` / `encodeDownlinkBatch` and handed to an isolate as it is; the reply's
+   * `pieces` are the isolate's result text, decoded by the host.
    */
-  | { op: 'run'; re: number; id: number; bytes: Uint8Array | undefined; itemsJson: string }
+  | { op: 'run'; re: number; id: number; bytes: Uint8Array | undefined; itemsJson: string; count: number }
   | { op: 'test'; re: number; options: TestConverterOptions };
 
 /** Distributes `Omit` over the union, so each request keeps its own fields. */

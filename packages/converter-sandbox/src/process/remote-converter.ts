@@ -1,5 +1,6 @@
 import { TbiError, type Converter, type DownlinkRequest, type UplinkInput } from '@tbi/plugin-api';
 import { encodeDownlinkBatch, encodeUplinkBatch, type EncodedBatch, type RawOutcome } from '../batch-codec.js';
+import { partCount } from '../isolate-pool.js';
 import { settle, type Piece } from '../run-batch.js';
 import { downlinkResult, uplinkResult } from '../sandbox-converter.js';
 import { isConverterProcessCrash, type ConverterProcess, type CrashInfo } from './converter-process.js';
@@ -54,7 +55,15 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
     try {
       const proc = this.pool.process(this.slot);
       await this.pool.load(proc, spec);
-      return this.results(await proc.run(spec.id, this.encode(batch)), batch);
+      // Cut as the in-process pool cuts (parts go to the process's isolates as they free up);
+      // each part is decoded and validated here as soon as it is back, while the next converts.
+      const parts = partCount(batch.length, this.pool.isolatesPerConverter);
+      if (parts === 1) return this.results(await proc.run(spec.id, this.encode(batch), batch.length), batch);
+      const size = Math.ceil(batch.length / parts);
+      const chunks: (readonly I[])[] = [];
+      for (let i = 0; i < batch.length; i += size) chunks.push(batch.slice(i, i + size));
+      const done = await Promise.all(chunks.map(async (chunk) => this.results(await proc.run(spec.id, this.encode(chunk), chunk.length), chunk)));
+      return done.flat();
     } catch (error) {
       if (!isConverterProcessCrash(error)) throw error;
       if (error.info.cause === 'disposed' || this.disposed) return batch.map(() => disposedResult(this.name) as R);
@@ -91,7 +100,7 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
         proc ??= this.pool.fresh();
         try {
           await this.pool.load(proc, spec);
-          results.push(this.results(await proc.run(spec.id, this.encode([input])), [input])[0] as R);
+          results.push(this.results(await proc.run(spec.id, this.encode([input]), 1), [input])[0] as R);
         } catch (error) {
           if (!isConverterProcessCrash(error)) throw error;
           if (error.info.cause === 'disposed') {
