@@ -20,6 +20,12 @@ import { HELPERS_SOURCE } from '../dist/runtime/helpers-source.js';
 const SOURCE =
   "var data = decodeToJson(payload); return {deviceName: data.serial, deviceType: 'sensor', telemetry: {temperature: data.temperature, humidity: data.humidity}};";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+// Recorded once, for the comparison issue 11 asked for (same bench, the code before converters
+// moved into child processes and before the lockdown), since a later run cannot measure it again.
+const BEFORE_PROCESSES =
+  'Before the process boundary and the lockdown (issue 11; in-process isolates, commit 84d1ed4, load average 0.61): baseline 510,185 msg/s, 1.90 µs; ' +
+  'one call per message 5,923 msg/s (1.0%), 162 µs; batches of 100: 154,765 (25.5%), 6.82 µs; batches of 1000: 239,292 (43.2%), 5.00 µs; ' +
+  'split over 2 isolates: 170,618 (37.9%), 5.39 µs; 100 × 4 in flight: 170,626 (44.1%), 6.35 µs; 1000 × 2 in flight: 296,880 (60.7%), 4.95 µs CPU per message; peak RSS of the bench process 360 MiB.';
 const ROUNDS = 5;
 const loadAtStart = os.loadavg()[0];
 const encoder = new TextEncoder();
@@ -190,6 +196,7 @@ console.log(
       'CPU µs/msg: CPU time of the host process (host thread and isolate threads) plus its converter processes, per message; it depends much less on how busy the machine is than msg/s does.',
       `Sandbox rows run the converter in a converter process (the default, one process per integration); the "in-process" row keeps the isolates in the host (processes: 0). Peak RSS of the host process (the bench itself, all cases): ${hostPeakMb} MiB.`,
       `Load average when the suite started: ${loadAtStart.toFixed(2)} (other processes share these cores).`,
+      BEFORE_PROCESSES,
     ],
   }),
 );
