@@ -146,7 +146,12 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
       logger.info({ reason }, `${reason}: stopping (no new requests; integrations release in-flight work)`);
       supervisor.shuttingDown = true;
       const closed = listening.close();
+      // Integrations wait for the batch being converted; one stuck in a converter process is
+      // ended with the processes once their in-flight messages have been released (drain time).
+      const drainMs = Math.floor(config.shutdownGraceMs / 2);
+      const killConverters = setTimeout(() => void sandbox.dispose().catch(() => undefined), drainMs + 100);
       await supervisor.stopAll();
+      clearTimeout(killConverters);
       listening.server.closeIdleConnections();
       await closed;
       await services.close();

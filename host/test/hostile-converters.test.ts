@@ -47,7 +47,8 @@ const config = [
   '  port: 0',
   'auth:',
   '  token: ${env:MY_TOKEN}',
-  'shutdownGraceMs: 4000',
+  // Short, so that stopping reaches the converter processes while the hang is still going on.
+  'shutdownGraceMs: 1500',
   'converters:',
   '  processes: 2',
   `  limits: { timeoutMs: ${TIMEOUT_MS} }`,
@@ -147,13 +148,13 @@ describe('hostile converters against a real host process', () => {
 
   it('SIGTERM stops the host within its grace period while a converter hangs in a built-in', async () => {
     void fetch(`${url}/api/v1/integrations/echo/victim/ingest`, { method: 'POST', body: JSON.stringify({ attack: 'join', deviceName: 'x' }) }).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();
     tbi.child.kill('SIGTERM');
     const code = await tbi.exited;
     // It had to kill the converter process in the middle of the conversion: not a clean stop.
     expect(code).toBe(1);
     expect(tbi.stdout()).toContain('in the middle of a conversion');
-    expect(Date.now() - started).toBeLessThan(4000 + 1500);
+    expect(Date.now() - started).toBeLessThan(1500 + 1500);
   });
 });

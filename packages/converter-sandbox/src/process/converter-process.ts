@@ -35,6 +35,12 @@ export interface ProcessSettings extends ChildSettings {
 }
 
 const PAGE = 4096;
+
+/** Live converter processes: killed when the host exits, however it exits (process.exit included). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 const STDERR_TAIL = 4096;
 
 /** Reads what V8 or Node printed before dying and names the cause. */
@@ -82,6 +88,7 @@ export class ConverterProcess {
       // isolated-vm wants --no-node-snapshot on Node >= 20; the heap cap keeps a runaway child small.
       execArgv: ['--no-node-snapshot', `--max-old-space-size=${memoryMb}`],
     });
+    live.add(this.child);
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-STDERR_TAIL);
@@ -89,6 +96,7 @@ export class ConverterProcess {
     this.child.on('message', (message: ChildMessage) => this.onMessage(message));
     this.ended = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
+        live.delete(this.child);
         clearInterval(this.watchdog);
         const info = this.ending ?? this.reported ?? describeExit(code, signal, this.stderr);
         this.ending = info;

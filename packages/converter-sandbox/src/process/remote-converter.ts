@@ -139,8 +139,10 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
     await this.replacing;
     const proc = this.pool.current(this.slot);
     if (proc?.loaded.has(this.spec.id)) {
-      await proc.request({ op: 'dispose', id: this.spec.id }).catch(() => undefined);
       proc.loaded.delete(this.spec.id);
+      // Not awaited: a process whose isolate is stuck in a built-in cannot answer until its
+      // watchdog ends it, and stopping an integration (or the host) must not wait for that.
+      void proc.request({ op: 'dispose', id: this.spec.id }).catch(() => undefined);
     }
   }
 }
@@ -148,4 +150,3 @@ export class RemoteConverter<I, R> implements Converter<I, R> {
 function disposedResult(name: string): { ok: false; error: { kind: 'THREW'; message: string }; logs: [] } {
   return { ok: false, error: { kind: 'THREW', message: `the sandbox failed: converter "${name}" was disposed while this message was converted` }, logs: [] };
 }
-
