@@ -136,18 +136,24 @@ export class ConverterProcess {
 
   /** Runs an encoded batch on converter `id`: the isolates' results, to `settle`. */
   async run(id: number, batch: EncodedBatch, count: number): Promise<Piece[]> {
-    const reply = await this.request({ op: 'run', id, bytes: batch.bytes, itemsJson: batch.itemsJson, count });
-    return reply.pieces ?? [];
+    this.converting++;
+    try {
+      const reply = await this.request({ op: 'run', id, bytes: batch.bytes, itemsJson: batch.itemsJson, count });
+      return reply.pieces ?? [];
+    } finally {
+      this.converting--;
+    }
   }
 
-  /** Whether the process was converting when it was killed. */
+  /** Whether the process was converting (a `run` in flight, not just a `dispose`) when it was killed. */
   killedBusy = false;
+  private converting = 0;
 
   /** Ends the process now (SIGKILL: it holds nothing worth saving) and records why. */
   kill(info: CrashInfo): void {
     if (this.ending) return;
     this.ending = info;
-    this.killedBusy = this.pending.size > 0;
+    this.killedBusy = this.converting > 0;
     this.child.kill('SIGKILL');
   }
 
