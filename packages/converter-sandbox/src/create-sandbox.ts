@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { ConverterSandbox, IntegrationHealth } from '@tbi/plugin-api';
 import { createInProcessSandbox, type InProcessSandboxOptions } from './in-process-sandbox.js';
 import { resolveLimits } from './limits.js';
-import { DEFAULT_PROCESS_SETTINGS } from './process/crash-failure.js';
+import { DEFAULT_PROCESS_SETTINGS } from './process/process-defaults.js';
 import type { RestartEvent } from './process/process-pool.js';
 import { createProcessSandbox, type SandboxStats } from './process/process-sandbox.js';
 

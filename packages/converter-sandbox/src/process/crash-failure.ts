@@ -1,6 +1,5 @@
 import type { ConverterFailure } from '@tbi/plugin-api';
 import type { CrashInfo } from './converter-process.js';
-import type { ProcessSettings } from './converter-process.js';
 
 /** The failure of the one message that was found to end its converter process. */
 export function crashFailure(info: CrashInfo, after = 'the process was restarted and other messages were not affected'): ConverterFailure {
@@ -8,12 +7,3 @@ export function crashFailure(info: CrashInfo, after = 'the process was restarted
   const kind = info.cause === 'hang' ? 'TIMEOUT' : memory ? 'MEMORY' : 'THREW';
   return { kind, message: `the converter ended its sandbox process on this message (${info.message}); ${after}` };
 }
-
-/** Defaults of the process settings (see `ConverterSandboxOptions`). */
-export const DEFAULT_PROCESS_SETTINGS: Omit<ProcessSettings, 'poolSize'> = {
-  hangFactor: 2,
-  hangMarginMs: 1000,
-  maxReplyChars: 64 * 1024 * 1024,
-  memoryMb: 1024,
-  silenceMs: 5000,
-};

@@ -1,7 +1,8 @@
 import { resolveLimits } from '../limits.js';
 import type { TestConverterOptions, TestConverterReport } from '../test-converter.js';
 import { ConverterProcess, isConverterProcessCrash } from './converter-process.js';
-import { crashFailure, DEFAULT_PROCESS_SETTINGS } from './crash-failure.js';
+import { crashFailure } from './crash-failure.js';
+import { DEFAULT_PROCESS_SETTINGS } from './process-defaults.js';
 
 /**
  * `testConverter` in a converter process made for this one run and killed after it. A
