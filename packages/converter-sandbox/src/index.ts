@@ -1,4 +1,6 @@
 export { createConverterSandbox, type ConverterSandboxHandle, type ConverterSandboxOptions } from './create-sandbox.js';
+export type { SandboxStats } from './process/process-sandbox.js';
+export type { RestartEvent } from './process/process-pool.js';
 export { DEFAULT_LIMITS } from './limits.js';
 export { loadConverterSource, type ConverterSourceSpec } from './load-source.js';
 export { testConverter, type TestConverterOptions, type TestConverterReport } from './test-converter.js';
