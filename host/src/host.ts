@@ -62,6 +62,8 @@ export interface HostHandle {
    * pipeline, platform and sandbox, and resolves when all is closed. Safe to call twice.
    */
   stop(reason?: string): Promise<void>;
+  /** After `stop()`: whether converter processes had to be killed in the middle of a conversion. */
+  readonly killedConverters: boolean;
 }
 
 /**
@@ -83,7 +85,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
   const metrics = new PromMetrics();
 
   logger.info({ config: loaded.file ?? '(in memory)', version: hostVersion() }, 'validating configuration');
-  const sandbox = openSandbox(config, logger);
+  const sandbox = openSandbox(config, logger, metrics);
   let prepared;
   try {
     prepared = await prepareHost(loaded, { loadSource, sandbox });
@@ -152,14 +154,32 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
       logger.info({ reason }, `${reason}: stopping (no new requests; integrations release in-flight work)`);
       supervisor.shuttingDown = true;
       const closed = listening.close();
+      // Integrations wait for the batch being converted; one stuck in a converter process is
+      // ended with the processes once their in-flight messages have been released (drain time).
+      const drainMs = Math.floor(config.shutdownGraceMs / 2);
+      const killConverters = setTimeout(() => void sandbox.dispose().catch(() => undefined), drainMs + 100);
       await supervisor.stopAll();
+      clearTimeout(killConverters);
       listening.server.closeIdleConnections();
       await closed;
       await services.close();
+      const killed = sandbox.stats?.().killedBusy ?? 0;
+      if (killed > 0) logger.warn({ processes: killed }, `killed ${killed} converter process(es) in the middle of a conversion`);
       logger.info({}, 'host stopped');
     })());
 
-  return { url: listening.url, port: listening.port, config, app, supervisor, redact: loaded.redact, stop };
+  return {
+    url: listening.url,
+    port: listening.port,
+    config,
+    app,
+    supervisor,
+    redact: loaded.redact,
+    stop,
+    get killedConverters() {
+      return (sandbox.stats?.().killedBusy ?? 0) > 0;
+    },
+  };
 }
 
 /** Loads the config of `startHost` options, from the file or the object. */

@@ -10,7 +10,8 @@ function portNumber(value: string): number {
 
 /**
  * `tbi start`: runs the host until SIGTERM or SIGINT, then shuts down cleanly within
- * `shutdownGraceMs` (exit 0), or forces the exit after it (exit 1). A second signal forces it at once.
+ * `shutdownGraceMs` (exit 0), or forces the exit after it (exit 1). A second signal forces it at
+ * once. Converter processes are killed whatever they are doing; exit 1 if one was converting.
  */
 export function startCommand(setExitCode: (code: number) => void): Command {
   return new Command('start')
@@ -59,7 +60,8 @@ export function startCommand(setExitCode: (code: number) => void): Command {
         });
         if (signalled) void stopWithin(handle, signalled);
         await done;
-        setExitCode(0);
+        // A converter process killed mid-conversion: the stop was forced, say so.
+        setExitCode(handle.killedConverters ? EXIT_USER_ERROR : 0);
         // Everything is closed; a handle a plugin leaked must not keep the process alive.
         setTimeout(() => process.exit(0), 1000).unref();
       } finally {

@@ -104,6 +104,12 @@ export const hostConfigSchema = z
     converters: z
       .object({
         poolSize: intRange(...LIMIT_RANGES.poolSize).optional().describe('Isolates shared by all converters.'),
+        processes: intRange(1, 64)
+          .optional()
+          .describe("Converter processes the host supervises (default 2, or 1 on one core); each integration's converters run in one of them."),
+        processMemoryMb: intRange(64, 65_536)
+          .optional()
+          .describe('Memory of one converter process, in MiB (default 1024): above it the process is restarted.'),
         limits: converterLimitsSchema.optional().describe('Default limits of every converter.'),
         maxSourceBytes: intRange(1, 67_108_864)
           .default(DEFAULT_MAX_SOURCE_BYTES)

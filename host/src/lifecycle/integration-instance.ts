@@ -193,7 +193,10 @@ export class IntegrationInstance implements RoutableInstance {
         // fails). The worse of the two is the instance's health.
         const own = this.pluginHealth(this.running!.integration);
         const channel = this.running!.channel.health();
-        return SEVERITY[channel.status] > SEVERITY[own.status] ? channel : own;
+        // A message of this integration that ended its converter process: degraded for a while.
+        const sandbox = this.deps.sandbox.integrationHealth?.(this.name);
+        const worst = SEVERITY[channel.status] > SEVERITY[own.status] ? channel : own;
+        return sandbox !== undefined && SEVERITY[sandbox.status] > SEVERITY[worst.status] ? sandbox : worst;
       }
       case 'starting': {
         const restart = this.schedule.describeCurrent();

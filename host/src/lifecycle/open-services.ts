@@ -25,12 +25,24 @@ export function sourceLoaderFor(config: HostConfig): ConverterSourceLoader {
   return (spec, kind, baseDir) => loadConverterSource(spec, kind, baseDir, { maxBytes });
 }
 
-/** Makes the converter sandbox with the config's pool size and default limits. */
-export function openSandbox(config: HostConfig, logger?: Logger): SandboxService {
+/**
+ * Makes the converter sandbox with the config's processes, pool size and default limits. Each
+ * converter process that ends unexpectedly is logged and counted in
+ * `tbi_converter_process_restarts_total{cause}`.
+ */
+export function openSandbox(config: HostConfig, logger?: Logger, metrics?: Metrics): SandboxService {
+  const log = logger?.child({ component: 'sandbox' });
+  const restarts = metrics?.counter('tbi_converter_process_restarts_total', 'Converter processes that ended (abort, exit, hang, memory, catastrophic) and were restarted.', ['cause']);
   return createConverterSandbox({
-    ...(logger ? { logger: logger.child({ component: 'sandbox' }) } : {}),
+    ...(log ? { logger: log } : {}),
     ...(config.converters.poolSize === undefined ? {} : { poolSize: config.converters.poolSize }),
+    ...(config.converters.processes === undefined ? {} : { processes: config.converters.processes }),
+    ...(config.converters.processMemoryMb === undefined ? {} : { processMemoryMb: config.converters.processMemoryMb }),
     ...(config.converters.limits === undefined ? {} : { defaultLimits: config.converters.limits }),
+    onRestart: (event) => {
+      restarts?.inc({ cause: event.cause });
+      log?.warn({ cause: event.cause, converter: event.converter, error: event.message }, `converter process restarted: ${event.message}`);
+    },
   });
 }
 
@@ -53,7 +65,7 @@ export async function openServices(
     }
   };
   try {
-    const sandbox = deps.sandbox ?? openSandbox(config);
+    const sandbox = deps.sandbox ?? openSandbox(config, deps.logger, deps.metrics);
     closers.push(() => sandbox.dispose());
     const platform = await openEmbeddedPlatform({
       dataDir: config.dataDir,

@@ -12,6 +12,7 @@
 // into JSON inside the isolate and parsed again in the host, the thread hand-over — is the price
 // of isolation, so it is counted. Nothing is added to the baseline to slow it down; it does not
 // copy the metadata per message (plain JS has no reason to).
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createConverterSandbox, normaliseUplinkOutput, HELPER_NAMES } from '../dist/index.js';
 import { HELPERS_SOURCE } from '../dist/runtime/helpers-source.js';
@@ -19,6 +20,12 @@ import { HELPERS_SOURCE } from '../dist/runtime/helpers-source.js';
 const SOURCE =
   "var data = decodeToJson(payload); return {deviceName: data.serial, deviceType: 'sensor', telemetry: {temperature: data.temperature, humidity: data.humidity}};";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+// Recorded once, for the comparison issue 11 asked for (same bench, the code before converters
+// moved into child processes and before the lockdown), since a later run cannot measure it again.
+const BEFORE_PROCESSES =
+  'Before the process boundary and the lockdown (issue 11; in-process isolates, commit 84d1ed4, load average 0.61): baseline 510,185 msg/s, 1.90 µs; ' +
+  'one call per message 5,923 msg/s (1.0%), 162 µs; batches of 100: 154,765 (25.5%), 6.82 µs; batches of 1000: 239,292 (43.2%), 5.00 µs; ' +
+  'split over 2 isolates: 170,618 (37.9%), 5.39 µs; 100 × 4 in flight: 170,626 (44.1%), 6.35 µs; 1000 × 2 in flight: 296,880 (60.7%), 4.95 µs CPU per message; peak RSS of the bench process 360 MiB.';
 const ROUNDS = 5;
 const loadAtStart = os.loadavg()[0];
 const encoder = new TextEncoder();
@@ -36,21 +43,41 @@ function log(text) {
   process.stderr.write(`  ${text}\n`);
 }
 
+/** The converter processes of the sandbox being measured (their CPU counts too). */
+let childPids = [];
+const TICK_US = 1e6 / 100;
+
+/** CPU time of a process from /proc (µs), and its peak resident size (KiB); zeros where unavailable. */
+function procUsage(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpu: (Number(fields[11]) + Number(fields[12])) * TICK_US, peakKb: hwm ? Number(hwm[1]) : 0 };
+  } catch {
+    return { cpu: 0, peakKb: 0 };
+  }
+}
+
+function cpuNow() {
+  const own = process.cpuUsage();
+  return own.user + own.system + childPids.reduce((sum, pid) => sum + procUsage(pid).cpu, 0);
+}
+
 /**
  * Runs `step` (converting `perStep` messages) for `seconds`: messages per second, and CPU time
- * per message in µs (the whole process: host thread plus isolate threads).
+ * per message in µs (the whole work: host thread, isolate threads, and converter processes).
  */
 async function rate(perStep, step, seconds) {
   let count = 0;
-  const cpu = process.cpuUsage();
+  const cpu = cpuNow();
   const started = performance.now();
   const until = started + seconds * 1000;
   while (performance.now() < until) {
     await step();
     count += perStep;
   }
-  const used = process.cpuUsage(cpu);
-  return { rate: count / ((performance.now() - started) / 1000), cpu: (used.user + used.system) / count };
+  return { rate: count / ((performance.now() - started) / 1000), cpu: (cpuNow() - cpu) / count };
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -106,10 +133,11 @@ async function compare(name, perStep, step) {
  * `inFlight` batches are kept running at all times (as a connector with several partitions or a
  * prefetch window does), so the host decodes one batch while the isolates convert the next.
  */
-async function sandboxCase(name, poolSize, batchSize, inFlight = 1) {
-  const sandbox = createConverterSandbox({ poolSize, defaultLimits: { timeoutMs: 1000 } });
+async function sandboxCase(name, poolSize, batchSize, inFlight = 1, processes = undefined) {
+  const sandbox = createConverterSandbox({ poolSize, defaultLimits: { timeoutMs: 1000 }, ...(processes === undefined ? {} : { processes }) });
   try {
     const converter = await sandbox.uplink('bench', SOURCE);
+    childPids = sandbox.stats().processes.flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
     const batches = [];
     for (let i = 0; i < messages.length; i += batchSize) batches.push(messages.slice(i, i + batchSize));
     let b = 0;
@@ -128,21 +156,27 @@ async function sandboxCase(name, poolSize, batchSize, inFlight = 1) {
       await Promise.race(pending);
     });
     await Promise.all(pending);
-    rows.push([name, Math.round(result.rate), Number(result.percent.toFixed(1)), Number(result.cpu.toFixed(2))]);
+    const childPeak = Math.max(0, ...childPids.map((pid) => procUsage(pid).peakKb));
+    rows.push([name, Math.round(result.rate), Number(result.percent.toFixed(1)), Number(result.cpu.toFixed(2)), childPeak ? Math.round(childPeak / 1024) : '']);
   } finally {
+    childPids = [];
     await sandbox.dispose();
   }
 }
 
+// In a converter process (the default): every message crosses the IPC channel both ways.
 await sandboxCase('sandbox, one call per message', 1, 1);
 await sandboxCase('sandbox, batches of 100 (1 isolate)', 1, 100);
 await sandboxCase('sandbox, batches of 1000 (1 isolate)', 1, 1000);
 await sandboxCase('sandbox, batches of 1000 split over 2 isolates', 2, 1000);
 await sandboxCase('sandbox, batches of 100, 4 in flight (2 isolates)', 2, 100, 4);
 await sandboxCase('sandbox, batches of 1000, 2 in flight (2 isolates)', 2, 1000, 2);
+// The same isolates in the host process (processes: 0), as before the process boundary.
+await sandboxCase('in-process isolates, batches of 1000, 2 in flight (2 isolates)', 2, 1000, 2, 0);
 
-rows.unshift(['plain JS in the host (baseline)', Math.round(median(baselineRates)), 100, Number(median(baselineCpu).toFixed(2))]);
-const batched = rows.filter((r) => r[0].includes('batches of'));
+const hostPeakMb = Math.round(process.resourceUsage().maxRSS / 1024);
+rows.unshift(['plain JS in the host (baseline)', Math.round(median(baselineRates)), 100, Number(median(baselineCpu).toFixed(2)), '']);
+const batched = rows.filter((r) => r[0].startsWith('sandbox, batches of'));
 const best = Math.max(...batched.map((r) => r[2]));
 console.log(
   JSON.stringify({
@@ -152,15 +186,17 @@ console.log(
       'The seed MQTT converter (`decodeToJson`, then deviceName/deviceType/telemetry) on JSON payloads of about 60 bytes. ' +
       'Baseline: the same converter and helpers as plain JavaScript in the host, with the same payload-to-Array step and output normalisation. ' +
       'Sandbox rows include everything a connector pays: copying payloads into the isolate, the batch loop there, JSON back, validation.',
-    columns: ['case', 'msg/s', '% of plain JS', 'CPU µs/msg'],
+    columns: ['case', 'msg/s', '% of plain JS', 'CPU µs/msg', 'converter process peak RSS MiB'],
     rows,
     notes: [
       `Best batched rate: ${best}% of plain JS (goal: at least 50%).`,
       `Each case ran ${ROUNDS} rounds of ${(SECONDS / ROUNDS).toFixed(1)} s alternating with the baseline (the machine is shared): msg/s and % are medians of the rounds. ${os.availableParallelism()} cores; 64 MiB isolates, 1 s time limit per call.`,
       'Batches are cut into parts of about 512 messages, at least one per isolate of the converter (poolSize, default 2), run on separate threads; ' +
         'the host decodes and validates a finished part while the isolates convert the next, so the rows gain only when cores are free (host + isolates busy at once).',
-      'CPU µs/msg: CPU time of the whole process (host thread and isolate threads) per message; it depends much less on how busy the machine is than msg/s does.',
+      'CPU µs/msg: CPU time of the host process (host thread and isolate threads) plus its converter processes, per message; it depends much less on how busy the machine is than msg/s does.',
+      `Sandbox rows run the converter in a converter process (the default, one process per integration); the "in-process" row keeps the isolates in the host (processes: 0). Peak RSS of the host process (the bench itself, all cases): ${hostPeakMb} MiB.`,
       `Load average when the suite started: ${loadAtStart.toFixed(2)} (other processes share these cores).`,
+      BEFORE_PROCESSES,
     ],
   }),
 );

@@ -37,6 +37,40 @@ export function encodeUplinkBatch(inputs: readonly UplinkInput[]): EncodedBatch 
   return { bytes, itemsJson: JSON.stringify([table.shapes, table.uses, table.values, header, inputs.length]) };
 }
 
+/**
+ * The inverse of `encodeUplinkBatch` (in a converter process, which cuts the batch into parts
+ * again): payloads are views into `bytes`; metadata objects are rebuilt from the table.
+ */
+export function decodeUplinkBatch(bytes: Uint8Array, itemsJson: string): UplinkInput[] {
+  const [shapes, , values, header, count] = JSON.parse(itemsJson) as [string[][], number[], unknown[], number[], number];
+  const inputs: UplinkInput[] = new Array<UplinkInput>(count);
+  let h = 0;
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    const length = header[h] as number;
+    const shape = header[h + 1] as number;
+    let metadata: unknown;
+    if (shape < 0) {
+      metadata = values[header[h + 2] as number];
+      h += 3;
+    } else {
+      const keys = shapes[shape] as string[];
+      const m: Record<string, unknown> = {};
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k] as string;
+        const value = values[header[h + 2 + k] as number];
+        if (key === '__proto__') Object.defineProperty(m, key, { value, writable: true, enumerable: true, configurable: true });
+        else m[key] = value;
+      }
+      metadata = m;
+      h += 2 + keys.length;
+    }
+    inputs[i] = { payload: bytes.subarray(offset, offset + length), metadata: metadata as UplinkInput['metadata'] };
+    offset += length;
+  }
+  return inputs;
+}
+
 /** Downlink: the requests as one JSON string (a `msg` that JSON cannot carry becomes null). */
 export function encodeDownlinkBatch(requests: readonly DownlinkRequest[]): EncodedBatch {
   const items = requests.map((r) => ({

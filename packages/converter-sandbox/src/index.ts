@@ -1,4 +1,6 @@
 export { createConverterSandbox, type ConverterSandboxHandle, type ConverterSandboxOptions } from './create-sandbox.js';
+export type { SandboxStats } from './process/process-sandbox.js';
+export type { RestartEvent } from './process/process-pool.js';
 export { DEFAULT_LIMITS, LIMIT_RANGES } from './limits.js';
 export { DEFAULT_MAX_SOURCE_BYTES, loadConverterSource, type ConverterSourceSpec, type LoadSourceOptions } from './load-source.js';
 export { testConverter, type TestConverterOptions, type TestConverterReport } from './test-converter.js';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { EncodedBatch, RawOutcome } from './batch-codec.js';
 import { IsolateSlot, type SlotOptions } from './isolate-slot.js';
-import { runOnSlot, settle } from './run-batch.js';
+import { runOnSlot, settle, type LazyInputs, type Piece } from './run-batch.js';
 
 /**
  * Below this many messages a batch runs on one isolate: a call costs tens of microseconds, a
@@ -83,6 +83,21 @@ export class IsolatePool {
     for (let i = 0; i < inputs.length; i += size) chunks.push(inputs.slice(i, i + size));
     const results = await Promise.all(chunks.map((chunk) => this.runPart(chunk, encode, finish)));
     return results.flat();
+  }
+
+  /**
+   * Runs one part that is already encoded (a converter process receives parts so) and leaves
+   * the finished calls' text undecoded (see `Piece`) for the host. The messages are decoded only
+   * if some must run again.
+   */
+  async runEncoded<I>(encoded: EncodedBatch, inputs: LazyInputs<I>, encode: (inputs: readonly I[]) => EncodedBatch): Promise<Piece[]> {
+    if (inputs.count === 0) return [];
+    const slot = this.take() ?? (await this.wait());
+    try {
+      return await runOnSlot(slot, inputs, encode, this.options.limits, encoded);
+    } finally {
+      this.release(slot);
+    }
   }
 
   private async runPart<I, R>(

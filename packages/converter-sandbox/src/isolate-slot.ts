@@ -30,6 +30,8 @@ export interface SlotOptions {
   kind: ConverterKind;
   source: string;
   limits: ConverterLimits;
+  /** Shown by the watchdog when a call hangs. */
+  name?: string;
   /** isolated-vm's "the process is in danger" callback. */
   onCatastrophicError?: (message: string) => void;
 }
@@ -39,6 +41,22 @@ interface Live {
   context: ivm.Context;
   run: ivm.Reference<(...args: unknown[]) => string>;
   state: ivm.Reference<{ out: string; extra: string; index: number; done: boolean }>;
+}
+
+/**
+ * Calls into isolates in progress in this process, with when they started. isolated-vm stops a
+ * call at its time limit only at V8 interrupt points; a built-in looping in C++ never reaches
+ * one, so the converter process's watchdog (`overdueCall`) looks here for calls far past it.
+ */
+const activeCalls = new Set<{ started: number; limitMs: number; name: string }>();
+
+/** The oldest call running longer than `limitMs × factor + marginMs`, if any. */
+export function overdueCall(factor: number, marginMs: number, now = performance.now()): { runningMs: number; limitMs: number; name: string } | undefined {
+  for (const call of activeCalls) {
+    const runningMs = now - call.started;
+    if (runningMs > call.limitMs * factor + marginMs) return { runningMs, limitMs: call.limitMs, name: call.name };
+  }
+  return undefined;
 }
 
 function isTimeout(error: unknown): boolean {
@@ -142,6 +160,8 @@ export class IsolateSlot {
       ? [batch.itemsJson]
       : // The buffer is made for this one call (encodeUplinkBatch): hand it over instead of copying it twice.
         [new ivm.ExternalCopy(batch.bytes, { transferOut: true }).copyInto({ release: true, transferIn: true }), batch.itemsJson];
+    const entry = { started: performance.now(), limitMs: this.options.limits.timeoutMs, name: this.options.name ?? 'converter' };
+    activeCalls.add(entry);
     try {
       const text = await live.run.apply(undefined, args, { timeout: this.options.limits.timeoutMs });
       if (typeof text !== 'string') return { status: 'crashed', message: 'the sandbox runtime returned a malformed result' };
@@ -153,6 +173,8 @@ export class IsolateSlot {
       return { status: 'ok', text, tainted: false };
     } catch (error) {
       return this.afterFailure(live, error, count);
+    } finally {
+      activeCalls.delete(entry);
     }
   }
 

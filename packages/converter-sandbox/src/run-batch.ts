@@ -76,45 +76,57 @@ function crashedOutcome(message: string): RawOutcome {
  */
 export async function runOnSlot<I>(
   slot: IsolateSlot,
-  inputs: readonly I[],
+  inputs: readonly I[] | LazyInputs<I>,
   encode: (inputs: readonly I[]) => EncodedBatch,
   limits: ConverterLimits,
   encoded?: EncodedBatch,
 ): Promise<Piece[]> {
   const pieces: Piece[] = [];
+  // A converter process hands over a batch already encoded; it decodes the messages only when
+  // some must run again.
+  const count = Array.isArray(inputs) ? inputs.length : (inputs as LazyInputs<I>).count;
+  let list = Array.isArray(inputs) ? (inputs as readonly I[]) : undefined;
+  const all = (): readonly I[] => (list ??= (inputs as LazyInputs<I>).decode());
   let start = 0;
   let first = encoded;
-  while (start < inputs.length) {
-    const rest = start === 0 ? inputs : inputs.slice(start);
-    const result = await slot.call(first ?? encode(rest), rest.length);
+  while (start < count) {
+    const restCount = count - start;
+    const rest = () => (start === 0 ? all() : all().slice(start));
+    const result = await slot.call(first ?? encode(rest()), restCount);
     first = undefined;
     if (result.status === 'ok' && !result.tainted) {
-      pieces.push({ text: result.text, count: rest.length });
+      pieces.push({ text: result.text, count: restCount });
       break;
     }
-    const outcomes = result.status === 'ok' ? decodeNow(result, rest.length) : null;
+    const outcomes = result.status === 'ok' ? decodeNow(result, restCount) : null;
     if (outcomes !== null) {
-      pieces.push({ outcomes: await rerunTainted(slot, rest, outcomes, encode, limits) });
+      pieces.push({ outcomes: await rerunTainted(slot, rest(), outcomes, encode, limits) });
       break;
     }
-    if (result.status === 'timeout' && rest.length > 1) {
-      pieces.push({ outcomes: await rerunTainted(slot, rest, result.done, encode, limits) });
+    if (result.status === 'timeout' && restCount > 1) {
+      pieces.push({ outcomes: await rerunTainted(slot, rest(), result.done, encode, limits) });
       const culprit = start + result.index;
-      pieces.push({ outcomes: [await runOne(slot, inputs[culprit] as I, encode, limits)] });
+      pieces.push({ outcomes: [await runOne(slot, all()[culprit] as I, encode, limits)] });
       start = culprit + 1;
       continue;
     }
-    if (rest.length === 1) {
+    if (restCount === 1) {
       const outcome = single(result, limits);
-      pieces.push({ outcomes: [!outcome.ok && outcome.retry ? await runOne(slot, rest[0] as I, encode, limits) : outcome] });
+      pieces.push({ outcomes: [!outcome.ok && outcome.retry ? await runOne(slot, rest()[0] as I, encode, limits) : outcome] });
       break;
     }
     const each: RawOutcome[] = [];
-    for (const input of rest) each.push(await runOne(slot, input, encode, limits));
+    for (const input of rest()) each.push(await runOne(slot, input, encode, limits));
     pieces.push({ outcomes: each });
     break;
   }
   return pieces;
+}
+
+/** Messages of an encoded batch, decoded on demand (see `runOnSlot`). */
+export interface LazyInputs<I> {
+  count: number;
+  decode(): readonly I[];
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from '@tbi/plugin-api';
 import { encodeDownlinkBatch, encodeUplinkBatch, type ConverterKind, type EncodedBatch, type RawOutcome } from './batch-codec.js';
 import { IsolatePool } from './isolate-pool.js';
+import type { LazyInputs, Piece } from './run-batch.js';
 import { normaliseUplinkOutput } from './normalise-uplink.js';
 import { validateDownlinkOutput } from './validate-downlink.js';
 
@@ -32,6 +33,7 @@ export async function createPool(settings: ConverterSettings, source: string): P
     return await IsolatePool.create(
       {
         kind: settings.kind,
+        name: settings.name,
         source,
         limits: settings.limits,
         ...(settings.onCatastrophicError ? { onCatastrophicError: settings.onCatastrophicError } : {}),
@@ -85,6 +87,15 @@ abstract class SandboxConverter<I, R> implements Converter<I, R> {
     return this.current.run(batch, this.encoder, this.finisher);
   }
 
+  /**
+   * One part of a batch, already encoded by the host: the isolates' undecoded results, which a
+   * converter process sends to the host as they are.
+   */
+  runEncoded(encoded: EncodedBatch, inputs: LazyInputs<I>): Promise<Piece[]> {
+    if (this.disposed) throw new TbiError('CONVERTER_DISPOSED', `converter "${this.name}" was disposed`, { context: { converter: this.name } });
+    return this.current.runEncoded(encoded, inputs, this.encoder);
+  }
+
   /** The raw outputs, for tools (`testConverter`) that show what the script returned. */
   runRaw(batch: readonly I[]): Promise<RawOutcome[]> {
     return this.current.run(batch, this.encoder);
@@ -128,11 +139,7 @@ export class SandboxUplinkConverter extends SandboxConverter<UplinkInput, Uplink
   }
 
   protected toResult(outcome: RawOutcome, input: UplinkInput): UplinkResult {
-    if (!outcome.ok) return outcome;
-    const receivedAt = input.receivedAt ?? (this.settings.clock ?? Date.now)();
-    const normalised = normaliseUplinkOutput(outcome.output, receivedAt);
-    if (!normalised.ok) return { ok: false, error: normalised.error, logs: outcome.logs };
-    return { ok: true, records: normalised.records, output: outcome.output, logs: outcome.logs };
+    return uplinkResult(outcome, input, this.settings.clock);
   }
 }
 
@@ -142,11 +149,25 @@ export class SandboxDownlinkConverter extends SandboxConverter<DownlinkRequest, 
   }
 
   protected toResult(outcome: RawOutcome): DownlinkResult {
-    if (!outcome.ok) return outcome;
-    const validated = validateDownlinkOutput(outcome.output);
-    if (!validated.ok) return { ok: false, error: validated.error, logs: outcome.logs };
-    return { ok: true, encoded: validated.encoded, logs: outcome.logs };
+    return downlinkResult(outcome);
   }
 }
 
 export type { SandboxConverter };
+
+/** An uplink outcome as the plugin API's result: the output normalised into device records. */
+export function uplinkResult(outcome: RawOutcome, input: UplinkInput, clock?: () => number): UplinkResult {
+  if (!outcome.ok) return outcome;
+  const receivedAt = input.receivedAt ?? (clock ?? Date.now)();
+  const normalised = normaliseUplinkOutput(outcome.output, receivedAt);
+  if (!normalised.ok) return { ok: false, error: normalised.error, logs: outcome.logs };
+  return { ok: true, records: normalised.records, output: outcome.output, logs: outcome.logs };
+}
+
+/** A downlink outcome as the plugin API's result: the output validated. */
+export function downlinkResult(outcome: RawOutcome): DownlinkResult {
+  if (!outcome.ok) return outcome;
+  const validated = validateDownlinkOutput(outcome.output);
+  if (!validated.ok) return { ok: false, error: validated.error, logs: outcome.logs };
+  return { ok: true, encoded: validated.encoded, logs: outcome.logs };
+}

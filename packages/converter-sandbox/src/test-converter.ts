@@ -12,6 +12,7 @@ import { resolveLimits } from './limits.js';
 import { normaliseUplinkOutput } from './normalise-uplink.js';
 import { createPool } from './sandbox-converter.js';
 import { validateDownlinkOutput } from './validate-downlink.js';
+import { testConverterInChild } from './process/test-in-child.js';
 
 /** Input of `testConverter`. */
 export interface TestConverterOptions {
@@ -48,15 +49,21 @@ export interface TestConverterReport {
 const EMPTY_REQUEST: DownlinkRequest = { msg: {}, metadata: {}, msgType: 'ATTRIBUTES_UPDATED', integrationMetadata: {} };
 
 /**
- * Runs a converter once on a sample in a fresh, throw-away isolate, the way `tbi convert` and
- * `POST /api/converters/test` do. Never throws for a bad converter: compile errors, exceptions,
- * timeouts and invalid output come back as `error`.
+ * Runs a converter once on a sample in a fresh, throw-away isolate inside a converter process of
+ * its own, the way `tbi convert` and `POST /api/converters/test` do: a converter that aborts,
+ * hangs or exhausts memory ends that process, never the caller. Never throws for a bad
+ * converter: compile errors, exceptions, timeouts, crashes and invalid output come back as `error`.
  *
  * @example
  * const report = await testConverter({ kind: 'uplink', source, payload: new TextEncoder().encode('{"t":1}') });
  * if (!report.ok) console.error(report.error?.message);
  */
-export async function testConverter(options: TestConverterOptions): Promise<TestConverterReport> {
+export function testConverter(options: TestConverterOptions): Promise<TestConverterReport> {
+  return testConverterInChild(options);
+}
+
+/** `testConverter` in the calling process (what the converter process itself runs). */
+export async function testConverterInProcess(options: TestConverterOptions): Promise<TestConverterReport> {
   const limits = resolveLimits(undefined, options.limits);
   let pool;
   try {

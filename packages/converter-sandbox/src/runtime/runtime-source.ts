@@ -1,4 +1,5 @@
 import { GUARDS_SOURCE } from './guards-source.js';
+import { LOCKDOWN_SOURCE } from './lockdown-source.js';
 import { HELPER_NAMES, HELPERS_SOURCE } from './helpers-source.js';
 
 /** Console lines kept per message, and characters per line. */
@@ -53,6 +54,7 @@ var LOG_CHARS = ${LOG_LINE_CHARS};
 var MAX_OUTPUT = ${MAX_OUTPUT_CHARS};
 var MAX_ELEMENTS = ${maxElements};
 ${GUARDS_SOURCE}
+${LOCKDOWN_SOURCE}
 g_install(global);
 
 ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef'].forEach(function (name) {
@@ -102,6 +104,9 @@ var consoleObject = R_freeze({
   debug: logger('debug'), trace: logger('debug'), dir: logger('log'),
 });
 R_defineProperty(global, 'console', { value: consoleObject, writable: false, enumerable: false, configurable: false });
+l_lockdown(global);
+// Set when a message left a global that cannot be removed: the rest of the batch runs on a fresh isolate.
+var dirty = false;
 
 // What a message produced besides its output (failure, logs, "undefined"), as the members of a
 // JSON object; '' when there is nothing. Outputs and side entries travel separately, so the common
@@ -186,6 +191,9 @@ function describeError(error) {
     var name = error.name;
     var message = error.message;
     var text = (typeof name === 'string' && name ? name : 'Error') + ': ' + (typeof message === 'string' ? message : formatArg(message));
+    if (name === 'ReferenceError' && typeof message === 'string' && / is not defined$/.test(message)) {
+      text += ' (a converter cannot create global variables: declare it with var, let or const)';
+    }
     var stack = error.stack;
     if (typeof stack === 'string') {
       var at = R_apply(R_indexOf, stack, [fileName + ':']);
@@ -209,8 +217,10 @@ function invoke(a, b, c, d) {
   try {
     result = converter(a, b, c, d);
   } catch (error) {
+    if (!l_cleanPrototypes()) dirty = true;
     return failure('THREW', describeError(error));
   }
+  if (!l_cleanPrototypes()) dirty = true;
   var json;
   try {
     if (result instanceof R_Promise) {
@@ -247,7 +257,7 @@ return {
   check: function (params, body) {
     try { R_Function(params, body); return ''; } catch (error) { return describeError(error); }
   },
-  install: function (fn, name) { converter = fn; fileName = name; },
+  install: function (fn, name) { l_freezeConverter(fn); converter = fn; fileName = name; },
   runUplink: function (bytes, itemsJson) {
     var batch = R_parse(itemsJson);
     var shapes = batch[0];
@@ -270,6 +280,7 @@ return {
       var shape = header[h + 1];
       var frame;
       try {
+        if (dirty) throw null;
         var payload = new Array(length);
         for (var j = 0; j < length; j++) payload[j] = bytes[offset + j];
         var metadata = shape < 0 ? values[header[h + 2]] : makers[shape](values, header, h + 2);
@@ -288,6 +299,7 @@ return {
       state.out = out; state.extra = extra;
     }
     state.done = true;
+    if (dirty) tainted = true;
     return flat((tainted ? 'T[' : '[') + out + ']\n{' + extra + '}');
   },
   runDownlink: function (itemsJson) {
@@ -300,7 +312,11 @@ return {
       state.index = i;
       var item = items[i];
       var frame;
-      try {
+      if (dirty) {
+        tainted = true;
+        side = '"r":1';
+        frame = 'null';
+      } else try {
         frame = invoke(item.msg, item.metadata, item.msgType, item.integrationMetadata);
       } catch (error) {
         tainted = true;
@@ -311,6 +327,7 @@ return {
       state.out = out; state.extra = extra;
     }
     state.done = true;
+    if (dirty) tainted = true;
     return flat((tainted ? 'T[' : '[') + out + ']\n{' + extra + '}');
   },
 };
