@@ -1,6 +1,5 @@
-import type { IntegrationContext, IntegrationHealth, RawMessage, UplinkOutcome } from '@tbi/plugin-api';
+import { isShutdownError, retry, type IntegrationContext, type IntegrationHealth, type RawMessage, type UplinkOutcome } from '@tbi/plugin-api';
 import { AckTracker } from './ack-tracker.js';
-import { isShutdownError, retry } from './backoff.js';
 import type { RabbitmqConfig, UplinkConfig } from './config.js';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { deliveryCount, streamOffset, toRawMessage } from './delivery-message.js';
