@@ -145,8 +145,8 @@ export class RabbitmqSource {
   }
 
   #flush(c: QueueConsumer): void {
-    if (this.#hostPaused) return;
-    while (c.pending.length > 0) this.#track(this.#process(c, c.pending.splice(0, this.#maxBatch)));
+    // A submit may pause the source at once (the pipeline is full): check before every batch.
+    while (c.pending.length > 0 && !this.#hostPaused) this.#track(this.#process(c, c.pending.splice(0, this.#maxBatch)));
   }
 
   #track(task: Promise<void>): void {
