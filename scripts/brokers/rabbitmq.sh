@@ -43,9 +43,14 @@ daemon_match=beam
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# What a fresh Debian lacks: the broker, and openssl for the certificates and password hashes
+# (priority "optional", so not on a minimal install).
 ensure_installed() {
-  [ -x "$rabbit_bin/rabbitmq-server" ] && return 0
-  log "installing the Debian package rabbitmq-server"
+  local missing=()
+  [ -x "$rabbit_bin/rabbitmq-server" ] || missing+=(rabbitmq-server)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing the Debian package(s) ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # Keep the package from starting its own node on 5672 while it installs (policy-rc.d exit 101:
   # "action forbidden"); an existing policy file is left as it is.
@@ -54,9 +59,9 @@ ensure_installed() {
     policy=/usr/sbin/policy-rc.d
     printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy"
   fi
-  if ! as_root apt-get install -y -q --no-install-recommends rabbitmq-server >&2; then
+  if ! as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
     as_root apt-get update -q >&2
-    as_root apt-get install -y -q --no-install-recommends rabbitmq-server >&2
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
   fi
   [ -n "$policy" ] && as_root rm -f "$policy"
   as_root systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
@@ -88,9 +93,12 @@ ensure_certs() {
 }
 
 # RabbitMQ's own hash format (rabbit_password_hashing_sha256): base64(salt ++ sha256(salt ++ password)).
+# The salt's bytes go through a file (a shell variable cannot hold them), so openssl is all it needs.
 password_hash() {
-  local salt; salt="$(openssl rand -hex 4)"
-  { printf '%s' "$salt" | xxd -r -p; { printf '%s' "$salt" | xxd -r -p; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | base64
+  local salt; salt="$(mktemp)"
+  openssl rand 4 > "$salt"
+  { cat "$salt"; { cat "$salt"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | base64
+  rm -f "$salt"
 }
 
 write_config() {
