@@ -25,8 +25,8 @@ afterAll(async () => {
 runConformanceSuite({
   plugin,
   redelivers: true,
-  // Once paused the source submits no further batch; the batch that made the pipeline full (at
-  // most `maxBatch`) and what the broker already sent (at most `prefetch`) are the bound.
+  // Once paused the source submits no further batch: the one that filled the pipeline (at most
+  // `maxBatch`, 5) is all that goes beyond `maxInFlight`; the rest of the prefetch waits unsubmitted.
   pause: { overshoot: 10 },
   config: (run) => ({
     host: '127.0.0.1',
