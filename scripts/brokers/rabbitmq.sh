@@ -172,6 +172,13 @@ start() {
     fi
     sleep 0.2
   done
+  # A node whose first boot was cut short (its folder deleted or killed mid-start) comes back
+  # with feature flags off, and quorum or stream queues refused: turn them on (the node lists
+  # the enabled ones in this file).
+  if ! grep -qs stream_queue "$state/mnesia/$node-feature_flags"; then
+    log "enabling the feature flags (off after an interrupted first boot)"
+    ctl enable_feature_flag all >/dev/null || log "could not enable the feature flags"
+  fi
   log "listening on 127.0.0.1:$amqp_port (AMQP), :$tls_port (AMQPS), node $node, pid $(running_pid || echo '?')"
 }
 
