@@ -160,8 +160,9 @@ start() {
   write_config
   rm -f "$pid_file"
   # fd 9 is the lock: the node must not inherit it, or it would hold the lock for ever.
-  # setsid: the node outlives the shell that started it (and its process group).
-  rabbit_env setsid "$rabbit_bin/rabbitmq-server" 9>&- </dev/null >>"$state/log/stdout.log" 2>&1 &
+  # setsid: the node outlives the shell that started it (and its process group). It runs in its
+  # state folder, so crash dumps (MnesiaCore.*, erl_crash.dump) land there, not in a checkout.
+  (cd "$state" && rabbit_env setsid "$rabbit_bin/rabbitmq-server") 9>&- </dev/null >>"$state/log/stdout.log" 2>&1 &
   local deadline=$(( $(date +%s) + 90 ))
   # The listeners open only once the node has booted (definitions loaded).
   until port_open "$amqp_port" && port_open "$tls_port"; do
