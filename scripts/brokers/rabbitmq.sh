@@ -50,9 +50,14 @@ daemon_match=beam
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# What a fresh Debian lacks: the broker, and openssl for the certificates and password hashes
+# (priority "optional", so not on a minimal install).
 ensure_installed() {
-  [ -x "$rabbit_bin/rabbitmq-server" ] && return 0
-  log "installing the Debian package rabbitmq-server"
+  local missing=()
+  [ -x "$rabbit_bin/rabbitmq-server" ] || missing+=(rabbitmq-server)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing the Debian package(s) ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # Keep the package from starting its own node on 5672 while it installs (policy-rc.d exit 101:
   # "action forbidden"); an existing policy file is left as it is.
@@ -61,9 +66,9 @@ ensure_installed() {
     policy=/usr/sbin/policy-rc.d
     printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy"
   fi
-  if ! as_root apt-get install -y -q --no-install-recommends rabbitmq-server >&2; then
+  if ! as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
     as_root apt-get update -q >&2
-    as_root apt-get install -y -q --no-install-recommends rabbitmq-server >&2
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
   fi
   [ -n "$policy" ] && as_root rm -f "$policy"
   as_root systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
@@ -72,9 +77,12 @@ ensure_installed() {
 ensure_certs() { make_test_certs "$certs"; }
 
 # RabbitMQ's own hash format (rabbit_password_hashing_sha256): base64(salt ++ sha256(salt ++ password)).
+# The salt's bytes go through a file (a shell variable cannot hold them), so openssl is all it needs.
 password_hash() {
-  local salt; salt="$(openssl rand -hex 4)"
-  { printf '%s' "$salt" | xxd -r -p; { printf '%s' "$salt" | xxd -r -p; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | base64
+  local salt; salt="$(mktemp)"
+  openssl rand 4 > "$salt"
+  { cat "$salt"; { cat "$salt"; printf '%s' "$1"; } | openssl dgst -sha256 -binary; } | base64
+  rm -f "$salt"
 }
 
 write_config() {
@@ -136,8 +144,9 @@ start() {
   write_config
   rm -f "$pid_file"
   # fd 9 is the lock: the node must not inherit it, or it would hold the lock for ever.
-  # setsid: the node outlives the shell that started it (and its process group).
-  rabbit_env setsid "$rabbit_bin/rabbitmq-server" 9>&- </dev/null >>"$state/log/stdout.log" 2>&1 &
+  # setsid: the node outlives the shell that started it (and its process group). It runs in its
+  # state folder, so crash dumps (MnesiaCore.*, erl_crash.dump) land there, not in a checkout.
+  (cd "$state" && rabbit_env setsid "$rabbit_bin/rabbitmq-server") 9>&- </dev/null >>"$state/log/stdout.log" 2>&1 &
   local deadline=$(( $(date +%s) + 90 ))
   # The listeners open only once the node has booted (definitions loaded).
   until port_open "$amqp_port" && port_open "$tls_port"; do
@@ -148,6 +157,13 @@ start() {
     fi
     sleep 0.2
   done
+  # A node whose first boot was cut short (its folder deleted or killed mid-start) comes back
+  # with feature flags off, and quorum or stream queues refused: turn them on (the node lists
+  # the enabled ones in this file).
+  if ! grep -qs stream_queue "$state/mnesia/$node-feature_flags"; then
+    log "enabling the feature flags (off after an interrupted first boot)"
+    ctl enable_feature_flag all >/dev/null || log "could not enable the feature flags"
+  fi
   log "listening on 127.0.0.1:$amqp_port (AMQP), :$tls_port (AMQPS), node $node, pid $(running_pid || echo '?')"
 }
 

@@ -4,10 +4,13 @@
 //    drains an identical backlog of its own, with the same prefetch (BENCH_PREFETCH, default 50):
 //    a) amqplib consuming with a no-op handler, one `multiple` ack per 25 deliveries (baseline),
 //    b) this plugin in-process with a no-op uplink (batching, ack tracking, multiple acks),
-//    c) a real `tbi start` process: plugin + converter sandbox + embedded SQLite platform, counted
+//    c) this plugin in-process through the host's real pipeline and converter sandbox, into a
+//       memory platform (the plugin kit's `startTestIntegration`): everything but SQLite,
+//    d) a real `tbi start` process: plugin + converter sandbox + embedded SQLite platform, counted
 //       in the platform's processed_messages table (messageIdIsUnique: every message has a sourceId).
 //    Rate = messages / time from consuming to the last message handled (stored).
-//    CPU ms per 1000 messages and peak RSS: of this process for a) and b), of the host for c).
+//    CPU ms per 1000 messages and peak RSS: of this process for a) to c) (c) without the
+//    converter's child process), of the host for d).
 // 2. Latency through the whole pipeline: BENCH_RATE messages/s (default 1000) published live for
 //    5 s; latency = stored_at (platform) - time the publisher sent it.
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
@@ -18,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import amqp from 'amqplib';
-import { startHostProcess } from '@tbi/plugin-testkit';
+import { startHostProcess, startTestIntegration } from '@tbi/plugin-testkit';
 import rabbitmqPlugin from '../dist/plugin.js';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
@@ -119,6 +122,19 @@ async function pluginNoop(queue) {
   return result;
 }
 
+async function pipelineMemory(queue) {
+  const config = { ...connection, uplink: { queues: [queue], prefetch: PREFETCH, messageIdIsUnique: true, ...UPLINK_OPTIONS } };
+  const kit = await startTestIntegration(rabbitmqPlugin, config, { platform: 'memory', uplinkConverter: UPLINK, start: false });
+  const stored = () => kit.submits.reduce((n, s) => n + (s.outcomes?.length ?? 0), 0);
+  const result = await measured(async () => {
+    await kit.start();
+    while (stored() < MESSAGES) await sleep(50);
+  });
+  const submitSize = MESSAGES / kit.submits.length;
+  await kit.close();
+  return { ...result, submitSize };
+}
+
 async function startHost(dir, queue) {
   const config = {
     dataDir: path.join(dir, 'data'),
@@ -207,15 +223,17 @@ async function latency(dir) {
 log('starting the test node (scripts/brokers/rabbitmq.sh start)');
 execFileSync(path.join(root, 'scripts/brokers/rabbitmq.sh'), ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-rabbitmq-bench-'));
-const queues = ['raw', 'plugin', 'host'].map((c) => `bench-${c}-${run}`);
-log(`publishing ${MESSAGES} messages to three queues`);
+const queues = ['raw', 'plugin', 'pipeline', 'host'].map((c) => `bench-${c}-${run}`);
+log(`publishing ${MESSAGES} messages to ${queues.length} queues`);
 const publishRate = await publishBacklog(`bench-fanout-${run}`, queues);
 log(`published at ${Math.round(publishRate)} messages/s; amqplib no-op consumer (baseline)`);
 const raw = await rawConsumer(queues[0]);
 log(`raw: ${Math.round(raw.rate)} messages/s; plugin with a no-op uplink`);
 const noop = await pluginNoop(queues[1]);
-log(`plugin no-op: ${Math.round(noop.rate)} messages/s; whole pipeline in a real host`);
-const whole = await wholePipeline(path.join(dir, 'backlog'), queues[2]);
+log(`plugin no-op: ${Math.round(noop.rate)} messages/s; pipeline and sandbox in process, memory platform`);
+const memory = await pipelineMemory(queues[2]);
+log(`pipeline, memory platform: ${Math.round(memory.rate)} messages/s; whole pipeline in a real host`);
+const whole = await wholePipeline(path.join(dir, 'backlog'), queues[3]);
 log(`whole pipeline: ${Math.round(whole.rate)} messages/s; latency at ${RATE}/s`);
 const lat = await latency(path.join(dir, 'live'));
 log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} stored)`);
@@ -233,17 +251,19 @@ console.log(
   JSON.stringify({
     suite: 'plugin-rabbitmq',
     title: 'RabbitMQ: draining a backlog, and live latency, through the whole pipeline',
-    description: `${MESSAGES} small persistent JSON messages published beforehand (confirms) through a fanout exchange to three classic queues on the local RabbitMQ ${rabbitVersion()} test node, each drained by one case with prefetch ${PREFETCH}. Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU and peak RSS: the bench process for the first two, the host process for the third. Latency: ${RATE} messages/s published live for 5 s, from the publish to stored_at in the platform.`,
+    description: `${MESSAGES} small persistent JSON messages published beforehand (confirms) through a fanout exchange to four classic queues on the local RabbitMQ ${rabbitVersion()} test node, each drained by one case with prefetch ${PREFETCH}. Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU and peak RSS: the bench process for the first three (without the converter's child process), the host process for the fourth. Latency: ${RATE} messages/s published live for 5 s, from the publish to stored_at in the platform.`,
     columns: ['case', 'messages/s', 'vs baseline', 'CPU ms / 1000 msgs', 'peak RSS MiB', 'p50 ms', 'p95 ms', 'p99 ms'],
     rows: [
       ['amqplib consumer, no-op handler, multiple acks (baseline)', Math.round(raw.rate), 1, r1(raw.cpuPer1000), Math.round(raw.rssMb), '', '', ''],
       ['plugin in-process, no-op uplink (batching, ack tracking, multiple acks)', Math.round(noop.rate), ratio(noop.rate), r1(noop.cpuPer1000), Math.round(noop.rssMb), '', '', ''],
+      ['host pipeline and sandbox in process, memory platform (no SQLite)', Math.round(memory.rate), ratio(memory.rate), r1(memory.cpuPer1000), Math.round(memory.rssMb), '', '', ''],
       ['whole pipeline: tbi host, sandbox converter, embedded SQLite platform', Math.round(whole.rate), ratio(whole.rate), r1(whole.cpuPer1000), Math.round(whole.rssMb), '', '', ''],
       [`whole pipeline, live at ${RATE} messages/s`, Math.round(lat.rate), '', '', '', lat.p50, lat.p95, lat.p99],
     ],
     notes: [
-      `publishing the backlog (persistent, confirms, 2000 in flight): ${Math.round(publishRate)} messages/s (each message to three queues)`,
+      `publishing the backlog (persistent, confirms, 2000 in flight): ${Math.round(publishRate)} messages/s (each message to ${queues.length} queues)`,
       `live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`,
+      `the plugin's submits in the in-process pipeline case: ${memory.submitSize.toFixed(1)} messages each on average`,
       'The whole-pipeline rate is bounded by the converter sandbox and the embedded platform (one SQLite transaction per ingest group); the host CPU and RSS figures are the host process (pipeline and the platform writer thread), not the converter child processes.',
     ],
   }),

@@ -1,9 +1,11 @@
+import { coerceBoolean, coerceNumber } from '@tbi/plugin-api';
 import { z } from 'zod';
 
-// Values may come from `${env:NAME}` references, which are strings: numbers and booleans accept
-// their string forms too (as the host's own schema does).
-const int = () => z.coerce.number().int();
-const bool = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+// Values may come from `${env:NAME}` references, which are strings: the kit's coercions turn
+// numeric and true/false strings into numbers and booleans and leave anything else for the
+// schema to report.
+const int = (schema: z.ZodNumber = z.number()) => z.preprocess(coerceNumber, schema.int());
+const bool = () => z.preprocess(coerceBoolean, z.boolean());
 /** AMQP table values (queue arguments, header matches): scalars only, as RabbitMQ stores them. */
 const table = () => z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
@@ -57,19 +59,18 @@ const uplinkSchema = z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .transform((v) => (Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean)))
       .describe('Queue name(s) to consume: a list or "a,b".'),
-    prefetch: int().min(1).max(65_535).default(50).describe('Unacknowledged deliveries per queue (basic.qos); 10-50 is the recommended range.'),
-    maxBatch: int().min(1).optional().describe('Largest batch handed to the converter at once; default: prefetch.'),
+    prefetch: int(z.number().min(1).max(65_535)).default(50).describe('Unacknowledged deliveries per queue (basic.qos); 10-50 is the recommended range.'),
+    maxBatch: int(z.number().min(1)).optional().describe('Largest batch handed to the converter at once; default: prefetch.'),
     deadLetter: z
       .enum(['auto', 'broker', 'host'])
       .default('auto')
       .describe("Failed conversions: broker = nack without requeue (the queue's DLX); host = the host's dead letters; auto = broker when the queue's declared arguments name an x-dead-letter-exchange."),
-    maxDeliveries: int()
-      .min(1)
+    maxDeliveries: int(z.number().min(1))
       .default(5)
       .describe('A message delivered this often (x-delivery-count, quorum queues) goes to the dead letters unconverted: a poison message never loops.'),
     messageIdIsUnique: bool().default(false).describe('Publishers set a unique message-id: a redelivered message is stored once.'),
     streamOffset: z
-      .union([z.enum(['first', 'last', 'next']), z.number().int().min(0)])
+      .union([z.enum(['first', 'last', 'next']), int(z.number().min(0))])
       .default('first')
       .describe('Where a stream queue is read from the first time; afterwards from the offset after the last one stored.'),
     streamQueues: z
@@ -86,7 +87,7 @@ const downlinkSchema = z
     routingKey: z.string().default('${deviceName}').describe('A template such as "commands.${deviceName}"; metadata.routingKey wins.'),
     mandatory: bool().default(true).describe('Unroutable downlinks are returned by the broker and reported as failed.'),
     persistent: bool().default(true),
-    timeoutMs: int().positive().default(30_000).describe('A downlink not confirmed by then fails.'),
+    timeoutMs: int(z.number().positive()).default(30_000).describe('A downlink not confirmed by then fails.'),
   })
   .describe('Publisher (downlink) settings: a confirm channel, so a downlink counts as sent only once the broker confirmed it.');
 
@@ -106,17 +107,17 @@ export const rabbitmqConfigSchema = z
       .optional()
       .describe('amqp(s)://user:pass@host:port/vhost; fields given beside it win.'),
     host: z.string().min(1).optional().describe('Default 127.0.0.1 (or the URL’s).'),
-    port: int().min(1).max(65_535).optional().describe('Default 5672, or 5671 with TLS.'),
+    port: int(z.number().min(1).max(65_535)).optional().describe('Default 5672, or 5671 with TLS.'),
     virtualHost: z.string().optional().describe('Default "/".'),
     username: z.string().optional().describe('Default "guest".'),
     password: z.string().optional().describe('Write ${env:NAME} so it comes from the environment; never logged.'),
     tls: tlsSchema.optional(),
-    heartbeatSec: int().min(0).default(60).describe('AMQP heartbeat (0 = off); 60 s is what RabbitMQ recommends.'),
-    connectionTimeoutMs: int().positive().default(10_000),
+    heartbeatSec: int(z.number().min(0)).default(60).describe('AMQP heartbeat (0 = off); 60 s is what RabbitMQ recommends.'),
+    connectionTimeoutMs: int(z.number().positive()).default(10_000),
     reconnect: z
       .strictObject({
-        initialDelayMs: int().positive().default(500),
-        maxDelayMs: int().positive().default(10_000),
+        initialDelayMs: int(z.number().positive()).default(500),
+        maxDelayMs: int(z.number().positive()).default(10_000),
       })
       .default({ initialDelayMs: 500, maxDelayMs: 10_000 })
       .describe('Backoff between reconnection attempts (full jitter).'),

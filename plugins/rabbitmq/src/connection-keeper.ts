@@ -1,5 +1,4 @@
-import type { Counter, Gauge, Logger } from '@tbi/plugin-api';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions, type Counter, type Gauge, type Logger } from '@tbi/plugin-api';
 import { describeBroker } from './connection-options.js';
 import type { AmqpDriver, ConnectionDriver, ConnectionOptions } from './driver/types.js';
 import { isAccessRefused } from './errors.js';

@@ -1,12 +1,13 @@
+import { loadPem } from '@tbi/plugin-api';
 import type { RabbitmqConfig } from './config.js';
 import type { ConnectionOptions } from './driver/types.js';
-import { pemOrFile } from './pem-or-file.js';
 
 /**
  * The broker address and credentials from `url` and the separate fields (fields win), with
- * ThingsBoard's defaults: 127.0.0.1, 5672 (5671 with TLS), vhost "/", guest.
+ * ThingsBoard's defaults: 127.0.0.1, 5672 (5671 with TLS), vhost "/", guest. TLS settings that
+ * name files are read here (relative to `configDir`), so a missing file fails the start.
  */
-export function connectionOptions(config: RabbitmqConfig, baseDir?: string): ConnectionOptions {
+export async function connectionOptions(config: RabbitmqConfig, configDir = process.cwd()): Promise<ConnectionOptions> {
   const url = config.url === undefined ? undefined : new URL(config.url);
   const tls = config.tls !== undefined || url?.protocol === 'amqps:';
   const fromUrlVhost = url !== undefined && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined;
@@ -22,9 +23,10 @@ export function connectionOptions(config: RabbitmqConfig, baseDir?: string): Con
   if (tls) {
     const t = config.tls ?? { rejectUnauthorized: true };
     options.tls = { rejectUnauthorized: t.rejectUnauthorized };
-    if (t.ca !== undefined) options.tls.ca = pemOrFile(t.ca, 'tls.ca', baseDir);
-    if (t.cert !== undefined) options.tls.cert = pemOrFile(t.cert, 'tls.cert', baseDir);
-    if (t.key !== undefined) options.tls.key = pemOrFile(t.key, 'tls.key', baseDir);
+    const pem = (value: string, field: string) => loadPem(value, { configDir, path: `config.tls.${field}` });
+    if (t.ca !== undefined) options.tls.ca = await pem(t.ca, 'ca');
+    if (t.cert !== undefined) options.tls.cert = await pem(t.cert, 'cert');
+    if (t.key !== undefined) options.tls.key = await pem(t.key, 'key');
     if (t.passphrase !== undefined) options.tls.passphrase = t.passphrase;
     if (t.servername !== undefined) options.tls.servername = t.servername;
   }

@@ -14,9 +14,9 @@ import { declareTopology, warnUnbound } from './topology.js';
  * plugin uses amqplib). One connection carries the topology channel, one consumer channel per
  * queue and the downlinks' confirm channel; on every (re)connect the topology is declared first.
  */
-export function createRabbitmqIntegration(ctx: IntegrationContext<RabbitmqConfig>, driver: AmqpDriver): Integration {
+export async function createRabbitmqIntegration(ctx: IntegrationContext<RabbitmqConfig>, driver: AmqpDriver): Promise<Integration> {
   const { config, logger } = ctx;
-  const options = connectionOptions(config, ctx.configDir);
+  const options = await connectionOptions(config, ctx.configDir);
   const keeper = new ConnectionKeeper(options, driver, logger, ctx.name, config.reconnect, {
     reconnects: ctx.metrics.counter('tbi_rabbitmq_reconnects_total', 'Reconnection attempts to RabbitMQ'),
     connected: ctx.metrics.gauge('tbi_rabbitmq_connected', '1 while connected to RabbitMQ and consuming'),

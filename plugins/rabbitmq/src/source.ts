@@ -1,6 +1,5 @@
-import type { IntegrationContext, IntegrationHealth, RawMessage, UplinkOutcome } from '@tbi/plugin-api';
+import { isShutdownError, retry, type IntegrationContext, type IntegrationHealth, type RawMessage, type UplinkOutcome } from '@tbi/plugin-api';
 import { AckTracker } from './ack-tracker.js';
-import { isShutdownError, retry } from './backoff.js';
 import type { RabbitmqConfig, UplinkConfig } from './config.js';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { deliveryCount, streamOffset, toRawMessage } from './delivery-message.js';
@@ -146,8 +145,8 @@ export class RabbitmqSource {
   }
 
   #flush(c: QueueConsumer): void {
-    if (this.#hostPaused) return;
-    while (c.pending.length > 0) this.#track(this.#process(c, c.pending.splice(0, this.#maxBatch)));
+    // A submit may pause the source at once (the pipeline is full): check before every batch.
+    while (c.pending.length > 0 && !this.#hostPaused) this.#track(this.#process(c, c.pending.splice(0, this.#maxBatch)));
   }
 
   #track(task: Promise<void>): void {

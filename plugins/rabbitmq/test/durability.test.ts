@@ -8,7 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
-import { AMQP_PORT, brokerScript, deleteQueues, numbered, PLUGIN_DIR, publish, publishResilient, storedRows, storedValues, unique, waitFor } from './harness.js';
+import { AMQP_PORT, brokerScript, deleteQueues, numbered, PLUGIN_DIR, publish, publishResilient, storedRows, storedValues, unique, waitFor, withHostLogs } from './harness.js';
 
 const TOKEN = 'rabbitmq-durability-token-0123456789';
 const TOTAL = 10_000;
@@ -35,17 +35,7 @@ afterAll(async () => {
   await Promise.all(hosts.map((h) => h.stop().catch(() => {})));
 }, 60_000);
 
-async function withLogs<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    for (const h of hosts) {
-      const lines = h.logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-15).concat(h.logs.slice(-10));
-      process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
-    }
-    throw error;
-  }
-}
+const withLogs = <T>(run: () => Promise<T>) => withHostLogs(hosts, run);
 
 /** Publishers set unique message ids, so a redelivery after a crash is recognised and stored once. */
 function integration(queue: string, port = AMQP_PORT) {

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
+import type { HostProcess } from '@tbi/plugin-testkit';
 import amqp from 'amqplib';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
@@ -119,6 +120,19 @@ export async function deleteQueues(...queues: string[]): Promise<void> {
   await withChannel(async (ch) => {
     for (const q of queues) await ch.deleteQueue(q).catch(() => {});
   }).catch(() => {});
+}
+
+/** Runs `run`; on failure prints what the hosts logged last (warnings and errors first). */
+export async function withHostLogs<T>(hosts: HostProcess[], run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    for (const h of hosts) {
+      const lines = h.logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-15).concat(h.logs.slice(-10));
+      process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
+    }
+    throw error;
+  }
 }
 
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

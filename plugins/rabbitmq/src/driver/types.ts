@@ -10,7 +10,7 @@ export interface ConnectionOptions {
   password: string;
   heartbeatSec: number;
   connectionTimeoutMs: number;
-  tls?: { ca?: string; cert?: string; key?: string; passphrase?: string; rejectUnauthorized: boolean; servername?: string };
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; passphrase?: string; rejectUnauthorized: boolean; servername?: string };
 }
 
 /** AMQP field-table values as the plugin uses them. */
