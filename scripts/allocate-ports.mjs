@@ -97,7 +97,7 @@ try {
     lines.push(`export ${entry.name}=${set ? Number(set) : base + offset}`);
     offset += entry.width;
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 } catch (e) {
   process.stderr.write(`allocate-ports: ${e.message}\n`);
   process.exit(1);

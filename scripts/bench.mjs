@@ -61,7 +61,7 @@ function table(result) {
   if (result.failed) return `**Failed:** ${result.failed}\n`;
   const head = `| ${result.columns.join(' | ')} |\n|${result.columns.map(() => ' --- ').join('|')}|\n`;
   const fmt = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(2)) : String(v));
-  return head + result.rows.map((row) => `| ${row.map(fmt).join(' | ')} |`).join('\n') + '\n';
+  return `${head}${result.rows.map((row) => `| ${row.map(fmt).join(' | ')} |`).join('\n')}\n`;
 }
 
 const suites = findSuites();

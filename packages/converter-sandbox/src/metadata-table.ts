@@ -28,7 +28,10 @@ export class MetadataTable {
 
   /** Appends the metadata's entry (shape or -1, then value indices) to `header`. */
   add(metadata: unknown, header: number[]): void {
-    if (!isPlainObject(metadata)) return this.addWhole(metadata, header);
+    if (!isPlainObject(metadata)) {
+      this.addWhole(metadata, header);
+      return;
+    }
     const keys = Object.keys(metadata);
     const mark = header.length;
     const shape = this.shapeOf(keys);
@@ -38,7 +41,8 @@ export class MetadataTable {
       const value = metadata[keys[k] as string];
       if (typeof value !== 'string') {
         header.length = mark;
-        return this.addWhole(metadata, header);
+        this.addWhole(metadata, header);
+        return;
       }
       const previous = last[k];
       if (previous !== undefined && this.values[previous] === value) header.push(previous);

@@ -145,7 +145,7 @@ async function rerunTainted<I>(
   if (again.length === 0) return outcomes;
   const rerun = settle(await runOnSlot(slot, again.map((i) => inputs[i] as I), encode, limits));
   const merged = [...outcomes];
-  again.forEach((index, j) => (merged[index] = rerun[j] as RawOutcome));
+  for (const [j, index] of again.entries()) merged[index] = rerun[j] as RawOutcome;
   return merged;
 }
 

@@ -426,7 +426,7 @@ describe('hostile converters', () => {
       // Nothing reached the host.
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(({} as Record<string, unknown>).deviceName).toBeUndefined();
-      expect(Object.prototype.hasOwnProperty.call(Array.prototype, '0')).toBe(false);
+      expect(Object.hasOwn(Array.prototype, '0')).toBe(false);
       expect(Object.getOwnPropertyNames(globalThis).sort()).toEqual(hostGlobals);
       expect(JSON.stringify({ a: 1 })).toBe('{"a":1}');
       expect(process.pid).toBe(hostPid);

@@ -29,7 +29,9 @@ describe('metadata in the isolate', () => {
       undefined,
     ];
     const check = (results: UplinkResult[]) =>
-      results.forEach((r, i) => expect(seen(r)).toEqual({ m: JSON.stringify(odd[i % odd.length] ?? {}), proto: true }));
+      results.forEach((r, i) => {
+        expect(seen(r)).toEqual({ m: JSON.stringify(odd[i % odd.length] ?? {}), proto: true });
+      });
     // Once each: below the compile threshold, built through JSON text.
     check(await c.run(odd.map(input)));
     // Twenty rounds, so every shape also passes the compile threshold within one batch.
@@ -47,7 +49,9 @@ describe('metadata in the isolate', () => {
     for (const count of [3, 40]) {
       const inputs = Array.from({ length: count }, (_, i) => input({ topic: `t${i}`, integrationName: 'mqtt' }));
       const results = await c.run(inputs);
-      results.forEach((r, i) => expect(seen(r)).toEqual({ before: JSON.stringify({ topic: `t${i}`, integrationName: 'mqtt' }) }));
+      results.forEach((r, i) => {
+        expect(seen(r)).toEqual({ before: JSON.stringify({ topic: `t${i}`, integrationName: 'mqtt' }) });
+      });
     }
   });
 

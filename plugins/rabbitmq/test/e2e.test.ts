@@ -268,7 +268,7 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     expect(dead).toBeDefined();
     expect(JSON.parse(dead!.content.toString())).toMatchObject({ n: 99, bad: true });
     expect(dead!.properties.messageId).toBe('poison-1');
-    const death = (dead!.properties.headers?.['x-death'] as Array<{ queue: string; reason: string }>)[0]!;
+    const death = (dead!.properties.headers!['x-death'] as Array<{ queue: string; reason: string }>)[0]!;
     expect(death).toMatchObject({ queue: q, reason: 'rejected' });
     await withLogs(() => waitFor(() => storedRows(dataDir, `${p}-`) === 10, 30_000, 'the 10 good ones'));
     expect((await host.api('/dead-letters')).body).toMatchObject({ items: [] }); // the broker has it, not the host

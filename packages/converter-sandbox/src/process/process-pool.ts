@@ -125,7 +125,7 @@ export class ProcessPool {
   /** Kills every process (pool and fresh ones), waits until they are gone: how many were busy. */
   async dispose(): Promise<number> {
     this.disposed = true;
-    const all = [...this.slots.filter((p): p is ConverterProcess => p !== undefined && p.alive), ...this.extra];
+    const all = [...this.slots.filter((p): p is ConverterProcess => p?.alive === true), ...this.extra];
     for (const proc of all) proc.kill({ cause: 'disposed', message: 'the converter sandbox was disposed' });
     await Promise.all(all.map((p) => p.ended));
     return all.filter((p) => p.killedBusy).length;

@@ -14,7 +14,9 @@ describe('converters in a converter process', () => {
       // Parts of one batch and of concurrent batches reach the process back to back; each must
       // arrive whole (the payload buffer a part arrived in is copied, never handed over).
       const results = await Promise.all([0, 1, 2, 3].map(async (b) => (await converter.run(batch(b))).map((r) => (r.ok ? `${r.records[0]?.deviceName}/${r.records[0]?.deviceType}` : r.error.message))));
-      results.forEach((names, b) => expect(names).toEqual(batch(b).map((_, i) => `D${b}-${i}/t${i % 7}`)));
+      results.forEach((names, b) => {
+        expect(names).toEqual(batch(b).map((_, i) => `D${b}-${i}/t${i % 7}`));
+      });
       expect(sandbox.stats().restarts).toBe(0);
     } finally {
       await sandbox.dispose();

@@ -66,8 +66,8 @@ describe('decodeToString / decodeToJson (UTF-8, inside the isolate)', () => {
   });
 
   it('handles payloads longer than one fromCharCode chunk', async () => {
-    const ascii = 'a'.repeat(20_000) + 'z';
-    const mixed = 'ж'.repeat(10_000) + '!';
+    const ascii = `${'a'.repeat(20_000)}z`;
+    const mixed = `${'ж'.repeat(10_000)}!`;
     const out = (await evalInSandbox(`[decodeToString(payload), decodeToString(${JSON.stringify([...utf8(mixed)])})]`, utf8(ascii))) as string[];
     expect(out[0]).toBe(ascii);
     expect(out[1]).toBe(mixed);
