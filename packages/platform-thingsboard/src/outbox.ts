@@ -1,0 +1,183 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { IngestItem } from '@tbi/plugin-api';
+
+/** What one outbox row carries to ThingsBoard. */
+export type OutboxKind = 'telemetry' | 'attributes' | 'rpc';
+
+/** One row: the data of one record (or one RPC reply) for one device. */
+export interface OutboxRow {
+  seq: number;
+  device: string;
+  kind: OutboxKind;
+  /** JSON: telemetry samples (array), attributes (object), or an RPC reply `{id, data}`. */
+  body: string;
+  createdAt: number;
+}
+
+/** A device as the outbox knows it: its profile and the integration that last carried it. */
+export interface KnownDevice {
+  name: string;
+  type: string;
+  integration: string | null;
+  lastSeen: number;
+  connected: boolean;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  device TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS source_ids (
+  integration TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (integration, source_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS source_ids_seen ON source_ids (seen_at);
+CREATE TABLE IF NOT EXISTS devices (
+  name TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  integration TEXT,
+  last_seen INTEGER NOT NULL,
+  connected INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+`;
+
+/** File of the outbox inside the platform's data directory. */
+export const OUTBOX_FILE = 'thingsboard-outbox.db';
+
+/**
+ * The durable outbox: records committed here count as stored (their sources are acknowledged),
+ * and leave only when ThingsBoard has acknowledged them. SQLite in WAL mode with
+ * `synchronous = FULL`, like the dead letters: a COMMIT survives SIGKILL and power loss.
+ */
+export class Outbox {
+  readonly file: string;
+  readonly #db: DatabaseSync;
+  readonly #insertRow: StatementSync;
+  readonly #insertSource: StatementSync;
+  readonly #upsertDevice: StatementSync;
+  readonly #deleteRow: StatementSync;
+  readonly #count: StatementSync;
+  #rows: number;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.file = path.join(dataDir, OUTBOX_FILE);
+    this.#db = new DatabaseSync(this.file);
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+    this.#db.exec(SCHEMA);
+    this.#insertRow = this.#db.prepare('INSERT INTO outbox (device, kind, body, created_at) VALUES (?, ?, ?, ?)');
+    this.#insertSource = this.#db.prepare('INSERT OR IGNORE INTO source_ids (integration, source_id, seen_at) VALUES (?, ?, ?)');
+    this.#upsertDevice = this.#db.prepare(`INSERT INTO devices (name, type, integration, last_seen) VALUES (?, ?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET type = excluded.type, integration = excluded.integration, last_seen = excluded.last_seen`);
+    this.#deleteRow = this.#db.prepare('DELETE FROM outbox WHERE seq = ?');
+    this.#count = this.#db.prepare('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox');
+    this.#rows = (this.#count.get() as { n: number }).n;
+  }
+
+  /** Rows waiting. */
+  get size(): number {
+    return this.#rows;
+  }
+
+  /** Creation time of the oldest waiting row, if any. */
+  oldest(): number | undefined {
+    const row = this.#count.get() as { oldest: number | null };
+    return row.oldest ?? undefined;
+  }
+
+  /**
+   * Appends the items' records in one transaction. An item whose `(integration, sourceId)` was
+   * appended before is skipped (a redelivery), in the same transaction, so a crash cannot
+   * separate "seen" from "stored". Returns the new rows' sequence numbers.
+   */
+  append(items: readonly IngestItem[], now: number, extra: ReadonlyArray<{ device: string; kind: OutboxKind; body: string }> = []):
+    { stored: number; duplicates: number; seqs: number[] } {
+    let stored = 0;
+    let duplicates = 0;
+    const seqs: number[] = [];
+    const insert = (device: string, kind: OutboxKind, body: string) => {
+      seqs.push(Number(this.#insertRow.run(device, kind, body, now).lastInsertRowid));
+    };
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const item of items) {
+        if (item.sourceId !== undefined && this.#insertSource.run(item.integration, item.sourceId, now).changes === 0) {
+          duplicates += 1;
+          continue;
+        }
+        stored += 1;
+        for (const r of item.records) {
+          this.#upsertDevice.run(r.deviceName, r.deviceType, item.integration, now);
+          if (r.telemetry.length > 0) insert(r.deviceName, 'telemetry', JSON.stringify(r.telemetry));
+          if (Object.keys(r.attributes).length > 0) insert(r.deviceName, 'attributes', JSON.stringify(r.attributes));
+        }
+      }
+      for (const e of extra) insert(e.device, e.kind, e.body);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    this.#rows += seqs.length;
+    return { stored, duplicates, seqs };
+  }
+
+  /** Up to `limit` rows after `afterSeq`, in order. */
+  next(afterSeq: number, limit: number): OutboxRow[] {
+    return (this.#db.prepare('SELECT seq, device, kind, body, created_at AS createdAt FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(afterSeq, limit) as unknown as OutboxRow[]);
+  }
+
+  /** Removes rows ThingsBoard acknowledged. */
+  remove(seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    this.#db.exec('BEGIN');
+    let removed = 0;
+    try {
+      for (const seq of seqs) removed += Number(this.#deleteRow.run(seq).changes);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    this.#rows -= removed;
+  }
+
+  device(name: string): KnownDevice | undefined {
+    const row = this.#db.prepare('SELECT name, type, integration, last_seen AS lastSeen, connected FROM devices WHERE name = ?').get(name) as
+      (Omit<KnownDevice, 'connected'> & { connected: number }) | undefined;
+    return row && { ...row, connected: row.connected === 1 };
+  }
+
+  /** Devices connected at ThingsBoard when the host last ran (to re-connect them). */
+  connectedDevices(): KnownDevice[] {
+    return (this.#db.prepare('SELECT name, type, integration, last_seen AS lastSeen FROM devices WHERE connected = 1').all() as unknown as
+      Omit<KnownDevice, 'connected'>[]).map((d) => ({ ...d, connected: true }));
+  }
+
+  /** Connected devices whose last data is older than `before`. */
+  idleDevices(before: number): string[] {
+    return (this.#db.prepare('SELECT name FROM devices WHERE connected = 1 AND last_seen < ?').all(before) as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  setConnected(name: string, connected: boolean): void {
+    this.#db.prepare('UPDATE devices SET connected = ? WHERE name = ?').run(connected ? 1 : 0, name);
+  }
+
+  /** Forgets source ids older than `before` (redeliveries come within days, not months). */
+  pruneSourceIds(before: number): number {
+    return Number(this.#db.prepare('DELETE FROM source_ids WHERE seen_at < ?').run(before).changes);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
