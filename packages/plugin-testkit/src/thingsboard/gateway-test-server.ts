@@ -260,10 +260,10 @@ export class GatewayTestServer {
       switch (packet.topic) {
         case 'v1/gateway/connect': {
           const { device, type } = parseConnect(payload);
+          this.#countMessage(false, 0);
           const d = this.#deviceOf(device, type);
           d.connected = true;
           d.connects += 1;
-          this.#countMessage(false, 0);
           break;
         }
         case 'v1/gateway/disconnect': {
