@@ -13,6 +13,7 @@ import { startGatewayTestServer, type GatewayTestServer } from '../../plugin-tes
 import { mosquittoPorts } from '../../../scripts/ports.mjs';
 
 const MQTT_PLUGIN = path.resolve(import.meta.dirname, '../../../plugins/mqtt');
+const HTTP_PLUGIN = path.resolve(import.meta.dirname, '../../../plugins/http');
 const BROKER = mosquittoPorts();
 const TOKEN = 'tb-e2e-control-token-0123456789';
 const GATEWAY_TOKEN = 'tb-e2e-gateway-token';
@@ -23,6 +24,13 @@ const UPLINK = `
   var out = { deviceName: metadata.deviceName, deviceType: 'meter-profile', telemetry: { ts: ${TS0} + data.seq, values: { seq: data.seq } } };
   if (data.reply) out.rpcReply = { requestId: data.reply.requestId, response: data.reply.response };
   return out;
+`;
+// A webhook body with several devices: one message, many records, with client attributes.
+const HTTP_UPLINK = `
+  var data = decodeToJson(payload);
+  return data.readings.map(function (r) {
+    return { deviceName: r.id, deviceType: 'hook-profile', attributes: { fw: r.fw }, telemetry: [{ ts: r.ts, values: { temp: r.temp, ok: r.ok } }] };
+  });
 `;
 const DOWNLINK = `
   return {
@@ -55,14 +63,14 @@ async function server(options: Partial<Parameters<typeof startGatewayTestServer>
   return tb;
 }
 
-async function startHost(label: string, tb: GatewayTestServer, prefix: string): Promise<HostProcess> {
+async function startHost(label: string, tb: GatewayTestServer, prefix: string, extra: unknown[] = []): Promise<HostProcess> {
   const hostDir = path.join(dir, label);
   const host = await startHostProcess({
     dir: hostDir,
     token: TOKEN,
     env: { TB_GATEWAY_TOKEN: GATEWAY_TOKEN },
     config: {
-      http: { host: '127.0.0.1', port: 0 }, auth: { token: TOKEN }, dataDir: path.join(hostDir, 'data'), plugins: [MQTT_PLUGIN],
+      http: { host: '127.0.0.1', port: 0 }, auth: { token: TOKEN }, dataDir: path.join(hostDir, 'data'), plugins: [MQTT_PLUGIN, HTTP_PLUGIN],
       platform: { type: 'thingsboard', host: '127.0.0.1', port: tb.port, accessToken: '${env:TB_GATEWAY_TOKEN}' },
       integrations: [{
         name: 'meters', type: 'mqtt',
@@ -74,7 +82,7 @@ async function startHost(label: string, tb: GatewayTestServer, prefix: string): 
         metadata: { prefix },
         uplinkConverter: { inline: UPLINK },
         downlinkConverter: { inline: DOWNLINK },
-      }],
+      }, ...extra],
     },
   });
   hosts.push(host);
@@ -103,6 +111,19 @@ async function eventually(ok: () => boolean | Promise<boolean>, timeoutMs: numbe
 const seqsOf = (tb: GatewayTestServer, device: string) => (tb.device(device)?.telemetry ?? []).map((s) => s.values.seq as number).sort((a, b) => a - b);
 
 describe('MQTT connector → tbi → ThingsBoard (gateway-API test server)', () => {
+  it('delivers the records of a webhook (HTTP connector) for several devices, with names, profiles, timestamps, values and attributes', async () => {
+    const tb = await server();
+    const host = await startHost('http', tb, 'tbi-test/tb-http/unused', [
+      { name: 'hooks', type: 'http', config: { routingKey: 'tb-e2e-hook' }, uplinkConverter: { inline: HTTP_UPLINK } },
+    ]);
+    const body = { readings: [{ id: 'hook-a', ts: TS0 + 7, temp: 20.5, ok: true, fw: '2.0.1' }, { id: 'hook-b', ts: TS0 + 8, temp: -3, ok: false, fw: 'beta' }] };
+    const response = await fetch(`${host.url}/api/v1/integrations/http/tb-e2e-hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status).toBeLessThan(300);
+    await tb.waitFor(() => tb.device('hook-b')?.telemetry.length === 1 && tb.device('hook-a')?.attributes.fw !== undefined, 20_000, 'both webhook devices');
+    expect(tb.device('hook-a')).toMatchObject({ type: 'hook-profile', connected: true, telemetry: [{ ts: TS0 + 7, values: { temp: 20.5, ok: true } }], attributes: { fw: '2.0.1' } });
+    expect(tb.device('hook-b')).toMatchObject({ type: 'hook-profile', telemetry: [{ ts: TS0 + 8, values: { temp: -3, ok: false } }], attributes: { fw: 'beta' } });
+  }, 60_000);
+
   it('delivers records with device name, profile, timestamp and values; an RPC round-trips to an MQTT device', async () => {
     const prefix = `tbi-test/tb-rpc/${randomUUID().slice(0, 8)}`;
     const tb = await server();
