@@ -65,6 +65,7 @@ export class Outbox {
   readonly #upsertDevice: StatementSync;
   readonly #deleteRow: StatementSync;
   readonly #count: StatementSync;
+  readonly #oldest: StatementSync;
   #rows: number;
 
   constructor(dataDir: string) {
@@ -78,7 +79,9 @@ export class Outbox {
     this.#upsertDevice = this.#db.prepare(`INSERT INTO devices (name, type, integration, last_seen) VALUES (?, ?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET type = excluded.type, integration = excluded.integration, last_seen = excluded.last_seen`);
     this.#deleteRow = this.#db.prepare('DELETE FROM outbox WHERE seq = ?');
-    this.#count = this.#db.prepare('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox');
+    this.#count = this.#db.prepare('SELECT COUNT(*) AS n FROM outbox');
+    // Rows are appended in time order: the first by seq (the rowid) is the oldest, found in O(log n).
+    this.#oldest = this.#db.prepare('SELECT created_at AS oldest FROM outbox ORDER BY seq LIMIT 1');
     this.#rows = (this.#count.get() as { n: number }).n;
   }
 
@@ -89,8 +92,8 @@ export class Outbox {
 
   /** Creation time of the oldest waiting row, if any. */
   oldest(): number | undefined {
-    const row = this.#count.get() as { oldest: number | null };
-    return row.oldest ?? undefined;
+    const row = this.#oldest.get() as { oldest: number } | undefined;
+    return row?.oldest;
   }
 
   /**

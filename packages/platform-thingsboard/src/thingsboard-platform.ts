@@ -10,6 +10,8 @@ type CommandHandler = (command: PlatformCommand) => void;
 
 const silent: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
+const RPC_MEMORY_MS = 3_600_000;
+
 /** Largest sample accepted: it must fit one PUBLISH under ThingsBoard's default 64 KiB. */
 const MAX_SAMPLE_BYTES = 50_000;
 
@@ -23,7 +25,8 @@ export class ThingsBoardPlatform implements PlatformClient {
   readonly outbox: Outbox;
   readonly #forwarder: Forwarder;
   readonly #handlers = new Set<CommandHandler>();
-  readonly #rpcs = new Map<string, { device: string; id: number }>();
+  /** RPCs waiting for a device's reply, by command id; forgotten after `RPC_MEMORY_MS`. */
+  readonly #rpcs = new Map<string, { device: string; id: number; at: number }>();
   readonly #replyWaiters = new Map<number, (body: unknown) => void>();
   readonly #strictWaiters = new Set<{ left: Set<number>; resolve: () => void; reject: (e: Error) => void }>();
   readonly #o: ThingsBoardPlatformOptions;
@@ -158,6 +161,15 @@ export class ThingsBoardPlatform implements PlatformClient {
     }
   }
 
+  /** ThingsBoard times RPCs out itself (default 10 s, at most minutes); a reply after an hour has no caller. */
+  #forgetOldRpcs(): void {
+    const before = this.#clock.now() - RPC_MEMORY_MS;
+    for (const [id, rpc] of this.#rpcs) {
+      if (rpc.at >= before) break; // insertion order is time order
+      this.#rpcs.delete(id);
+    }
+  }
+
   #waitReply(n: number, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -195,7 +207,8 @@ export class ThingsBoardPlatform implements PlatformClient {
     if (topic === 'v1/gateway/rpc') {
       const data = (body.data ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
       const rpcId = Number(data.id);
-      this.#rpcs.set(id, { device: deviceName, id: rpcId });
+      this.#forgetOldRpcs();
+      this.#rpcs.set(id, { device: deviceName, id: rpcId, at: this.#clock.now() });
       command = {
         id, deviceName, msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE', msg: { method: data.method, params: data.params ?? {} },
         metadata: { ...base, requestUUID: id, requestId: String(rpcId), oneway: 'false' },

@@ -151,6 +151,17 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     expect(commands[1]).toMatchObject({ msgType: 'ATTRIBUTES_UPDATED', msg: { target: 21 }, metadata: { deviceName: 'valve', deviceType: 'valve' } });
   });
 
+  it('disconnects devices idle longer than deviceIdleMs, and connects them again with their next data', async () => {
+    const tb = await server();
+    const p = await platform(tb, dataDir(), { deviceIdleMs: 300 });
+    await p.ingest([{ integration: 'it', records: [record('sleepy', 1)] }]);
+    await tb.waitFor(() => tb.device('sleepy')?.connected === true);
+    await tb.waitFor(() => tb.device('sleepy')?.connected === false, 5000, 'the idle disconnect');
+    await p.ingest([{ integration: 'it', records: [record('sleepy', 2)] }]);
+    await tb.waitFor(() => tb.device('sleepy')?.telemetry.length === 2);
+    expect(tb.device('sleepy')).toMatchObject({ connected: true, connects: 2 });
+  });
+
   it('strict mode resolves only after the PUBACK', async () => {
     const tb = await server({ ackMode: 'stall' });
     const p = await platform(tb, dataDir(), { delivery: 'strict' });
