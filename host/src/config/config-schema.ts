@@ -78,8 +78,8 @@ const thingsboardPlatformSchema = z
     clientId: z.string().min(1).optional(),
     tls: z
       .object({
-        ca: z.string().optional().describe('PEM text, or a PEM file (absolute or relative to the working directory), of the CA.'),
-        cert: z.string().optional().describe('PEM text or file of the client certificate.'),
+        ca: z.string().optional().describe('PEM text, or a PEM file (relative to the config file), of the CA.'),
+        cert: z.string().optional().describe('PEM text or file of the client certificate (X.509 gateway credentials).'),
         key: z.string().optional().describe('PEM text or file of the client key.'),
         rejectUnauthorized: z.boolean().default(true),
       })

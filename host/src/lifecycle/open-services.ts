@@ -41,7 +41,7 @@ export function openSandbox(config: HostConfig, logger?: Logger): SandboxService
  */
 export async function openServices(
   config: HostConfig,
-  deps: { logger: Logger; metrics: Metrics; clock: Clock; sandbox?: SandboxService },
+  deps: { logger: Logger; metrics: Metrics; clock: Clock; sandbox?: SandboxService; baseDir?: string },
 ): Promise<OpenServices> {
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
@@ -72,7 +72,7 @@ export async function openServices(
 }
 
 /** Opens the platform the config names: the embedded store (default) or ThingsBoard. */
-async function openPlatform(config: HostConfig, deps: { logger: Logger; clock: Clock }): Promise<PlatformClient & { close(): Promise<void> }> {
+async function openPlatform(config: HostConfig, deps: { logger: Logger; clock: Clock; baseDir?: string }): Promise<PlatformClient & { close(): Promise<void> }> {
   const logger = deps.logger.child({ component: 'platform' });
   const p = config.platform;
   if (p.type === 'embedded') {
@@ -83,7 +83,7 @@ async function openPlatform(config: HostConfig, deps: { logger: Logger; clock: C
       logger,
     });
   }
-  const pem = (value: string | undefined, path: string) => (value === undefined ? undefined : loadPem(value, { configDir: process.cwd(), path }));
+  const pem = (value: string | undefined, path: string) => (value === undefined ? undefined : loadPem(value, { configDir: deps.baseDir ?? process.cwd(), path }));
   const tls = p.tls && {
     ca: await pem(p.tls.ca, 'platform.tls.ca'), cert: await pem(p.tls.cert, 'platform.tls.cert'), key: await pem(p.tls.key, 'platform.tls.key'),
     rejectUnauthorized: p.tls.rejectUnauthorized,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DeviceRecord, IngestItem, PlatformCommand } from '@tbi/plugin-api';
@@ -63,6 +63,18 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     expect(isAuthRefusal(error)).toBe(true);
     expect((error as Error).message).toContain(`mqtt://127.0.0.1:${tb.port}`);
     expect((error as Error).message).toContain('not authorized');
+  });
+
+  it('connects over TLS with a client certificate (X.509), verifying the server against the CA', async () => {
+    const certs = path.resolve(import.meta.dirname, '../../../.cache/mosquitto/certs');
+    const pem = (name: string) => readFileSync(path.join(certs, name));
+    const tb = await server({ tls: { key: pem('server.key'), cert: pem('server.crt'), ca: pem('ca.crt'), requestCert: true } });
+    const p = await platform(tb, dataDir(), { tls: { ca: pem('ca.crt'), cert: pem('client.crt'), key: pem('client.key') } });
+    await p.ingest([{ integration: 'it', records: [record('secure', 1)] }]);
+    await tb.waitFor(() => tb.device('secure')?.telemetry.length === 1);
+    // Without the client certificate the TLS handshake fails: not a refused token, so open() goes on and retries.
+    const bare = await platform(tb, dataDir(), { tls: { ca: pem('ca.crt') } });
+    expect(bare.state.connected).toBe(false);
   });
 
   it('skips a redelivered sourceId in the outbox transaction', async () => {

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
 import {
@@ -27,6 +28,8 @@ export interface GatewayTestServerOptions {
   reportRateLimits?: boolean;
   /** How PUBACKs are sent (default `normal`); `setAckMode` changes it. */
   ackMode?: AckMode;
+  /** Serve MQTT over TLS (PEM); `ca` + `requestCert` ask for a client certificate, as ThingsBoard's X.509 credentials do. */
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requestCert?: boolean };
 }
 
 /** What the server recorded of one device. */
@@ -100,7 +103,10 @@ export class GatewayTestServer {
       ...(r.telemetryMessages ? { telemetryMessages: new FixedWindowLimiter(r.telemetryMessages) } : {}),
       ...(r.telemetryDataPoints ? { telemetryDataPoints: new FixedWindowLimiter(r.telemetryDataPoints) } : {}),
     };
-    this.#server = createServer((socket) => this.#accept(socket));
+    const t = options.tls;
+    this.#server = t
+      ? createTlsServer({ key: t.key, cert: t.cert, ...(t.ca ? { ca: t.ca } : {}), requestCert: t.requestCert ?? false, rejectUnauthorized: t.requestCert ?? false }, (socket) => this.#accept(socket))
+      : createServer((socket) => this.#accept(socket));
   }
 
   /** Starts a server; resolves once it listens. */
