@@ -1,4 +1,4 @@
-import { Backoff, type Logger } from '@tbi/plugin-api';
+import { Backoff, DeliveryError, type Logger } from '@tbi/plugin-api';
 import { GatewayConnection, isAuthRefusal, type ConnectionSettings } from './gateway-connection.js';
 import { packMessages, type GatewayMessage } from './gateway-messages.js';
 import type { Outbox } from './outbox.js';
@@ -66,6 +66,13 @@ export class Forwarder {
       this.#idleTimer = setInterval(() => void this.#disconnectIdle(), Math.min(this.#d.deviceIdleMs / 2, 10_000));
       this.#idleTimer.unref();
     }
+  }
+
+  /** Publishes now on the current session (not through the outbox); rejects when there is none. */
+  publishNow(topic: string, payload: Buffer): Promise<void> {
+    const c = this.#connection;
+    if (!c || c.closed) return Promise.reject(new DeliveryError('ThingsBoard is not connected', { retryable: true }));
+    return c.publish(topic, payload);
   }
 
   /** New rows are waiting. */

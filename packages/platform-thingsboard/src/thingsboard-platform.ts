@@ -28,6 +28,8 @@ export class ThingsBoardPlatform implements PlatformClient {
   /** RPCs waiting for a device's reply, by command id; forgotten after `RPC_MEMORY_MS`. */
   readonly #rpcs = new Map<string, { device: string; id: number; at: number }>();
   readonly #replyWaiters = new Map<number, (body: unknown) => void>();
+  readonly #attributeWaiters = new Map<number, (body: Record<string, unknown>) => void>();
+  #attributeRequestId = 0;
   readonly #strictWaiters = new Set<{ left: Set<number>; resolve: () => void; reject: (e: Error) => void }>();
   readonly #o: ThingsBoardPlatformOptions;
   readonly #logger: Logger;
@@ -123,6 +125,39 @@ export class ThingsBoardPlatform implements PlatformClient {
     this.#forwarder.notify();
   }
 
+  /**
+   * Asks ThingsBoard for a device's attributes (`v1/gateway/attributes/request`): client scope, or
+   * shared (default). Resolves with the keys ThingsBoard has; rejects when it is not connected or
+   * does not answer within `timeoutMs`.
+   *
+   * @example
+   * const { targetTemp } = await platform.requestAttributes('valve-1', ['targetTemp']);
+   */
+  async requestAttributes(device: string, keys: readonly string[], options: { client?: boolean; timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
+    const id = ++this.#attributeRequestId;
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#attributeWaiters.delete(id);
+        reject(new DeliveryError(`ThingsBoard did not answer the attribute request for ${device}`, { retryable: true }));
+      }, options.timeoutMs ?? 10_000);
+      this.#attributeWaiters.set(id, (body) => {
+        clearTimeout(timer);
+        resolve(body);
+      });
+    });
+    const request = { id, device, client: options.client ?? false, ...(keys.length === 1 ? { key: keys[0] } : { keys }) };
+    try {
+      await this.#forwarder.publishNow('v1/gateway/attributes/request', Buffer.from(JSON.stringify(request)));
+    } catch (error) {
+      this.#attributeWaiters.get(id)?.({});
+      this.#attributeWaiters.delete(id);
+      throw error;
+    }
+    const body = await answer;
+    if ('value' in body && keys.length === 1) return { [keys[0]!]: body.value };
+    return (typeof body.values === 'object' && body.values !== null ? body.values : {}) as Record<string, unknown>;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -196,6 +231,12 @@ export class ThingsBoardPlatform implements PlatformClient {
       const n = Number(response[1]);
       this.#replyWaiters.get(n)?.(body);
       this.#replyWaiters.delete(n);
+      return;
+    }
+    if (topic === 'v1/gateway/attributes/response') {
+      const id = Number(body.id);
+      this.#attributeWaiters.get(id)?.(body);
+      this.#attributeWaiters.delete(id);
       return;
     }
     const deviceName = typeof body.device === 'string' ? body.device : undefined;

@@ -174,6 +174,17 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     expect(tb.device('sleepy')).toMatchObject({ connected: true, connects: 2 });
   });
 
+  it('answers attribute requests: shared attributes set by the server, client attributes sent before', async () => {
+    const tb = await server();
+    const p = await platform(tb, dataDir());
+    await p.ingest([{ integration: 'it', records: [{ ...record('thermo', 1), attributes: { fw: 'v2', mode: 'eco' } }] }]);
+    await tb.waitFor(() => tb.device('thermo')?.attributes.mode === 'eco');
+    tb.updateAttributes('thermo', { target: 21, window: 'open' });
+    expect(await p.requestAttributes('thermo', ['target'])).toEqual({ target: 21 });
+    expect(await p.requestAttributes('thermo', ['target', 'window', 'missing'])).toEqual({ target: 21, window: 'open' });
+    expect(await p.requestAttributes('thermo', ['mode'], { client: true })).toEqual({ mode: 'eco' });
+  });
+
   it('strict mode resolves only after the PUBACK', async () => {
     const tb = await server({ ackMode: 'stall' });
     const p = await platform(tb, dataDir(), { delivery: 'strict' });

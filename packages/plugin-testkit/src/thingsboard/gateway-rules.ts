@@ -129,3 +129,17 @@ export function parseRpcReply(payload: Uint8Array): { device: string; id: number
   if (!Number.isInteger(id)) throw new GatewayPayloadError('the RPC reply has no integer "id"');
   return { device, id, data: json.data };
 }
+
+/**
+ * `{"id": 1, "device": "A", "client": true, "key": "k"}` (or `"keys": [...]`) of
+ * `v1/gateway/attributes/request`: `client` is read as a boolean (`getAsBoolean`), `id` as an int.
+ */
+export function parseAttributeRequest(payload: Uint8Array): { id: number; device: string; client: boolean; keys: string[] } {
+  const json = parseJsonObject(payload);
+  const { device } = parseConnect(payload);
+  if (typeof json.id !== 'number' || !Number.isInteger(json.id)) throw new GatewayPayloadError('the attribute request has no integer "id"');
+  if (typeof json.client !== 'boolean') throw new GatewayPayloadError('the attribute request has no boolean "client"');
+  const keys = Array.isArray(json.keys) ? json.keys.map(String) : json.key !== undefined ? [String(json.key)] : [];
+  if (keys.length === 0) throw new GatewayPayloadError('the attribute request names no "key" or "keys"');
+  return { id: json.id, device, client: json.client, keys };
+}

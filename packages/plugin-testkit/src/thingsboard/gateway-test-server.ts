@@ -3,7 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
 import {
-  isGatewayPayloadError, parseConnect, parseGatewayAttributes, parseGatewayTelemetry, parseJsonObject, parseRpcReply,
+  isGatewayPayloadError, parseAttributeRequest, parseConnect, parseGatewayAttributes, parseGatewayTelemetry, parseJsonObject, parseRpcReply,
   type TbSample, type TbValue,
 } from './gateway-rules.js';
 import { formatRateLimits, FixedWindowLimiter, type RateLimit } from './rate-window.js';
@@ -44,6 +44,8 @@ export interface RecordedDevice {
   telemetry: TbSample[];
   /** Client attributes, latest value per key. */
   attributes: Record<string, TbValue>;
+  /** Shared attributes the server set with `updateAttributes` (answered to attribute requests). */
+  shared: Record<string, unknown>;
 }
 
 /** A refusal of the server: why it closed a connection or answered with an error code. */
@@ -185,6 +187,7 @@ export class GatewayTestServer {
 
   /** Sends a shared attribute update (`{"device", "data"}` on `v1/gateway/attributes`). */
   updateAttributes(device: string, data: Record<string, unknown>): void {
+    Object.assign(this.#deviceOf(device).shared, data);
     this.#publishToGateway('v1/gateway/attributes', { device, data });
   }
 
@@ -300,6 +303,19 @@ export class GatewayTestServer {
           this.#rpcWaiters.delete(key);
           break;
         }
+        case 'v1/gateway/attributes/request': {
+          const request = parseAttributeRequest(payload);
+          this.#countMessage(false, 0);
+          const d = this.devices.get(request.device);
+          const source: Record<string, unknown> = (request.client ? d?.attributes : d?.shared) ?? {};
+          const found = request.keys.filter((k) => k in source);
+          // JsonConverter.getJsonObjectForGateway: one key as "value", several as "values".
+          const body = found.length === 1 && request.keys.length === 1
+            ? { id: request.id, device: request.device, value: source[found[0]!] }
+            : { id: request.id, device: request.device, values: Object.fromEntries(found.map((k) => [k, source[k]])) };
+          setImmediate(() => send({ cmd: 'publish', topic: 'v1/gateway/attributes/response', payload: Buffer.from(JSON.stringify(body)), qos: 0, dup: false, retain: false }));
+          break;
+        }
         default:
           parseJsonObject(payload);
       }
@@ -347,7 +363,7 @@ export class GatewayTestServer {
   #deviceOf(name: string, type = 'default'): RecordedDevice {
     let d = this.devices.get(name);
     if (!d) {
-      d = { name, type, connected: false, connects: 0, telemetry: [], attributes: {} };
+      d = { name, type, connected: false, connects: 0, telemetry: [], attributes: {}, shared: {} };
       this.devices.set(name, d);
     }
     return d;
