@@ -63,7 +63,9 @@ export class Outbox {
   readonly #insertRow: StatementSync;
   readonly #insertSource: StatementSync;
   readonly #upsertDevice: StatementSync;
-  readonly #deleteRow: StatementSync;
+  readonly #deleteRows: StatementSync;
+  readonly #next: StatementSync;
+  readonly #setConnected: StatementSync;
   readonly #count: StatementSync;
   readonly #oldest: StatementSync;
   #rows: number;
@@ -78,7 +80,10 @@ export class Outbox {
     this.#insertSource = this.#db.prepare('INSERT OR IGNORE INTO source_ids (integration, source_id, seen_at) VALUES (?, ?, ?)');
     this.#upsertDevice = this.#db.prepare(`INSERT INTO devices (name, type, integration, last_seen) VALUES (?, ?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET type = excluded.type, integration = excluded.integration, last_seen = excluded.last_seen`);
-    this.#deleteRow = this.#db.prepare('DELETE FROM outbox WHERE seq = ?');
+    // One statement per acknowledged message, whatever its number of rows.
+    this.#deleteRows = this.#db.prepare('DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))');
+    this.#next = this.#db.prepare('SELECT seq, device, kind, body, created_at AS createdAt FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.#setConnected = this.#db.prepare('UPDATE devices SET connected = ? WHERE name = ? AND connected <> ?');
     this.#count = this.#db.prepare('SELECT COUNT(*) AS n FROM outbox');
     // Rows are appended in time order: the first by seq (the rowid) is the oldest, found in O(log n).
     this.#oldest = this.#db.prepare('SELECT created_at AS oldest FROM outbox ORDER BY seq LIMIT 1');
@@ -135,23 +140,13 @@ export class Outbox {
 
   /** Up to `limit` rows after `afterSeq`, in order. */
   next(afterSeq: number, limit: number): OutboxRow[] {
-    return (this.#db.prepare('SELECT seq, device, kind, body, created_at AS createdAt FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(afterSeq, limit) as unknown as OutboxRow[]);
+    return this.#next.all(afterSeq, limit) as unknown as OutboxRow[];
   }
 
   /** Removes rows ThingsBoard acknowledged. */
   remove(seqs: readonly number[]): void {
     if (seqs.length === 0) return;
-    this.#db.exec('BEGIN');
-    let removed = 0;
-    try {
-      for (const seq of seqs) removed += Number(this.#deleteRow.run(seq).changes);
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
-    this.#rows -= removed;
+    this.#rows -= Number(this.#deleteRows.run(JSON.stringify(seqs)).changes);
   }
 
   device(name: string): KnownDevice | undefined {
@@ -172,7 +167,8 @@ export class Outbox {
   }
 
   setConnected(name: string, connected: boolean): void {
-    this.#db.prepare('UPDATE devices SET connected = ? WHERE name = ?').run(connected ? 1 : 0, name);
+    const flag = connected ? 1 : 0;
+    this.#setConnected.run(flag, name, flag);
   }
 
   /** Forgets source ids older than `before` (redeliveries come within days, not months). */
