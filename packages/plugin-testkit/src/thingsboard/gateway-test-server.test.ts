@@ -48,7 +48,7 @@ describe('the gateway-API test server', () => {
   it('closes an MQTT 3 connection on a payload ThingsBoard cannot parse; MQTT 5 answers 0x99 first', async () => {
     const tb = await serve();
     const c3 = await client(tb, 'tok');
-    const closed = new Promise((r) => c3.once('close', r));
+    const closed = new Promise<void>((r) => c3.once('close', () => r()));
     c3.publish('v1/gateway/telemetry', JSON.stringify({ A: { t: 1 } }), { qos: 1 });
     await closed;
     const c5 = await client(tb, 'tok', 5);
@@ -65,7 +65,7 @@ describe('the gateway-API test server', () => {
     expect(await reply).toMatchObject({ maxPayloadSize: 1000, maxInflightMessages: 7, gatewayRateLimits: { messages: '2:60' } });
     await publish(c, 'v1/gateway/connect', { device: 'A' });
     await publish(c, 'v1/gateway/connect', { device: 'B' });
-    const closed = new Promise((r) => c.once('close', r));
+    const closed = new Promise<void>((r) => c.once('close', () => r()));
     await expect(publish(c, 'v1/gateway/connect', { device: 'C' })).rejects.toMatchObject({ code: 0x97 });
     await closed;
     expect(tb.device('C')).toBeUndefined();
@@ -74,7 +74,7 @@ describe('the gateway-API test server', () => {
   it('closes the connection on a payload over maxPayloadSize', async () => {
     const tb = await serve({ maxPayloadSize: 100 });
     const c = await client(tb, 'tok');
-    const closed = new Promise((r) => c.once('close', r));
+    const closed = new Promise<void>((r) => c.once('close', () => r()));
     c.publish('v1/gateway/attributes', JSON.stringify({ A: { big: 'x'.repeat(200) } }), { qos: 1 });
     await closed;
     expect(tb.refusals[0]).toMatchObject({ code: 0x95 });
