@@ -72,7 +72,7 @@ export async function openServices(
 }
 
 /** Opens the platform the config names: the embedded store (default) or ThingsBoard. */
-async function openPlatform(config: HostConfig, deps: { logger: Logger; clock: Clock; baseDir?: string }): Promise<PlatformClient & { close(): Promise<void> }> {
+async function openPlatform(config: HostConfig, deps: { logger: Logger; metrics: Metrics; clock: Clock; baseDir?: string }): Promise<PlatformClient & { close(): Promise<void> }> {
   const logger = deps.logger.child({ component: 'platform' });
   const p = config.platform;
   if (p.type === 'embedded') {
@@ -98,5 +98,6 @@ async function openPlatform(config: HostConfig, deps: { logger: Logger; clock: C
     ...(p.deviceIdleSeconds === undefined ? {} : { deviceIdleMs: p.deviceIdleSeconds * 1000 }),
     clock: deps.clock,
     logger,
+    metrics: deps.metrics,
   });
 }

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@tbi/plugin-api';
+import type { Clock, Logger, Metrics } from '@tbi/plugin-api';
 
 /** Options of `openThingsBoardPlatform`; the host fills them from `platform: {type: thingsboard, …}`. */
 export interface ThingsBoardPlatformOptions {
@@ -30,5 +30,7 @@ export interface ThingsBoardPlatformOptions {
   /** How long `open` waits for the first connection before going on with the outbox (default 10 s). */
   connectTimeoutMs?: number;
   logger?: Logger;
+  /** Where `tbi_thingsboard_*` metrics go (the host passes its Prometheus registry). */
+  metrics?: Metrics;
   clock?: Clock;
 }

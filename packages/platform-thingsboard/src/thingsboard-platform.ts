@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  Backoff, DeliveryError, ShutdownError, type Clock, type IngestItem, type Logger, type PlatformClient, type PlatformCommand,
+  Backoff, DeliveryError, ShutdownError, type Clock, type Counter, type Gauge, type IngestItem, type Logger, type PlatformClient, type PlatformCommand,
 } from '@tbi/plugin-api';
 import { Forwarder } from './forwarder.js';
 import { Outbox, type OutboxKind } from './outbox.js';
@@ -35,6 +35,7 @@ export class ThingsBoardPlatform implements PlatformClient {
   readonly #logger: Logger;
   readonly #clock: Clock;
   #state: { connected: boolean; error?: string } = { connected: false };
+  readonly #metrics: { waiting: Gauge; connected: Gauge; acked: Counter } | undefined;
   #closed = false;
 
   /** @internal Use `openThingsBoardPlatform`. */
@@ -43,6 +44,14 @@ export class ThingsBoardPlatform implements PlatformClient {
     this.#logger = (options.logger ?? silent).child({ component: 'platform-thingsboard' });
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.outbox = new Outbox(options.dataDir);
+    // The outbox hides an outage from the pipeline (sources keep being acknowledged): these show it.
+    const m = options.metrics;
+    this.#metrics = m && {
+      waiting: m.gauge('tbi_thingsboard_outbox_records', 'Records waiting in the ThingsBoard outbox.'),
+      connected: m.gauge('tbi_thingsboard_connected', '1 while a gateway session to ThingsBoard is up.'),
+      acked: m.counter('tbi_thingsboard_acked_records_total', 'Outbox rows acknowledged by ThingsBoard (PUBACK) and removed.'),
+    };
+    this.#metrics?.waiting.set({}, this.outbox.size);
     this.outbox.pruneSourceIds(this.#clock.now() - 7 * 86_400_000);
     const tls = options.tls;
     this.#forwarder = new Forwarder({
@@ -60,8 +69,15 @@ export class ThingsBoardPlatform implements PlatformClient {
       now: () => this.#clock.now(),
       onMessage: (topic, payload) => this.#onMessage(topic, payload),
       waitReply: (n, timeoutMs) => this.#waitReply(n, timeoutMs),
-      onRemoved: (seqs) => this.#removed(seqs),
-      onState: (state) => { this.#state = state; },
+      onRemoved: (seqs) => {
+        this.#metrics?.acked.inc({}, seqs.length);
+        this.#metrics?.waiting.set({}, this.outbox.size);
+        this.#removed(seqs);
+      },
+      onState: (state) => {
+        this.#state = state;
+        this.#metrics?.connected.set({}, state.connected ? 1 : 0);
+      },
     });
   }
 
@@ -104,6 +120,7 @@ export class ThingsBoardPlatform implements PlatformClient {
       }
     }
     const result = this.outbox.append(items, this.#clock.now(), replies);
+    this.#metrics?.waiting.set({}, this.outbox.size);
     this.#forwarder.notify();
     if (this.#o.delivery === 'strict' && result.seqs.length > 0) {
       await new Promise<void>((resolve, reject) => this.#strictWaiters.add({ left: new Set(result.seqs), resolve, reject }));

@@ -198,6 +198,22 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     expect(done).toBe(true);
   });
 
+  it('reports the outbox, the session and acknowledged rows as metrics', async () => {
+    const values = new Map<string, number>();
+    const metric = (name: string) => ({
+      set: (_l: object, v: number) => values.set(name, v),
+      inc: (_l?: object, v = 1) => values.set(name, (values.get(name) ?? 0) + v),
+      dec: () => {},
+    });
+    const metrics = { gauge: metric, counter: metric, histogram: () => ({ observe() {} }) };
+    const tb = await server();
+    const p = await platform(tb, dataDir(), { metrics });
+    await p.ingest(items(0, 50));
+    await tb.waitFor(() => values.get('tbi_thingsboard_acked_records_total') === 50, 10_000, '50 acknowledged rows');
+    expect(values.get('tbi_thingsboard_connected')).toBe(1);
+    expect(values.get('tbi_thingsboard_outbox_records')).toBe(0);
+  });
+
   it('applies back-pressure when the outbox is full instead of dropping', async () => {
     const tb = await server();
     await tb.stop();
