@@ -71,9 +71,7 @@ class Pack {
     // Rows are JSON arrays (telemetry) or objects (attributes): keep their inside, merge in finish.
     parts.push(row.body.slice(1, -1));
     this.#parts.set(row.device, parts);
-    if (this.kind === 'telemetry') {
-      for (const s of JSON.parse(row.body) as Array<{ values: object }>) this.#points += Object.keys(s.values).length;
-    }
+    this.#points += row.points;
   }
 
   finish(): GatewayMessage {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { IngestItem } from '@tbi/plugin-api';
+import { DeliveryError, type DeviceRecord, type IngestItem } from '@tbi/plugin-api';
 
 /** What one outbox row carries to ThingsBoard. */
 export type OutboxKind = 'telemetry' | 'attributes' | 'rpc';
@@ -13,6 +13,8 @@ export interface OutboxRow {
   kind: OutboxKind;
   /** JSON: telemetry samples (array), attributes (object), or an RPC reply `{id, data}`. */
   body: string;
+  /** Telemetry data points in `body` (for the data-point rate limit). */
+  points: number;
   createdAt: number;
 }
 
@@ -31,6 +33,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   device TEXT NOT NULL,
   kind TEXT NOT NULL,
   body TEXT NOT NULL,
+  points INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS source_ids (
@@ -70,19 +73,23 @@ export class Outbox {
   readonly #oldest: StatementSync;
   #rows: number;
 
-  constructor(dataDir: string) {
+  /**
+   * @param maxRowBytes largest telemetry row: a record's samples are split into rows below it, and
+   *   a single larger sample is refused (not retryable), as it would never fit one PUBLISH.
+   */
+  constructor(dataDir: string, readonly maxRowBytes = 50_000) {
     mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, OUTBOX_FILE);
     this.#db = new DatabaseSync(this.file);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
     this.#db.exec(SCHEMA);
-    this.#insertRow = this.#db.prepare('INSERT INTO outbox (device, kind, body, created_at) VALUES (?, ?, ?, ?)');
+    this.#insertRow = this.#db.prepare('INSERT INTO outbox (device, kind, body, points, created_at) VALUES (?, ?, ?, ?, ?)');
     this.#insertSource = this.#db.prepare('INSERT OR IGNORE INTO source_ids (integration, source_id, seen_at) VALUES (?, ?, ?)');
     this.#upsertDevice = this.#db.prepare(`INSERT INTO devices (name, type, integration, last_seen) VALUES (?, ?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET type = excluded.type, integration = excluded.integration, last_seen = excluded.last_seen`);
     // One statement per acknowledged message, whatever its number of rows.
     this.#deleteRows = this.#db.prepare('DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))');
-    this.#next = this.#db.prepare('SELECT seq, device, kind, body, created_at AS createdAt FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.#next = this.#db.prepare('SELECT seq, device, kind, body, points, created_at AS createdAt FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
     this.#setConnected = this.#db.prepare('UPDATE devices SET connected = ? WHERE name = ? AND connected <> ?');
     this.#count = this.#db.prepare('SELECT COUNT(*) AS n FROM outbox');
     // Rows are appended in time order: the first by seq (the rowid) is the oldest, found in O(log n).
@@ -111,8 +118,18 @@ export class Outbox {
     let stored = 0;
     let duplicates = 0;
     const seqs: number[] = [];
-    const insert = (device: string, kind: OutboxKind, body: string) => {
-      seqs.push(Number(this.#insertRow.run(device, kind, body, now).lastInsertRowid));
+    const insert = (device: string, kind: OutboxKind, body: string, points = 0) => {
+      seqs.push(Number(this.#insertRow.run(device, kind, body, points, now).lastInsertRowid));
+    };
+    const insertTelemetry = (device: string, samples: DeviceRecord['telemetry']) => {
+      const body = JSON.stringify(samples);
+      if (Buffer.byteLength(body) <= this.maxRowBytes) {
+        insert(device, 'telemetry', body, samples.reduce((n, s) => n + Object.keys(s.values).length, 0));
+      } else if (samples.length > 1) {
+        for (const sample of samples) insertTelemetry(device, [sample]);
+      } else {
+        throw new DeliveryError(`a telemetry sample of ${device} is ${Buffer.byteLength(body)} bytes; ThingsBoard takes at most ${this.maxRowBytes} in one message`, { retryable: false });
+      }
     };
     this.#db.exec('BEGIN IMMEDIATE');
     try {
@@ -124,7 +141,7 @@ export class Outbox {
         stored += 1;
         for (const r of item.records) {
           this.#upsertDevice.run(r.deviceName, r.deviceType, item.integration, now);
-          if (r.telemetry.length > 0) insert(r.deviceName, 'telemetry', JSON.stringify(r.telemetry));
+          if (r.telemetry.length > 0) insertTelemetry(r.deviceName, r.telemetry);
           if (Object.keys(r.attributes).length > 0) insert(r.deviceName, 'attributes', JSON.stringify(r.attributes));
         }
       }

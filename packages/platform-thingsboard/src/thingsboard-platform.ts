@@ -12,8 +12,6 @@ const silent: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {
 
 const RPC_MEMORY_MS = 3_600_000;
 
-/** Largest sample accepted: it must fit one PUBLISH under ThingsBoard's default 64 KiB. */
-const MAX_SAMPLE_BYTES = 50_000;
 
 /**
  * The platform client for a real ThingsBoard over its Gateway MQTT API. `ingest` commits records
@@ -107,7 +105,6 @@ export class ThingsBoardPlatform implements PlatformClient {
     if (this.#closed) throw new ShutdownError('the ThingsBoard platform client is closed');
     if (items.length === 0) return { stored: 0, duplicates: 0 };
     this.#checkRoom();
-    checkSizes(items);
     const replies: Array<{ device: string; kind: OutboxKind; body: string }> = [];
     for (const item of items) {
       for (const record of item.records) {
@@ -282,19 +279,6 @@ export class ThingsBoardPlatform implements PlatformClient {
         handler(command);
       } catch (error) {
         this.#logger.error({ err: error, commandId: id }, 'a command handler threw');
-      }
-    }
-  }
-}
-
-function checkSizes(items: readonly IngestItem[]): void {
-  for (const item of items) {
-    for (const r of item.records) {
-      for (const s of r.telemetry) {
-        const bytes = Buffer.byteLength(JSON.stringify(s)) + Buffer.byteLength(r.deviceName);
-        if (bytes > MAX_SAMPLE_BYTES) {
-          throw new DeliveryError(`a telemetry sample of ${r.deviceName} is ${bytes} bytes; ThingsBoard takes at most ${MAX_SAMPLE_BYTES} in one message`, { retryable: false });
-        }
       }
     }
   }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DeviceRecord, IngestItem, PlatformCommand } from '@tbi/plugin-api';
+import { isRetryable, type DeviceRecord, type IngestItem, type PlatformCommand } from '@tbi/plugin-api';
 // By path, not by package: the testkit depends on the host, which depends on this package.
 import { startGatewayTestServer, type GatewayTestServer } from '../../plugin-testkit/src/thingsboard/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -212,6 +212,19 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     await tb.waitFor(() => values.get('tbi_thingsboard_acked_records_total') === 50, 10_000, '50 acknowledged rows');
     expect(values.get('tbi_thingsboard_connected')).toBe(1);
     expect(values.get('tbi_thingsboard_outbox_records')).toBe(0);
+  });
+
+  it('splits a record with many samples into rows that fit, and refuses a single sample too large for any message', async () => {
+    const tb = await server();
+    const p = await platform(tb, dataDir());
+    const samples = Array.from({ length: 400 }, (_, i) => ({ ts: 1_700_000_000_000 + i, values: { seq: i, pad: 'x'.repeat(200) } }));
+    await p.ingest([{ integration: 'it', records: [{ entityType: 'DEVICE', deviceName: 'bulk', deviceType: 't', attributes: {}, telemetry: samples }] }]);
+    await tb.waitFor(() => tb.device('bulk')?.telemetry.length === 400, 10_000, '400 samples');
+    expect(tb.refusals).toEqual([]);
+    const huge = [{ ts: 1, values: { blob: 'y'.repeat(60_000) } }];
+    const error = await p.ingest([{ integration: 'it', records: [{ entityType: 'DEVICE', deviceName: 'huge', deviceType: 't', attributes: {}, telemetry: huge }] }]).catch((e: unknown) => e);
+    expect(isRetryable(error)).toBe(false);
+    expect((error as Error).message).toContain('ThingsBoard takes at most');
   });
 
   it('applies back-pressure when the outbox is full instead of dropping', async () => {
