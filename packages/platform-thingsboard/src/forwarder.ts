@@ -195,10 +195,11 @@ export class Forwarder {
     const c = this.#connection;
     if (!c || c.closed) return;
     for (const name of this.#d.outbox.idleDevices(this.#d.now() - this.#d.deviceIdleMs)) {
+      // Forgotten before the publish, so data that comes meanwhile is preceded by a new connect.
+      this.#sessionDevices.delete(name);
+      this.#d.outbox.setConnected(name, false);
       try {
         await c.publish('v1/gateway/disconnect', Buffer.from(JSON.stringify({ device: name })));
-        this.#d.outbox.setConnected(name, false);
-        this.#sessionDevices.delete(name);
       } catch {
         return;
       }
