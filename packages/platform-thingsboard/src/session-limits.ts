@@ -31,12 +31,16 @@ export function parseRateLimits(text: unknown): RateLimit[] {
 }
 
 /**
- * Reads the `getSessionLimits` reply. The gateway's own limits are `gatewayRateLimits`
- * (`rateLimits` are those of each device behind it); a missing field keeps the default.
+ * Reads the `getSessionLimits` reply (ThingsBoard `MqttTransportHandler`). The gateway's own
+ * limits are `gatewayRateLimits` (`rateLimits` are those of each device behind it); a missing
+ * field keeps the default.
  */
 export function parseSessionLimits(reply: unknown): SessionLimits {
   const r = (typeof reply === 'object' && reply !== null ? reply : {}) as Record<string, unknown>;
-  const gw = (typeof r.gatewayRateLimits === 'object' && r.gatewayRateLimits !== null ? r.gatewayRateLimits : {}) as Record<string, unknown>;
+  // Servers before gateway limits existed answer only `rateLimits` (older ones `rateLimit`, the
+  // key the official Python client of that time read): then those bind the whole session.
+  const pick = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined);
+  const gw = pick(r.gatewayRateLimits) ?? pick(r.rateLimits) ?? pick(r.rateLimit) ?? {};
   const positive = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback);
   return {
     maxPayloadSize: positive(r.maxPayloadSize, DEFAULT_LIMITS.maxPayloadSize),
