@@ -16,8 +16,8 @@ export interface ForwarderDeps {
   onMessage: (topic: string, payload: Buffer) => void;
   /** Waits for the reply of device RPC `n` (used for `getSessionLimits`). */
   waitReply: (n: number, timeoutMs: number) => Promise<unknown>;
-  /** Rows acknowledged by ThingsBoard and removed. */
-  onRemoved: (seqs: readonly number[]) => void;
+  /** Rows acknowledged by ThingsBoard and removed (or, `refused`, moved aside as malformed). */
+  onRemoved: (seqs: readonly number[], refused?: boolean) => void;
   onState: (state: { connected: boolean; error?: string }) => void;
 }
 
@@ -42,6 +42,8 @@ export class Forwarder {
   /** Messages per second the client allows itself after quota refusals the session limits did not announce. */
   #selfLimit: number | undefined;
   #quotaHit = false;
+  /** Rows of a refused multi-row message, sent one per message until ThingsBoard takes or refuses each. */
+  readonly #solo = new Set<number>();
 
   constructor(deps: ForwarderDeps) {
     this.#d = deps;
@@ -145,6 +147,7 @@ export class Forwarder {
       }
       if (failure !== undefined) throw failure;
       const p = c.publish(m.topic, m.payload).then(() => {
+        if (m.seqs.length === 1) this.#solo.delete(m.seqs[0]!);
         if (m.seqs.length > 0) {
           d.outbox.remove(m.seqs);
           d.onRemoved(m.seqs);
@@ -156,6 +159,16 @@ export class Forwarder {
       }, (error: unknown) => {
         failure ??= error;
         if (isQuotaRefusal(error)) this.#quotaHit = true;
+        const refusal = formatRefusal(error);
+        if (refusal !== undefined && m.seqs.length > 1) {
+          // Which row is bad? Send each alone next time; only a row refused alone is moved aside.
+          for (const seq of m.seqs) this.#solo.add(seq);
+        } else if (refusal !== undefined && m.seqs.length === 1) {
+          this.#solo.delete(m.seqs[0]!);
+          d.outbox.quarantine(m.seqs, refusal, d.now());
+          d.onRemoved(m.seqs, true);
+          d.logger.error({ server: c.where, rows: m.seqs.length, devices: m.devices, reason: refusal }, 'ThingsBoard refused a message as malformed; its rows are kept in the outbox\'s refused table');
+        }
       }).finally(() => inflight.delete(p));
       inflight.add(p);
     };
@@ -179,7 +192,7 @@ export class Forwarder {
         continue;
       }
       after = rows[rows.length - 1]!.seq;
-      for (const message of packMessages(rows, maxBytes)) {
+      for (const message of packMessages(rows, maxBytes, this.#solo)) {
         for (const name of message.devices) {
           if (!sessionDevices.has(name) && message.topic !== 'v1/gateway/rpc') {
             await connectDevice(name, d.outbox.device(name)?.type ?? 'default');
@@ -211,4 +224,12 @@ export class Forwarder {
 function isQuotaRefusal(error: unknown): boolean {
   const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
   return cause?.code === 0x97;
+}
+
+/** A PUBACK saying the message itself is wrong (MQTT 5: 0x99 payload format invalid, 0x95 too large): resending cannot help. */
+function formatRefusal(error: unknown): string | undefined {
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  if (code === 0x99) return 'payload format invalid (0x99)';
+  if (code === 0x95) return 'packet too large (0x95)';
+  return undefined;
 }

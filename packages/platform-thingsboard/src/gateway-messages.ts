@@ -17,7 +17,7 @@ const TOPIC = { telemetry: 'v1/gateway/telemetry', attributes: 'v1/gateway/attri
  * one `{"A": [...], "B": [...]}`, attributes likewise, each RPC reply on its own. Row order is
  * kept per device (a device's samples are concatenated in sequence order).
  */
-export function packMessages(rows: readonly OutboxRow[], maxBytes: number): GatewayMessage[] {
+export function packMessages(rows: readonly OutboxRow[], maxBytes: number, solo: ReadonlySet<number> = new Set()): GatewayMessage[] {
   const out: GatewayMessage[] = [];
   let tele: Pack | undefined;
   let attrs: Pack | undefined;
@@ -28,6 +28,13 @@ export function packMessages(rows: readonly OutboxRow[], maxBytes: number): Gate
     if (row.kind === 'rpc') {
       const reply = JSON.parse(row.body) as { id: number; data: unknown };
       out.push({ topic: TOPIC.rpc, payload: Buffer.from(JSON.stringify({ device: row.device, id: reply.id, data: reply.data })), seqs: [row.seq], devices: [row.device], points: 0 });
+      continue;
+    }
+    if (solo.has(row.seq)) {
+      // A row of a refused message: alone, so ThingsBoard's answer is about it only.
+      const alone = new Pack(row.kind);
+      alone.add(row);
+      out.push(alone.finish());
       continue;
     }
     const isTele = row.kind === 'telemetry';

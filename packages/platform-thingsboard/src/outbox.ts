@@ -36,6 +36,15 @@ CREATE TABLE IF NOT EXISTS outbox (
   points INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS refused (
+  seq INTEGER PRIMARY KEY,
+  device TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  refused_at INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS source_ids (
   integration TEXT NOT NULL,
   source_id TEXT NOT NULL,
@@ -122,6 +131,7 @@ export class Outbox {
       seqs.push(Number(this.#insertRow.run(device, kind, body, points, now).lastInsertRowid));
     };
     const insertTelemetry = (device: string, samples: DeviceRecord['telemetry']) => {
+      for (const sample of samples) checkValues(device, sample.values);
       const body = JSON.stringify(samples);
       if (Buffer.byteLength(body) <= this.maxRowBytes) {
         insert(device, 'telemetry', body, samples.reduce((n, s) => n + Object.keys(s.values).length, 0));
@@ -142,7 +152,10 @@ export class Outbox {
         for (const r of item.records) {
           this.#upsertDevice.run(r.deviceName, r.deviceType, item.integration, now);
           if (r.telemetry.length > 0) insertTelemetry(r.deviceName, r.telemetry);
-          if (Object.keys(r.attributes).length > 0) insert(r.deviceName, 'attributes', JSON.stringify(r.attributes));
+          if (Object.keys(r.attributes).length > 0) {
+            checkValues(r.deviceName, r.attributes);
+            insert(r.deviceName, 'attributes', JSON.stringify(r.attributes));
+          }
         }
       }
       for (const e of extra) insert(e.device, e.kind, e.body);
@@ -158,6 +171,30 @@ export class Outbox {
   /** Up to `limit` rows after `afterSeq`, in order. */
   next(afterSeq: number, limit: number): OutboxRow[] {
     return this.#next.all(afterSeq, limit) as unknown as OutboxRow[];
+  }
+
+  /**
+   * Moves rows ThingsBoard refused as malformed into the `refused` table (kept for inspection),
+   * so one bad row cannot stall the outbox behind it for ever.
+   */
+  quarantine(seqs: readonly number[], reason: string, now: number): void {
+    if (seqs.length === 0) return;
+    const list = JSON.stringify(seqs);
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db.prepare(`INSERT OR IGNORE INTO refused (seq, device, kind, body, created_at, refused_at, reason)
+        SELECT seq, device, kind, body, created_at, ?, ? FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`).run(now, reason, list);
+      this.#rows -= Number(this.#deleteRows.run(list).changes);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Rows ThingsBoard refused, newest first. */
+  refused(limit = 100): Array<{ seq: number; device: string; kind: string; body: string; reason: string }> {
+    return this.#db.prepare('SELECT seq, device, kind, body, reason FROM refused ORDER BY seq DESC LIMIT ?').all(limit) as never;
   }
 
   /** Removes rows ThingsBoard acknowledged. */
@@ -195,5 +232,17 @@ export class Outbox {
 
   close(): void {
     this.#db.close();
+  }
+}
+
+/**
+ * Integers beyond a Java long make ThingsBoard's `JsonConverter` refuse the whole message ("Big
+ * integer values are not supported!"): refused here, so the record is dead-lettered instead.
+ */
+function checkValues(device: string, values: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= 9_223_372_036_854_775_807) {
+      throw new DeliveryError(`${device}.${key} = ${value}: ThingsBoard refuses integers beyond 64 bits`, { retryable: false });
+    }
   }
 }

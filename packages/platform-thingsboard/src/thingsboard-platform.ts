@@ -67,8 +67,8 @@ export class ThingsBoardPlatform implements PlatformClient {
       now: () => this.#clock.now(),
       onMessage: (topic, payload) => this.#onMessage(topic, payload),
       waitReply: (n, timeoutMs) => this.#waitReply(n, timeoutMs),
-      onRemoved: (seqs) => {
-        this.#metrics?.acked.inc({}, seqs.length);
+      onRemoved: (seqs, refused) => {
+        if (!refused) this.#metrics?.acked.inc({}, seqs.length);
         this.#metrics?.waiting.set({}, this.outbox.size);
         this.#removed(seqs);
       },

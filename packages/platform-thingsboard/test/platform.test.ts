@@ -227,6 +227,25 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     expect((error as Error).message).toContain('ThingsBoard takes at most');
   });
 
+  it('refuses integers ThingsBoard cannot store, and moves a message ThingsBoard refuses (0x99) aside instead of stalling', async () => {
+    const tb = await server();
+    const p = await platform(tb, dataDir(), { protocolVersion: 5 });
+    const big = await p.ingest([{ integration: 'it', records: [{ ...record('big', 1), attributes: { n: 1e20 } }] }]).catch((e: unknown) => e);
+    expect(isRetryable(big)).toBe(false);
+    expect((big as Error).message).toContain('beyond 64 bits');
+    // A fractional ts passes the client but not JsonConverter (getAsLong of "1.5" fails). It is
+    // packed with good rows of other devices: those are delivered, only the bad row is set aside.
+    await p.close();
+    const dir = dataDir();
+    const offline = await openThingsBoardPlatform({ host: '127.0.0.1', port: 1, accessToken: TOKEN, dataDir: dir, connectTimeoutMs: 200 });
+    await offline.ingest([...items(0, 3), { integration: 'it', records: [{ ...record('bad', 1), telemetry: [{ ts: 1.5, values: { v: 1 } }] }] }, ...items(3, 5)]);
+    await offline.close();
+    const q = await platform(tb, dir, { protocolVersion: 5 });
+    await tb.waitFor(() => q.outbox.refused().length === 1 && tb.allTelemetry().length === 5, 15_000, 'the good rows and the refused one');
+    expect(q.outbox.refused()[0]).toMatchObject({ device: 'bad', reason: 'payload format invalid (0x99)' });
+    expect(storedSeqs(tb)).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('applies back-pressure when the outbox is full instead of dropping', async () => {
     const tb = await server();
     await tb.stop();
