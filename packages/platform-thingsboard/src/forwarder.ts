@@ -77,6 +77,11 @@ export class Forwarder {
     return c.publish(topic, payload);
   }
 
+  /** ThingsBoard dropped the device's session (MQTT 5 `v1/gateway/disconnect`): connect it again before its next data. */
+  forgetDevice(name: string): void {
+    this.#sessionDevices.delete(name);
+  }
+
   /** New rows are waiting. */
   notify(): void {
     this.#wake?.();

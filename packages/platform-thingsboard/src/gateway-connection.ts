@@ -92,7 +92,7 @@ export class GatewayConnection {
         client.removeAllListeners('close');
         const connection = new GatewayConnection(client, where);
         client.on('message', (topic, payload) => onMessage(topic, payload));
-        client.subscribe(['v1/gateway/rpc', 'v1/gateway/attributes', 'v1/gateway/attributes/response', 'v1/devices/me/rpc/response/+'], { qos: 1 }, (error) => {
+        client.subscribe(['v1/gateway/rpc', 'v1/gateway/attributes', 'v1/gateway/attributes/response', 'v1/gateway/disconnect', 'v1/devices/me/rpc/response/+'], { qos: 1 }, (error) => {
           if (error) {
             connection.close();
             reject(new DeliveryError(`subscribing at ThingsBoard ${where} failed: ${error.message}`, { retryable: true, cause: error }));

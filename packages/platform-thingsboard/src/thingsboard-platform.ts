@@ -255,6 +255,11 @@ export class ThingsBoardPlatform implements PlatformClient {
     }
     const deviceName = typeof body.device === 'string' ? body.device : undefined;
     if (!deviceName) return;
+    if (topic === 'v1/gateway/disconnect') {
+      this.#logger.info({ deviceName, reason: body.reason }, 'ThingsBoard dropped a device session; it is connected again with its next data');
+      this.#forwarder.forgetDevice(deviceName);
+      return;
+    }
     const known = this.outbox.device(deviceName);
     const base = { deviceName, deviceType: known?.type ?? 'default' };
     const id = randomUUID();

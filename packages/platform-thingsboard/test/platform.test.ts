@@ -185,6 +185,18 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     expect(await p.requestAttributes('thermo', ['mode'], { client: true })).toEqual({ mode: 'eco' });
   });
 
+  it('connects a device again after ThingsBoard dropped its session (v1/gateway/disconnect, reason 150)', async () => {
+    const tb = await server();
+    const p = await platform(tb, dataDir(), { protocolVersion: 5 });
+    await p.ingest([{ integration: 'it', records: [record('dropped', 1)] }]);
+    await tb.waitFor(() => tb.device('dropped')?.telemetry.length === 1);
+    tb.dropDevice('dropped');
+    await new Promise((r) => setTimeout(r, 100));
+    await p.ingest([{ integration: 'it', records: [record('dropped', 2)] }]);
+    await tb.waitFor(() => tb.device('dropped')?.telemetry.length === 2);
+    expect(tb.device('dropped')).toMatchObject({ connected: true, connects: 2 });
+  });
+
   it('strict mode resolves only after the PUBACK', async () => {
     const tb = await server({ ackMode: 'stall' });
     const p = await platform(tb, dataDir(), { delivery: 'strict' });

@@ -185,6 +185,16 @@ export class GatewayTestServer {
     });
   }
 
+  /**
+   * Drops a device's session as ThingsBoard does over a device limit: on MQTT 5 it publishes
+   * `{"device", "reason": 150}` on `v1/gateway/disconnect`; the gateway must connect it again.
+   */
+  dropDevice(device: string): void {
+    const d = this.devices.get(device);
+    if (d) d.connected = false;
+    this.#publishToGateway('v1/gateway/disconnect', { device, reason: 150 });
+  }
+
   /** Sends a shared attribute update (`{"device", "data"}` on `v1/gateway/attributes`). */
   updateAttributes(device: string, data: Record<string, unknown>): void {
     Object.assign(this.#deviceOf(device).shared, data);
