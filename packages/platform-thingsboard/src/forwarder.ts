@@ -1,4 +1,4 @@
-import { Backoff, DeliveryError, type Logger } from '@tbi/plugin-api';
+import { DeliveryError, type Backoff, type Logger } from '@tbi/plugin-api';
 import { GatewayConnection, isAuthRefusal, type ConnectionSettings } from './gateway-connection.js';
 import { packMessages, type GatewayMessage } from './gateway-messages.js';
 import type { Outbox } from './outbox.js';

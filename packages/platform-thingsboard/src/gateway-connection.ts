@@ -18,9 +18,10 @@ export interface ConnectionSettings {
 const REFUSALS: Record<number, string> = {
   1: 'unacceptable protocol version', 2: 'client id rejected', 3: 'server unavailable',
   4: 'bad user name or password', 5: 'not authorized (wrong or unknown access token)',
-  0x84: 'unsupported protocol version', 0x86: 'bad user name or password',
-  0x87: 'not authorized (wrong or unknown access token)', 0x88: 'server unavailable', 0x89: 'server busy', 0x8a: 'banned',
-  0x97: 'quota exceeded',
+  // MQTT 5 reason codes 0x84, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x97:
+  132: 'unsupported protocol version', 134: 'bad user name or password',
+  135: 'not authorized (wrong or unknown access token)', 136: 'server unavailable', 137: 'server busy', 138: 'banned',
+  151: 'quota exceeded',
 };
 
 /** The refused CONNECT of a wrong token: retrying cannot fix it. */

@@ -241,7 +241,7 @@ export class Outbox {
  */
 function checkValues(device: string, values: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(values)) {
-    if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= 9_223_372_036_854_775_807) {
+    if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= 2 ** 63) {
       throw new DeliveryError(`${device}.${key} = ${value}: ThingsBoard refuses integers beyond 64 bits`, { retryable: false });
     }
   }

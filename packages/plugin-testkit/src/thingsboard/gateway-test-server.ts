@@ -270,9 +270,15 @@ export class GatewayTestServer {
       session.socket.end();
       this.#sessions.delete(session);
     };
-    if (payload.length > this.#options.maxPayloadSize) return refuse(`payload of ${payload.length} bytes is larger than ${this.#options.maxPayloadSize}`, 0x95);
+    if (payload.length > this.#options.maxPayloadSize) {
+      refuse(`payload of ${payload.length} bytes is larger than ${this.#options.maxPayloadSize}`, 0x95);
+      return;
+    }
     const rpcRequest = RPC_REQUEST.exec(packet.topic);
-    if (rpcRequest) return this.#onDeviceRpc(session, rpcRequest[1]!, payload, packet, send);
+    if (rpcRequest) {
+      this.#onDeviceRpc(session, rpcRequest[1]!, payload, packet, send);
+      return;
+    }
     let points = 0;
     try {
       const now = Date.now();
@@ -330,9 +336,10 @@ export class GatewayTestServer {
           parseJsonObject(payload);
       }
     } catch (error) {
-      if (error instanceof QuotaExceeded) return refuse(error.message, 0x97);
-      if (isGatewayPayloadError(error)) return refuse(error.message, 0x99);
-      throw error;
+      if (error instanceof QuotaExceeded) refuse(error.message, 0x97);
+      else if (isGatewayPayloadError(error)) refuse(error.message, 0x99);
+      else throw error;
+      return;
     }
     this.publishes += 1;
     if (packet.qos === 0) return;
