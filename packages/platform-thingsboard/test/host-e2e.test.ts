@@ -33,6 +33,9 @@ const HTTP_UPLINK = `
   });
 `;
 const DOWNLINK = `
+  if (msgType === 'ATTRIBUTES_UPDATED') {
+    return { contentType: 'JSON', data: JSON.stringify({ shared: msg }), metadata: { topic: integrationMetadata.prefix + '/devices/' + metadata.deviceName + '/attributes' } };
+  }
   return {
     contentType: 'JSON',
     data: JSON.stringify({ method: msg.method, params: msg.params, requestId: metadata.requestUUID }),
@@ -124,15 +127,18 @@ describe('MQTT connector → tbi → ThingsBoard (gateway-API test server)', () 
     expect(tb.device('hook-b')).toMatchObject({ type: 'hook-profile', telemetry: [{ ts: TS0 + 8, values: { temp: -3, ok: false } }], attributes: { fw: 'beta' } });
   }, 60_000);
 
-  it('delivers records with device name, profile, timestamp and values; an RPC round-trips to an MQTT device', async () => {
+  it('delivers records with device name, profile, timestamp and values; an RPC round-trips to an MQTT device and an attribute update reaches it', async () => {
     const prefix = `tbi-test/tb-rpc/${randomUUID().slice(0, 8)}`;
     const tb = await server();
     const host = await startHost('rpc', tb, prefix);
     await eventually(async () => (await host.api('/integrations/meters')).body?.health?.status === 'up', 20_000);
     const device = await client();
     await device.subscribeAsync(`${prefix}/devices/+/rpc`, { qos: 1 });
+    await device.subscribeAsync(`${prefix}/devices/+/attributes`, { qos: 1 });
+    const attributeUpdates: unknown[] = [];
     // The MQTT device answers each RPC on its data topic, carrying the request id back.
-    device.on('message', (_topic, payload) => {
+    device.on('message', (topic, payload) => {
+      if (topic.endsWith('/attributes')) return void attributeUpdates.push(JSON.parse(payload.toString()));
       const rpc = JSON.parse(payload.toString()) as { requestId: string; params: { n: number } };
       void device.publishAsync(`${prefix}/valve-1/data`, JSON.stringify({ seq: 2, reply: { requestId: rpc.requestId, response: { doubled: rpc.params.n * 2 } } }), { qos: 1 });
     });
@@ -140,6 +146,10 @@ describe('MQTT connector → tbi → ThingsBoard (gateway-API test server)', () 
     await tb.waitFor(() => tb.device('valve-1')?.telemetry.length === 1, 20_000, 'the first record');
     expect(tb.device('valve-1')).toMatchObject({ type: 'meter-profile', connected: true, telemetry: [{ ts: TS0 + 1, values: { seq: 1 } }] });
     expect(await tb.rpc('valve-1', 'double', { n: 21 }, 20_000)).toEqual({ doubled: 42 });
+    // A shared attribute update from ThingsBoard reaches the device through the downlink converter.
+    tb.updateAttributes('valve-1', { targetPct: 30 });
+    await tb.waitFor(() => attributeUpdates.length === 1, 20_000, 'the attribute update at the device');
+    expect(attributeUpdates[0]).toEqual({ shared: { targetPct: 30 } });
     expect(tb.refusals).toEqual([]);
   }, 90_000);
 
