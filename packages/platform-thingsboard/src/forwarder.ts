@@ -145,11 +145,16 @@ export class Forwarder {
     let acked = false;
     const send = async (m: GatewayMessage) => {
       while (inflight.size >= inflightMax) await Promise.race([Promise.race(inflight), lost]);
+      // Every limit must have room before any is charged, so waiting on one does not use up another.
+      const costs: Array<[Pacer, number]> = [[paceSelf, 1], [paceAll, 1]];
+      if (m.topic.endsWith('telemetry')) costs.push([paceTele, 1], [pacePoints, m.points]);
       for (;;) {
-        const wait = Math.max(paceSelf.take(1), paceAll.take(1), m.topic.endsWith('telemetry') ? Math.max(paceTele.take(1), pacePoints.take(m.points)) : 0);
+        const now = Date.now();
+        const wait = Math.max(...costs.map(([pacer, n]) => pacer.delay(n, now)));
         if (wait === 0) break;
         await Promise.race([new Promise((r) => setTimeout(r, wait)), lost]);
       }
+      for (const [pacer, n] of costs) pacer.consume(n);
       if (failure !== undefined) throw failure;
       const p = c.publish(m.topic, m.payload).then(() => {
         if (m.seqs.length === 1) this.#solo.delete(m.seqs[0]!);

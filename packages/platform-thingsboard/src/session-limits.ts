@@ -65,8 +65,8 @@ export class Pacer {
     });
   }
 
-  /** How long to wait before `n` fit (0: now); takes them when they fit. */
-  take(n: number, now = Date.now()): number {
+  /** How long to wait before `n` fit (0: now), without taking them. */
+  delay(n: number, now = Date.now()): number {
     let wait = 0;
     for (const b of this.#buckets) {
       b.tokens = Math.min(b.capacity, b.tokens + (now - b.at) * b.perMs);
@@ -74,7 +74,18 @@ export class Pacer {
       const need = Math.min(n, b.capacity);
       if (b.tokens < need) wait = Math.max(wait, Math.ceil((need - b.tokens) / b.perMs));
     }
-    if (wait === 0) for (const b of this.#buckets) b.tokens -= Math.min(n, b.capacity);
+    return wait;
+  }
+
+  /** Takes `n` (after `delay` said 0). */
+  consume(n: number): void {
+    for (const b of this.#buckets) b.tokens -= Math.min(n, b.capacity);
+  }
+
+  /** `delay`, and takes them when they fit now. */
+  take(n: number, now = Date.now()): number {
+    const wait = this.delay(n, now);
+    if (wait === 0) this.consume(n);
     return wait;
   }
 }
