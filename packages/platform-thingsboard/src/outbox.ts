@@ -81,6 +81,10 @@ export class Outbox {
   readonly #count: StatementSync;
   readonly #oldest: StatementSync;
   #rows: number;
+  /** Profile and integration of each device as stored, so an unchanged device costs no write per record. */
+  readonly #known = new Map<string, string>();
+  /** Last-seen times not yet written (written with the next idle check, and on close). */
+  readonly #seen = new Map<string, number>();
 
   /**
    * @param maxRowBytes largest telemetry row: a record's samples are split into rows below it, and
@@ -141,6 +145,8 @@ export class Outbox {
         throw new DeliveryError(`a telemetry sample of ${device} is ${Buffer.byteLength(body)} bytes; ThingsBoard takes at most ${this.maxRowBytes} in one message`, { retryable: false });
       }
     };
+    const learned: Array<[string, string]> = [];
+    const seen: string[] = [];
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       for (const item of items) {
@@ -150,7 +156,13 @@ export class Outbox {
         }
         stored += 1;
         for (const r of item.records) {
-          this.#upsertDevice.run(r.deviceName, r.deviceType, item.integration, now);
+          const key = `${r.deviceType}\u0000${item.integration}`;
+          if (this.#known.get(r.deviceName) !== key) {
+            this.#upsertDevice.run(r.deviceName, r.deviceType, item.integration, now);
+            learned.push([r.deviceName, key]);
+          } else {
+            seen.push(r.deviceName);
+          }
           if (r.telemetry.length > 0) insertTelemetry(r.deviceName, r.telemetry);
           if (Object.keys(r.attributes).length > 0) {
             checkValues(r.deviceName, r.attributes);
@@ -164,6 +176,8 @@ export class Outbox {
       this.#db.exec('ROLLBACK');
       throw error;
     }
+    for (const [name, key] of learned) this.#known.set(name, key);
+    for (const name of seen) this.#seen.set(name, now);
     this.#rows += seqs.length;
     return { stored, duplicates, seqs };
   }
@@ -215,8 +229,24 @@ export class Outbox {
       Omit<KnownDevice, 'connected'>[]).map((d) => ({ ...d, connected: true }));
   }
 
+  /** Writes the last-seen times kept in memory. */
+  flushSeen(): void {
+    if (this.#seen.size === 0) return;
+    const update = this.#db.prepare('UPDATE devices SET last_seen = MAX(last_seen, ?) WHERE name = ?');
+    this.#db.exec('BEGIN');
+    try {
+      for (const [name, at] of this.#seen) update.run(at, name);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    this.#seen.clear();
+  }
+
   /** Connected devices whose last data is older than `before`. */
   idleDevices(before: number): string[] {
+    this.flushSeen();
     return (this.#db.prepare('SELECT name FROM devices WHERE connected = 1 AND last_seen < ?').all(before) as Array<{ name: string }>).map((r) => r.name);
   }
 
@@ -231,7 +261,11 @@ export class Outbox {
   }
 
   close(): void {
-    this.#db.close();
+    try {
+      this.flushSeen();
+    } finally {
+      this.#db.close();
+    }
   }
 }
 
