@@ -93,7 +93,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
     await sandbox.dispose();
     throw error;
   }
-  const services = await openServices(config, { logger, metrics, clock, sandbox });
+  const services = await openServices(config, { logger, metrics, clock, sandbox, baseDir: loaded.baseDir });
   const integrationGauges = integrationMetrics(metrics);
   const restartPolicy = { ...DEFAULT_RESTART_POLICY, ...options.restartPolicy };
   const root = createRootContainer({ sandbox, platform: services.platform, logger, metrics, clock });

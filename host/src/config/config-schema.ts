@@ -68,6 +68,30 @@ const embeddedPlatformSchema = z
   })
   .strict();
 
+const thingsboardPlatformSchema = z
+  .object({
+    type: z.literal('thingsboard'),
+    host: z.string().min(1).describe('Host of the ThingsBoard MQTT transport, e.g. thingsboard.cloud.'),
+    port: port.optional().describe('MQTT port (default 1883, 8883 with tls).'),
+    accessToken: z.string().min(1).describe('Access token of the gateway device (use ${env:TB_GATEWAY_TOKEN}).'),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4).describe('MQTT 3.1.1 (4) or 5.'),
+    clientId: z.string().min(1).optional(),
+    tls: z
+      .object({
+        ca: z.string().optional().describe('PEM text, or a PEM file (relative to the config file), of the CA.'),
+        cert: z.string().optional().describe('PEM text or file of the client certificate (X.509 gateway credentials).'),
+        key: z.string().optional().describe('PEM text or file of the client key.'),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    delivery: z.enum(['outbox', 'strict']).default('outbox').describe('outbox: stored once in the local outbox; strict: only on ThingsBoard\'s PUBACK.'),
+    outboxMaxRecords: intRange(1, 1_000_000_000).optional().describe('Records the outbox holds before back-pressure (default 1 000 000).'),
+    outboxMaxAgeDays: intRange(1, 3650).optional().describe('Age of the oldest waiting record before back-pressure (default 7).'),
+    deviceIdleSeconds: intRange(0, 31_536_000).optional().describe('Disconnect devices silent this long (default 3600, 0 = never).'),
+  })
+  .strict();
+
 /** The whole host configuration file. */
 export const hostConfigSchema = z
   .object({
@@ -90,7 +114,7 @@ export const hostConfigSchema = z
       .default({}),
     dataDir: z.string().default('./.data').describe('Directory for the host state, relative to the config file.'),
     platform: z
-      .discriminatedUnion('type', [embeddedPlatformSchema])
+      .discriminatedUnion('type', [embeddedPlatformSchema, thingsboardPlatformSchema])
       .default({ type: 'embedded' })
       .describe('Where device data goes.'),
     plugins: z.array(z.string().min(1)).default([]).describe('Extra plugins: package names or local paths.'),

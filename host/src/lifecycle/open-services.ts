@@ -1,6 +1,7 @@
 import { createConverterSandbox, loadConverterSource } from '@tbi/converter-sandbox';
 import { createPlatformRoutes, openEmbeddedPlatform, type EmbeddedPlatform } from '@tbi/platform-embedded';
-import type { Clock, Logger, Metrics } from '@tbi/plugin-api';
+import { loadPem, type Clock, type Logger, type Metrics, type PlatformClient } from '@tbi/plugin-api';
+import { openThingsBoardPlatform } from '@tbi/platform-thingsboard';
 import type { Hono } from 'hono';
 import type { HostConfig } from '../config/config-schema.js';
 import { openPipeline } from '../pipeline/index.js';
@@ -9,7 +10,7 @@ import type { ConverterSourceLoader, PipelineService, SandboxService } from './h
 /** The host's shared services, opened in order and closed in reverse. */
 export interface OpenServices {
   sandbox: SandboxService;
-  platform: EmbeddedPlatform;
+  platform: PlatformClient & { close(): Promise<void> };
   pipeline: PipelineService;
   /** Control routes of the platform and the pipeline, for `/api`. */
   apiRoutes: Hono[];
@@ -52,7 +53,7 @@ export function openSandbox(config: HostConfig, logger?: Logger, metrics?: Metri
  */
 export async function openServices(
   config: HostConfig,
-  deps: { logger: Logger; metrics: Metrics; clock: Clock; sandbox?: SandboxService },
+  deps: { logger: Logger; metrics: Metrics; clock: Clock; sandbox?: SandboxService; baseDir?: string },
 ): Promise<OpenServices> {
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
@@ -67,19 +68,48 @@ export async function openServices(
   try {
     const sandbox = deps.sandbox ?? openSandbox(config, deps.logger, deps.metrics);
     closers.push(() => sandbox.dispose());
-    const platform = await openEmbeddedPlatform({
-      dataDir: config.dataDir,
-      ...(config.platform.telemetryTtlDays === undefined ? {} : { telemetryTtlDays: config.platform.telemetryTtlDays }),
-      clock: deps.clock,
-      logger: deps.logger.child({ component: 'platform' }),
-    });
+    const platform = await openPlatform(config, deps);
     closers.push(() => platform.close());
     const pipeline = await openPipeline({ platform, logger: deps.logger, metrics: deps.metrics, clock: deps.clock, dataDir: config.dataDir });
     closers.push(() => pipeline.close());
-    const platformRoutes = createPlatformRoutes(platform, { logger: deps.logger.child({ component: 'platform-api' }) });
-    return { sandbox, platform, pipeline, apiRoutes: [pipeline.routes(), platformRoutes], close: closeAll };
+    // The embedded platform's REST API exists only for it; ThingsBoard has its own.
+    const platformRoutes = 'listDevices' in platform
+      ? [createPlatformRoutes(platform as EmbeddedPlatform, { logger: deps.logger.child({ component: 'platform-api' }) })]
+      : [];
+    return { sandbox, platform, pipeline, apiRoutes: [pipeline.routes(), ...platformRoutes], close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+/** Opens the platform the config names: the embedded store (default) or ThingsBoard. */
+async function openPlatform(config: HostConfig, deps: { logger: Logger; metrics: Metrics; clock: Clock; baseDir?: string }): Promise<PlatformClient & { close(): Promise<void> }> {
+  const logger = deps.logger.child({ component: 'platform' });
+  const p = config.platform;
+  if (p.type === 'embedded') {
+    return openEmbeddedPlatform({
+      dataDir: config.dataDir,
+      ...(p.telemetryTtlDays === undefined ? {} : { telemetryTtlDays: p.telemetryTtlDays }),
+      clock: deps.clock,
+      logger,
+    });
+  }
+  const pem = (value: string | undefined, path: string) => (value === undefined ? undefined : loadPem(value, { configDir: deps.baseDir ?? process.cwd(), path }));
+  const tls = p.tls && {
+    ca: await pem(p.tls.ca, 'platform.tls.ca'), cert: await pem(p.tls.cert, 'platform.tls.cert'), key: await pem(p.tls.key, 'platform.tls.key'),
+    rejectUnauthorized: p.tls.rejectUnauthorized,
+  };
+  return openThingsBoardPlatform({
+    host: p.host, accessToken: p.accessToken, protocolVersion: p.protocolVersion, dataDir: config.dataDir, delivery: p.delivery,
+    ...(p.port === undefined ? {} : { port: p.port }),
+    ...(p.clientId === undefined ? {} : { clientId: p.clientId }),
+    ...(tls ? { tls: Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) } : {}),
+    ...(p.outboxMaxRecords === undefined ? {} : { outboxMaxRecords: p.outboxMaxRecords }),
+    ...(p.outboxMaxAgeDays === undefined ? {} : { outboxMaxAgeMs: p.outboxMaxAgeDays * 86_400_000 }),
+    ...(p.deviceIdleSeconds === undefined ? {} : { deviceIdleMs: p.deviceIdleSeconds * 1000 }),
+    clock: deps.clock,
+    logger,
+    metrics: deps.metrics,
+  });
 }
