@@ -13,6 +13,9 @@ interface Slot {
   state: 'connecting' | 'up' | 'down';
   lastError: Error | undefined;
   backoff: Backoff;
+  /** Messages of the current connection received and not yet acknowledged or negatively acknowledged. */
+  outstanding: number;
+  lastMessageAt: number;
 }
 
 interface Pending {
@@ -52,7 +55,7 @@ export class PulsarSource {
     const { initialDelayMs, maxDelayMs } = ctx.config.reconnect;
     this.#slots = (config.topics ?? []).flatMap((topic) =>
       Array.from({ length: config.connections }, (_, index): Slot => ({
-        topic, index, connection: undefined, generation: 0, state: 'connecting', lastError: undefined, backoff: new Backoff({ initialDelayMs, maxDelayMs }),
+        topic, index, connection: undefined, generation: 0, state: 'connecting', lastError: undefined, backoff: new Backoff({ initialDelayMs, maxDelayMs }), outstanding: 0, lastMessageAt: Date.now(),
       })),
     );
     const m = ctx.metrics;
@@ -62,6 +65,7 @@ export class PulsarSource {
       nacked: m.counter('tbi_pulsar_messages_nacked_total', 'Messages negatively acknowledged after a failed conversion (redelivered later)'),
       deadLettered: m.counter('tbi_pulsar_messages_dead_lettered_total', "Failed messages given to the host's dead letters"),
       reconnects: m.counter('tbi_pulsar_reconnects_total', 'Consumer reconnection attempts'),
+      stalls: m.counter('tbi_pulsar_stalled_reconnects_total', 'Consumers reconnected because the subscription had a backlog but nothing arrived'),
       connected: m.gauge('tbi_pulsar_consumers_connected', 'Consumer connections open'),
       backlog: m.gauge('tbi_pulsar_backlog_messages', "The subscription's backlog on the broker (admin stats)", ['topic']),
     };
@@ -151,6 +155,8 @@ export class PulsarSource {
       return;
     }
     slot.connection = connection;
+    slot.outstanding = 0;
+    slot.lastMessageAt = Date.now();
     slot.state = 'up';
     slot.lastError = undefined;
     slot.backoff.reset();
@@ -192,6 +198,8 @@ export class PulsarSource {
 
   #onMessage(slot: Slot, generation: number, message: ReceivedMessage): void {
     if (this.#stopping || slot.generation !== generation) return; // not acked: delivered again
+    slot.outstanding++;
+    slot.lastMessageAt = Date.now();
     this.#pending.push({ slot, generation, message });
     this.#pendingBytes += message.payload.length;
     const b = this.#config.batch;
@@ -252,6 +260,7 @@ export class PulsarSource {
       const p = group[i]!;
       // A connection lost since: the broker delivers these again (sourceId prevents doubles).
       if (p.slot.generation !== p.generation || p.slot.connection === undefined) return;
+      p.slot.outstanding--;
       if (outcome.status === 'failed') {
         p.slot.connection.negativeAck(p.message.messageId);
         this.#metrics.nacked.inc();
@@ -274,19 +283,49 @@ export class PulsarSource {
     });
   }
 
-  /** The backlog gauge, from the admin stats every 10 s (one small HTTP request per topic). */
+  /**
+   * The backlog gauge, from the admin stats every 10 s (one small HTTP request per topic), and a
+   * stall watchdog: the WebSocket service sometimes stops sending a consumer's last messages
+   * (measured here: a few hundred of 100,000 under load) until the consumer reconnects. When the
+   * subscription's backlog did not go down since the last poll, and every connection of the
+   * topic has settled all it received and got nothing for a while, those connections reconnect;
+   * the broker then delivers the held messages again.
+   */
   #pollBacklog(): void {
     const backlog = this.#driver.backlog?.bind(this.#driver);
     if (!backlog || this.#stopping) return;
     const topics = [...new Set(this.#slots.map((s) => s.topic))];
+    const previous = new Map<string, number>();
+    const quietMs = Math.max(10_000, 3 * this.#config.negativeAckRedeliveryDelayMs);
     const poll = async () => {
       const options = await this.#connectionOptions().catch(() => ({}));
       for (const topic of topics) {
         const n = await backlog(topic, this.#config.subscriptionName, options).catch(() => undefined);
-        if (n !== undefined) this.#metrics.backlog.set({ topic }, n);
+        if (n === undefined) continue;
+        this.#metrics.backlog.set({ topic }, n);
+        const before = previous.get(topic);
+        previous.set(topic, n);
+        const slots = this.#slots.filter((s) => s.topic === topic);
+        const idle = slots.every((s) => s.state === 'up' && s.outstanding === 0 && Date.now() - s.lastMessageAt > quietMs);
+        if (n > 0 && before !== undefined && n >= before && idle && !this.#paused && this.#pending.length === 0) {
+          this.#ctx.logger.warn({ topic, backlog: n }, 'pulsar subscription has a backlog but nothing arrives; reconnecting its consumers');
+          this.#metrics.stalls.inc();
+          previous.delete(topic);
+          for (const slot of slots) await this.#reopen(slot);
+        }
       }
       if (!this.#stopping) this.#backlogTimer = setTimeout(() => void poll(), 10_000).unref();
     };
     void poll();
+  }
+
+  async #reopen(slot: Slot): Promise<void> {
+    const c = slot.connection;
+    slot.generation++;
+    slot.connection = undefined;
+    this.#connected();
+    await c?.close().catch(() => {});
+    if (this.#stopping) return;
+    await this.#connect(slot).catch((e: unknown) => this.#reconnectLater(slot, e as Error));
   }
 }
