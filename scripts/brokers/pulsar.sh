@@ -7,6 +7,8 @@
 #   PULSAR_BROKER_PORT (16650)  binary protocol (pulsar://)
 #   PULSAR_WEB_PORT    (18090)  HTTP admin API and the WebSocket API (ws://…/ws/v2/…)
 #   PULSAR_BOOKIE_PORT (13181)  the embedded bookie (loopback only)
+#   PULSAR_WEB_TLS_PORT (18091) the web service over TLS (https://, wss://): server certificate
+#                               signed by a generated CA, .cache/pulsar/certs/ca.crt
 # A private instance (one a test restarts without disturbing the others):
 #   PULSAR_INSTANCE=restart PULSAR_BROKER_PORT=30650 PULSAR_WEB_PORT=30651 PULSAR_BOOKIE_PORT=30652 \
 #   scripts/brokers/pulsar.sh start          (scripts/ports.mjs pulsarPorts() builds this env)
@@ -37,6 +39,8 @@ state="${PULSAR_STATE_DIR:-${TBI_BROKER_STATE_DIR:-$root/.cache}/pulsar/$instanc
 broker_port="$PULSAR_BROKER_PORT"
 web_port="$PULSAR_WEB_PORT"
 bookie_port="$PULSAR_BOOKIE_PORT"
+web_tls_port="$PULSAR_WEB_TLS_PORT"
+certs="$cache/certs"
 auth="${PULSAR_AUTH:-none}"
 pid_file="$state/pulsar.pid"
 # Small heap: test runs start several JVMs on a 2-core machine.
@@ -82,6 +86,26 @@ ensure_jars() {
   exec 8>&-
 }
 
+# A CA and a server certificate for 127.0.0.1/localhost, made once; the key in PKCS#8 (Pulsar's format).
+ensure_certs() {
+  [ -s "$certs/server.crt" ] && return 0
+  log "generating a CA and a server certificate in $certs"
+  mkdir -p "$certs"
+  local tmp; tmp="$(mktemp -d)"
+  (
+    cd "$tmp"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=tbi pulsar test CA" -keyout ca.key -out ca.crt 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > server.ext
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key.pem -out server.csr 2>/dev/null
+    openssl pkcs8 -topk8 -nocrypt -in server.key.pem -out server.key
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile server.ext -out server.crt 2>/dev/null
+    chmod 644 ./*.key ./*.crt
+    mv ca.crt ca.key server.key "$certs/"
+    mv server.crt "$certs/" # last: its presence marks a complete set
+  )
+  rm -rf "$tmp"
+}
+
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 
 # An HS256 JWT for `sub`, signed with the instance's secret.
@@ -113,6 +137,7 @@ write_config() {
   local auth_lines; auth_lines="$(auth_conf)"
   awk -v auth="$auth_lines" '$0 == "@AUTH@" { print auth; next } { print }' "$here/standalone.conf" \
     | sed -e "s|@BROKER_PORT@|$broker_port|" -e "s|@WEB_PORT@|$web_port|" -e "s|@BOOKIE_PORT@|$bookie_port|" \
+      -e "s|@WEB_TLS_PORT@|$web_tls_port|" -e "s|@CERTS@|$certs|g" \
     > "$state/standalone.conf"
 }
 
@@ -142,9 +167,10 @@ start() {
   local fresh="${1:-}"
   ensure_tools
   ensure_jars
+  ensure_certs
   if [ "$fresh" = "--fresh" ]; then stop; log "wiping $state/metadata and $state/bookkeeper"; rm -rf "$state/metadata" "$state/bookkeeper"; fi
   if running_pid >/dev/null; then log "already running (pid $(running_pid))"; return 0; fi
-  for port in "$broker_port" "$web_port" "$bookie_port"; do
+  for port in "$broker_port" "$web_port" "$bookie_port" "$web_tls_port"; do
     if port_open "$port"; then log "port $port is taken by another process"; exit 1; fi
   done
   local started; started=$(date +%s%N)
@@ -161,13 +187,13 @@ start() {
   # [] for a moment before ["standalone"]).
   local deadline=$(( $(date +%s) + 180 ))
   until admin_get /admin/v2/clusters 2>/dev/null | grep -q standalone \
-      && admin_get /admin/v2/namespaces/public 2>/dev/null | grep -q 'public/default' && port_open "$broker_port"; do
+      && admin_get /admin/v2/namespaces/public 2>/dev/null | grep -q 'public/default' && port_open "$broker_port" && port_open "$web_tls_port"; do
     if ! running_pid >/dev/null; then log "exited during start-up; last log lines:"; tail -n 40 "$state/pulsar.log" >&2; exit 1; fi
     if [ "$(date +%s)" -ge "$deadline" ]; then log "not ready within 180 s; last log lines:"; tail -n 40 "$state/pulsar.log" >&2; exit 1; fi
     sleep 0.3
   done
   local ms=$(( ($(date +%s%N) - started) / 1000000 ))
-  log "ready in ${ms} ms: pulsar://127.0.0.1:$broker_port, http/ws://127.0.0.1:$web_port, bookie :$bookie_port, auth $auth, pid $(running_pid || echo '?')"
+  log "ready in ${ms} ms: pulsar://127.0.0.1:$broker_port, http/ws://127.0.0.1:$web_port, https/wss :$web_tls_port (CA $certs/ca.crt), bookie :$bookie_port, auth $auth, pid $(running_pid || echo '?')"
 }
 
 dispatch "$@"

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { startTestIntegration, type TestIntegration } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../src/plugin.js';
-import { instance, jwt, listen, produce, SHARED, topicOf, unique } from './harness.js';
+import { CERTS, instance, jwt, listen, produce, SHARED, topicOf, unique } from './harness.js';
 
 const shared = instance();
 const auth = instance('TBI_PULSAR_AUTH_PORT_BASE', 'auth', { auth: 'token' });
@@ -175,6 +175,25 @@ describe('downlink', () => {
     } finally {
       receiver.close();
     }
+  });
+});
+
+describe('TLS', () => {
+  it('consumes over wss:// with the CA from a file', { timeout: 60_000 }, async () => {
+    const run = unique('tls');
+    const topic = topicOf(run);
+    const kit = await start({ topics: [topic], subscriptionType: 'Shared' }, { webServiceUrl: SHARED.webServiceTlsUrl, tls: { ca: path.join(CERTS, 'ca.crt') } });
+    await produce(topic, [payload(run, 7)]);
+    await kit.waitFor(() => kit.stored().length === 1, 'stored over TLS');
+    expect(ns(kit)).toEqual([7]);
+  });
+
+  it('without the CA the certificate is refused and health says why', { timeout: 60_000 }, async () => {
+    const run = unique('tls-refused');
+    const kit = await startTestIntegration(plugin, { webServiceUrl: SHARED.webServiceTlsUrl, reconnect: { initialDelayMs: 200, maxDelayMs: 1000 }, uplink: { topics: [topicOf(run)], subscriptionName: 's' } });
+    kits.push(kit);
+    await kit.waitFor(() => kit.health().status === 'degraded', 'degraded');
+    expect(kit.health().detail).toMatch(/certificate/i);
   });
 });
 

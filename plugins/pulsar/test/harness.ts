@@ -14,6 +14,8 @@ export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 export const SHARED = pulsarPorts();
 export const WEB_URL = SHARED.webServiceUrl;
+/** The CA of every instance's TLS web service (made once by pulsar.sh). */
+export const CERTS = path.join(ROOT, '.cache/pulsar/certs');
 
 export interface Instance {
   web: number;
