@@ -75,7 +75,7 @@ const previous = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : [
 const now = new Date().toISOString();
 for (const r of fresh) r.measuredAt = now;
 const results = [...fresh, ...previous.filter((p) => !fresh.some((r) => r.suite === p.suite))];
-const order = ['converter-sandbox', 'platform-embedded', 'platform-thingsboard', 'host-pipeline', 'plugin-http', 'plugin-mqtt', 'plugin-kafka', 'plugin-rabbitmq'];
+const order = ['converter-sandbox', 'platform-embedded', 'platform-thingsboard', 'host-pipeline', 'plugin-http', 'plugin-mqtt', 'plugin-kafka', 'plugin-rabbitmq', 'plugin-pulsar'];
 results.sort((a, b) => (order.indexOf(a.suite) + 1 || 99) - (order.indexOf(b.suite) + 1 || 99));
 
 const cpus = os.cpus();

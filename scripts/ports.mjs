@@ -82,3 +82,34 @@ export function kafkaListeners(baseName = 'KAFKA_PORT_BASE', instance = 'default
     env: { KAFKA_INSTANCE: instance, KAFKA_PORT_BASE: String(base) },
   };
 }
+
+/**
+ * Ports of a Pulsar standalone instance and the env that makes scripts/brokers/pulsar.sh run it.
+ * A private block is base broker, +1 web service (admin + WebSocket), +2 bookie, +3 web service over TLS.
+ * @param {string} [baseName] e.g. `TBI_PULSAR_RESTART_PORT_BASE`; omitted: the shared instance
+ * @param {string} [instance] instance name (state folder) for a private instance
+ * @param {{ auth?: 'token' }} [options] token authentication on for the instance
+ */
+export function pulsarPorts(baseName, instance = 'default', options = {}) {
+  const broker = baseName ? port(baseName) : port('PULSAR_BROKER_PORT');
+  const web = baseName ? broker + 1 : port('PULSAR_WEB_PORT');
+  const bookie = baseName ? broker + 2 : port('PULSAR_BOOKIE_PORT');
+  const webTls = baseName ? broker + 3 : port('PULSAR_WEB_TLS_PORT');
+  return {
+    broker,
+    web,
+    bookie,
+    webTls,
+    serviceUrl: `pulsar://127.0.0.1:${broker}`,
+    webServiceUrl: `http://127.0.0.1:${web}`,
+    webServiceTlsUrl: `https://127.0.0.1:${webTls}`,
+    env: {
+      PULSAR_INSTANCE: instance,
+      PULSAR_BROKER_PORT: String(broker),
+      PULSAR_WEB_PORT: String(web),
+      PULSAR_BOOKIE_PORT: String(bookie),
+      PULSAR_WEB_TLS_PORT: String(webTls),
+      ...(options.auth ? { PULSAR_AUTH: options.auth } : {}),
+    },
+  };
+}

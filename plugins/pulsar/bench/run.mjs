@@ -1,0 +1,207 @@
+// Pulsar benchmark (run by `pnpm bench`; needs the workspace built; starts the shared test instance).
+// A backlog of BENCH_MESSAGES small JSON messages (default 100,000) is produced beforehand to one
+// topic with one subscription per case (all made before producing, so each case drains the same
+// backlog of its own), then:
+//   a) the WebSocket driver alone, no-op handler, every message acknowledged at once (pipelined),
+//      on 1, 2 and 4 connections of a Shared subscription (receiverQueueSize BENCH_QUEUE, default
+//      1000): the driver's ceiling here; the best of these is the baseline;
+//   b) a real `tbi start` process (plugin + converter sandbox + embedded SQLite platform) with the
+//      baseline's connection count, counted in the platform's processed_messages table.
+// Rate = messages / time from the consumer starting to the last message handled (stored).
+// CPU ms per 1000 messages and peak RSS: this process for a), the host process for b).
+// Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import WebSocket from 'ws';
+import { startHostProcess } from '@tbi/plugin-testkit';
+import { websocketDriver } from '../dist/driver/websocket.js';
+import { pulsarPorts } from '../../../scripts/ports.mjs';
+
+const pluginDir = path.resolve(import.meta.dirname, '..');
+const root = path.resolve(pluginDir, '../..');
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
+const QUEUE = Number(process.env.BENCH_QUEUE ?? 1000);
+const STALL_MS = Number(process.env.BENCH_STALL_MS ?? 60_000);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,2,4').split(',').map(Number);
+const ports = pulsarPorts();
+const WEB = ports.webServiceUrl;
+const run = `${process.pid}-${Date.now().toString(36)}`;
+const TOPIC = `persistent://public/default/bench-${run}`;
+const log = (msg) => process.stderr.write(`[pulsar bench] ${msg}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const UPLINK = `
+  var data = decodeToJson(payload);
+  return { deviceName: 'dev-' + (data.n % 1000), deviceType: 'bench', telemetry: { temperature: data.t, humidity: data.h } };
+`;
+const body = (n) => `{"t":${20 + (n % 100) / 10},"h":${n % 100},"n":${n}}`;
+const subscription = (name) => `bench-${name}`;
+const cases = [...CONNECTIONS.map((n) => `driver-${n}`), 'host'];
+
+async function createSubscriptions() {
+  const driver = websocketDriver(WEB);
+  for (const name of cases) {
+    const c = await driver.consumer({ topic: TOPIC, subscription: subscription(name), subscriptionType: 'Shared', initialPosition: 'Earliest', receiverQueueSize: 1, negativeAckRedeliveryDelayMs: 1000, onMessage() {}, onClose() {} });
+    await c.close();
+  }
+}
+
+async function produceBacklog() {
+  const ws = new WebSocket(`${WEB.replace(/^http/, 'ws')}/ws/v2/producer/${TOPIC.replace('://', '/')}`, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+  const started = Date.now();
+  let sent = 0;
+  let acked = 0;
+  await new Promise((resolve, reject) => {
+    const pump = () => {
+      while (sent < MESSAGES && sent - acked < 2000) {
+        ws.send(JSON.stringify({ payload: Buffer.from(body(sent)).toString('base64'), context: String(sent) }));
+        sent++;
+      }
+      if (acked === MESSAGES) resolve();
+    };
+    ws.on('message', (d) => {
+      if (JSON.parse(d.toString()).result !== 'ok') return reject(new Error(`produce failed: ${d}`));
+      acked++;
+      pump();
+    });
+    pump();
+  });
+  ws.close();
+  return MESSAGES / ((Date.now() - started) / 1000);
+}
+
+/**
+ * The driver alone: `n` connections, every message acknowledged as it arrives. Ends when all
+ * arrived, or when nothing arrived for STALL_MS (the rate is then of what arrived, to the last one).
+ */
+async function driverNoop(n) {
+  const driver = websocketDriver(WEB);
+  let handled = 0;
+  let lastAt = 0;
+  let resolveDone;
+  const done = new Promise((resolve) => (resolveDone = resolve));
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const connections = [];
+  for (let i = 0; i < n; i++) {
+    const c = await driver.consumer({
+      topic: TOPIC, subscription: subscription(`driver-${n}`), subscriptionType: 'Shared', initialPosition: 'Earliest', receiverQueueSize: QUEUE, negativeAckRedeliveryDelayMs: 1000,
+      onMessage(m) {
+        c.ack(m.messageId);
+        lastAt = performance.now();
+        if (++handled >= MESSAGES) resolveDone();
+      },
+      onClose() {},
+    });
+    connections.push(c);
+  }
+  const watchdog = setInterval(() => {
+    if (performance.now() - (lastAt || started) > STALL_MS) resolveDone();
+  }, 500);
+  await done;
+  clearInterval(watchdog);
+  const seconds = ((lastAt || performance.now()) - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  await Promise.all(connections.map((c) => c.close()));
+  return { handled, rate: handled / seconds, cpuPer1000: ((used.user + used.system) / 1000 / handled) * 1000, rssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+function storedCount(dbFile) {
+  try {
+    const db = new DatabaseSync(dbFile, { readOnly: true });
+    try {
+      return Number(db.prepare('SELECT COUNT(*) AS n FROM processed_messages').get().n);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms (user + system) of a process so far, and its peak RSS in MiB (Linux /proc). */
+function processUsage(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuMs: (ticks / 100) * 1000, rssMb: hwm ? Number(hwm[1]) / 1024 : 0 };
+}
+
+async function wholePipeline(dir, connections) {
+  const config = {
+    dataDir: path.join(dir, 'data'),
+    plugins: [pluginDir],
+    log: { level: 'info' },
+    integrations: [{
+      name: 'bench', type: 'pulsar',
+      config: { webServiceUrl: WEB, uplink: { topics: [TOPIC], subscriptionName: subscription('host'), subscriptionType: 'Shared', initialPosition: 'Earliest', receiverQueueSize: QUEUE, connections } },
+      uplinkConverter: { inline: UPLINK },
+    }],
+  };
+  const host = await startHostProcess({ dir, config });
+  const db = path.join(dir, 'data', 'platform.db');
+  const before = processUsage(host.child.pid);
+  const started = Date.now();
+  let stored = 0;
+  let lastAt = started;
+  let after = before;
+  for (;;) {
+    const now = storedCount(db);
+    if (now > stored) {
+      stored = now;
+      lastAt = Date.now();
+      after = processUsage(host.child.pid);
+    }
+    if (stored >= MESSAGES || Date.now() - lastAt > STALL_MS) break;
+    await sleep(100);
+  }
+  const seconds = (lastAt - started) / 1000;
+  await host.stop();
+  return { handled: stored, rate: stored / seconds, cpuPer1000: ((after.cpuMs - before.cpuMs) / stored) * 1000, rssMb: after.rssMb };
+}
+
+log('starting the test instance (scripts/brokers/pulsar.sh start)');
+execFileSync(path.join(root, 'scripts/brokers/pulsar.sh'), ['start'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...ports.env } });
+await createSubscriptions();
+log(`producing ${MESSAGES} messages to ${TOPIC} (${cases.length} subscriptions)`);
+const produceRate = await produceBacklog();
+log(`produced at ${Math.round(produceRate)} messages/s`);
+const driverRuns = [];
+for (const n of CONNECTIONS) {
+  const r = await driverNoop(n);
+  driverRuns.push({ n, ...r });
+  log(`driver, ${n} connection(s): ${Math.round(r.rate)} messages/s (${r.handled} of ${MESSAGES})`);
+}
+const best = driverRuns.reduce((a, b) => (b.rate > a.rate ? b : a));
+const dir = await mkdtemp(path.join(tmpdir(), 'tbi-pulsar-bench-'));
+const whole = await wholePipeline(dir, best.n);
+log(`whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES})`);
+// The topic is left for the broker's retention; delete it so the bookie does not keep 100k messages.
+await fetch(`${WEB}/admin/v2/persistent/public/default/bench-${run}?force=true`, { method: 'DELETE' }).catch(() => {});
+
+const ratio = (x) => Number((x / best.rate).toFixed(3));
+const r1 = (x) => Number(x.toFixed(1));
+console.log(
+  JSON.stringify({
+    suite: 'plugin-pulsar',
+    title: 'Pulsar (WebSocket driver): draining a backlog through the whole pipeline',
+    description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU and peak RSS: the bench process for the driver cases, the host process for the pipeline. Baseline: the fastest driver case.`,
+    columns: ['case', 'messages/s', 'vs baseline', 'CPU ms / 1000 msgs', 'peak RSS MiB'],
+    rows: [
+      ...driverRuns.map((r) => [`WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`, Math.round(r.rate), ratio(r.rate), r1(r.cpuPer1000), Math.round(r.rssMb)]),
+      [`whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`, Math.round(whole.rate), ratio(whole.rate), r1(whole.cpuPer1000), Math.round(whole.rssMb)],
+    ],
+    notes: [
+      `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
+      ...[...driverRuns, { n: best.n, host: true, ...whole }]
+        .filter((r) => r.handled < MESSAGES)
+        .map((r) => `${r.host ? 'whole pipeline' : `driver, ${r.n} connection(s)`}: stalled after ${r.handled} of ${MESSAGES} (nothing more for ${STALL_MS / 1000} s; rate is up to the last message)`),
+    ],
+  }),
+);
+process.exit(0);

@@ -1,0 +1,213 @@
+import WebSocket from 'ws';
+import { parseTopic, topicPath } from '../topic.js';
+import {
+  PulsarConnectError,
+  type ConnectionOptions,
+  type ConsumerConnection,
+  type ConsumerOptions,
+  type OutgoingMessage,
+  type ProducerConnection,
+  type ProducerOptions,
+  type PulsarDriver,
+  type ReceivedMessage,
+} from './types.js';
+
+interface ConsumerFrame {
+  messageId: string;
+  payload: string;
+  properties?: Record<string, string>;
+  publishTime?: string;
+  eventTime?: string;
+  redeliveryCount?: number;
+  key?: string;
+}
+
+interface ProducerReply {
+  result: string;
+  messageId?: string;
+  errorMsg?: string;
+  context?: string;
+}
+
+/**
+ * The driver on Pulsar's WebSocket API (`/ws/v2/…` on the web service port), pure JavaScript on
+ * `ws`. JSON frames with base64 payloads; acks are sent without waiting (the API sends no reply
+ * to them), so one connection goes as fast as it can parse; the broker stops sending once
+ * `receiverQueueSize` messages are unacknowledged.
+ *
+ * @param webServiceUrl `http(s)://host:port` or `ws(s)://host:port`
+ */
+export function websocketDriver(webServiceUrl: string): PulsarDriver {
+  const base = webServiceUrl.replace(/^http/, 'ws').replace(/\/+$/, '');
+  const admin = webServiceUrl.replace(/^ws/, 'http').replace(/\/+$/, '');
+  return {
+    name: 'websocket',
+    async consumer(options) {
+      const t = parseTopic(options.topic);
+      const query = new URLSearchParams({
+        subscriptionType: options.subscriptionType,
+        receiverQueueSize: String(options.receiverQueueSize),
+        negativeAckRedeliveryDelay: String(options.negativeAckRedeliveryDelayMs),
+        subscriptionInitialPosition: options.initialPosition,
+      });
+      if (options.deadLetter) {
+        query.set('maxRedeliverCount', String(options.deadLetter.maxRedeliverCount));
+        query.set('deadLetterTopic', options.deadLetter.topic);
+      }
+      const url = `${base}/ws/v2/consumer/${topicPath(t)}/${encodeURIComponent(options.subscription)}?${query}`;
+      const ws = await open(url, options, `consumer of ${t.full} (subscription ${options.subscription})`);
+      let closing = false;
+      ws.on('message', (data: Buffer) => {
+        let frame: ConsumerFrame;
+        try {
+          frame = JSON.parse(data.toString('utf8')) as ConsumerFrame;
+        } catch {
+          return; // not a message frame
+        }
+        if (typeof frame.messageId !== 'string' || typeof frame.payload !== 'string') return;
+        const message: ReceivedMessage = {
+          messageId: frame.messageId,
+          topic: t.full,
+          payload: Buffer.from(frame.payload, 'base64'),
+          properties: frame.properties ?? {},
+          redeliveryCount: frame.redeliveryCount ?? 0,
+        };
+        if (frame.key !== undefined && frame.key !== '') message.key = frame.key;
+        const publishTime = frame.publishTime ? Date.parse(frame.publishTime) : NaN;
+        if (!Number.isNaN(publishTime)) message.publishTime = publishTime;
+        const eventTime = frame.eventTime ? Date.parse(frame.eventTime) : NaN;
+        if (!Number.isNaN(eventTime) && eventTime > 0) message.eventTime = eventTime;
+        options.onMessage(message);
+      });
+      watchClose(ws, () => closing, options.onClose);
+      return {
+        ack: (messageId) => sendIfOpen(ws, JSON.stringify({ messageId })),
+        negativeAck: (messageId) => sendIfOpen(ws, JSON.stringify({ type: 'negativeAcknowledge', messageId })),
+        close: () => {
+          closing = true;
+          return closeSocket(ws);
+        },
+      } satisfies ConsumerConnection;
+    },
+    async producer(options) {
+      const t = parseTopic(options.topic);
+      const ws = await open(`${base}/ws/v2/producer/${topicPath(t)}`, options, `producer to ${t.full}`);
+      let closing = false;
+      let next = 0;
+      const pending = new Map<string, { resolve(id: string): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+      ws.on('message', (data: Buffer) => {
+        let reply: ProducerReply;
+        try {
+          reply = JSON.parse(data.toString('utf8')) as ProducerReply;
+        } catch {
+          return;
+        }
+        const waiting = reply.context === undefined ? undefined : pending.get(reply.context);
+        if (!waiting) return;
+        pending.delete(reply.context!);
+        clearTimeout(waiting.timer);
+        if (reply.result === 'ok' && reply.messageId) waiting.resolve(reply.messageId);
+        else waiting.reject(new Error(`the broker refused the message: ${reply.errorMsg ?? reply.result}`));
+      });
+      watchClose(ws, () => closing, (error) => {
+        for (const [context, waiting] of pending) {
+          pending.delete(context);
+          clearTimeout(waiting.timer);
+          waiting.reject(error);
+        }
+        options.onClose(error);
+      });
+      return {
+        send(message: OutgoingMessage, timeoutMs: number) {
+          return new Promise<string>((resolve, reject) => {
+            if (ws.readyState !== WebSocket.OPEN) return reject(new Error(`the producer connection to ${t.full} is closed`));
+            const context = String(++next);
+            const timer = setTimeout(() => {
+              pending.delete(context);
+              reject(new Error(`not acknowledged by the broker within ${timeoutMs} ms`));
+            }, timeoutMs);
+            pending.set(context, { resolve, reject, timer });
+            const frame: Record<string, unknown> = { payload: message.payload.toString('base64'), context };
+            if (message.key !== undefined) frame.key = message.key;
+            if (message.properties && Object.keys(message.properties).length > 0) frame.properties = message.properties;
+            ws.send(JSON.stringify(frame));
+          });
+        },
+        close: () => {
+          closing = true;
+          return closeSocket(ws);
+        },
+      } satisfies ProducerConnection;
+    },
+    // The admin REST API's topic stats: one small HTTP request, so it is cheap enough for a gauge.
+    async backlog(topic, subscription, options) {
+      const t = parseTopic(topic);
+      const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+      const response = await fetch(`${admin}/admin/v2/${topicPath(t)}/stats`, { headers, signal: AbortSignal.timeout(5000) });
+      if (!response.ok) return undefined;
+      const stats = (await response.json()) as { subscriptions?: Record<string, { msgBacklog?: number }> };
+      return stats.subscriptions?.[subscription]?.msgBacklog;
+    },
+  };
+}
+
+/** Opens a socket; a refused upgrade becomes a `PulsarConnectError` with the broker's reason. */
+function open(url: string, options: ConnectionOptions, what: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const ws = new WebSocket(url, {
+      headers,
+      handshakeTimeout: 10_000,
+      perMessageDeflate: false,
+      ...(options.tls ? { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key, rejectUnauthorized: options.tls.rejectUnauthorized } : {}),
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => {
+        ws.terminate();
+        reject(new PulsarConnectError(`${what}: HTTP ${res.statusCode} ${brokerReason(body) ?? res.statusMessage ?? ''}`.trim(), res.statusCode));
+      });
+    });
+    ws.once('open', () => {
+      ws.removeAllListeners('error');
+      ws.on('error', () => {}); // 'close' follows and reports it
+      resolve(ws);
+    });
+    ws.once('error', (error) => reject(new Error(`${what}: ${error.message}`, { cause: error })));
+  });
+}
+
+/** The `errorMsg` the WebSocket service puts in its HTML error page ("Namespace not found"…). */
+function brokerReason(body: string): string | undefined {
+  const decoded = body.replace(/&quot;/g, '"');
+  const m = /"errorMsg"\s*:\s*"([^"]*)"/.exec(decoded) ?? /<title>(?:Error \d+ )?([^<]*)<\/title>/.exec(decoded);
+  return m?.[1];
+}
+
+function watchClose(ws: WebSocket, closing: () => boolean, onClose: (error: Error) => void): void {
+  ws.on('close', (code, reason) => {
+    if (!closing()) onClose(new Error(`the WebSocket connection closed (code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
+  });
+}
+
+function sendIfOpen(ws: WebSocket, frame: string): void {
+  // A closed connection drops the frame: the broker delivers the message again.
+  if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+}
+
+function closeSocket(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve();
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve();
+    }, 2000);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.close();
+  });
+}
