@@ -50,6 +50,8 @@ daemon_match=PulsarStandaloneStarter
 start_args="[--fresh]"
 # shellcheck source=lib/daemon.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
+# shellcheck source=lib/test-certs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/test-certs.sh"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -86,25 +88,9 @@ ensure_jars() {
   exec 8>&-
 }
 
-# A CA and a server certificate for 127.0.0.1/localhost, made once; the key in PKCS#8 (Pulsar's format).
-ensure_certs() {
-  [ -s "$certs/server.crt" ] && return 0
-  log "generating a CA and a server certificate in $certs"
-  mkdir -p "$certs"
-  local tmp; tmp="$(mktemp -d)"
-  (
-    cd "$tmp"
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=tbi pulsar test CA" -keyout ca.key -out ca.crt 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > server.ext
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key.pem -out server.csr 2>/dev/null
-    openssl pkcs8 -topk8 -nocrypt -in server.key.pem -out server.key
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile server.ext -out server.crt 2>/dev/null
-    chmod 644 ./*.key ./*.crt
-    mv ca.crt ca.key server.key "$certs/"
-    mv server.crt "$certs/" # last: its presence marks a complete set
-  )
-  rm -rf "$tmp"
-}
+# The project's test CA and server certificate (lib/test-certs.sh); OpenSSL 3 writes the key in
+# PKCS#8, the format Pulsar needs.
+ensure_certs() { make_test_certs "$certs"; }
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 
