@@ -49,10 +49,18 @@ function claim(base) {
     mkdirSync(dir);
   } catch {
     let holder = NaN;
-    try { holder = Number(readFileSync(path.join(dir, 'pid'), 'utf8')); } catch { /* being written */ }
+    try {
+      holder = Number(readFileSync(path.join(dir, 'pid'), 'utf8'));
+    } catch {
+      /* being written */
+    }
     if (Number.isNaN(holder) || alive(holder)) return undefined;
     rmSync(dir, { recursive: true, force: true });
-    try { mkdirSync(dir); } catch { return undefined; }
+    try {
+      mkdirSync(dir);
+    } catch {
+      return undefined;
+    }
   }
   writeFileSync(path.join(dir, 'pid'), String(owner));
   return dir;
@@ -67,7 +75,8 @@ async function pick() {
   const given = process.env.TBI_TEST_PORT_BASE;
   if (given) {
     const base = Number(given);
-    if (!Number.isInteger(base) || base < 1024 || base + width > 65536) throw new Error(`TBI_TEST_PORT_BASE=${given}: expected a port from 1024 to ${65536 - width}`);
+    if (!Number.isInteger(base) || base < 1024 || base + width > 65536)
+      throw new Error(`TBI_TEST_PORT_BASE=${given}: expected a port from 1024 to ${65536 - width}`);
     const lock = claim(base);
     if (!lock) throw new Error(`TBI_TEST_PORT_BASE=${base}: another test run holds this block (${path.join(LOCKS, String(base))})`);
     if (!(await allFree(base))) {

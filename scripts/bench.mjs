@@ -35,7 +35,9 @@ function runSuite(file) {
     process.stderr.write(`\n▶ ${path.relative(root, file)}\n`);
     const child = spawn(process.execPath, ['--expose-gc', file], { cwd: path.dirname(path.dirname(file)), stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (chunk) => { out += chunk; });
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
     child.on('close', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -65,7 +67,10 @@ function table(result) {
 }
 
 const suites = findSuites();
-if (suites.length === 0) { console.error('no benchmark suites found'); process.exit(1); }
+if (suites.length === 0) {
+  console.error('no benchmark suites found');
+  process.exit(1);
+}
 const fresh = [];
 for (const file of suites) fresh.push(await runSuite(file));
 
@@ -75,7 +80,17 @@ const previous = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : [
 const now = new Date().toISOString();
 for (const r of fresh) r.measuredAt = now;
 const results = [...fresh, ...previous.filter((p) => !fresh.some((r) => r.suite === p.suite))];
-const order = ['converter-sandbox', 'platform-embedded', 'platform-thingsboard', 'host-pipeline', 'plugin-http', 'plugin-mqtt', 'plugin-kafka', 'plugin-rabbitmq', 'plugin-pulsar'];
+const order = [
+  'converter-sandbox',
+  'platform-embedded',
+  'platform-thingsboard',
+  'host-pipeline',
+  'plugin-http',
+  'plugin-mqtt',
+  'plugin-kafka',
+  'plugin-rabbitmq',
+  'plugin-pulsar',
+];
 results.sort((a, b) => (order.indexOf(a.suite) + 1 || 99) - (order.indexOf(b.suite) + 1 || 99));
 
 const cpus = os.cpus();
@@ -102,6 +117,13 @@ for (const r of results) {
 }
 mkdirSync(path.join(root, 'docs'), { recursive: true });
 writeFileSync(path.join(root, 'docs', 'benchmarks.md'), lines.join('\n'));
-writeFileSync(store, `${JSON.stringify(results.filter((r) => !r.failed), null, 2)}\n`);
+writeFileSync(
+  store,
+  `${JSON.stringify(
+    results.filter((r) => !r.failed),
+    null,
+    2,
+  )}\n`,
+);
 console.error(`\nwrote docs/benchmarks.md (${fresh.length} suites run, ${results.length - fresh.length} kept from earlier runs)`);
 process.exit(fresh.some((r) => r.failed) ? 1 : 0);

@@ -19,7 +19,7 @@ describe('scripts/bootstrap.sh', () => {
     }
   });
 
-  it('prints the captured log and exits with the step\'s code when the build fails', async () => {
+  it("prints the captured log and exits with the step's code when the build fails", async () => {
     const stub = await stubPnpm({ failBuild: true });
     try {
       const r = await runScript('/bin/bash', sourceBootstrap, stub.env);

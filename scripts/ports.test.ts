@@ -43,9 +43,11 @@ describe('scripts/ports.env and ports.mjs', () => {
         const file = path.join(dir, name);
         if (statSync(file).isDirectory()) walk(file);
         else if (/\.(ts|mjs|js)$/.test(name) && file !== import.meta.filename) {
-          readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-            if (pattern.test(line)) offenders.push(`${path.relative(ROOT, file)}:${i + 1}: ${line.trim()}`);
-          });
+          readFileSync(file, 'utf8')
+            .split('\n')
+            .forEach((line, i) => {
+              if (pattern.test(line)) offenders.push(`${path.relative(ROOT, file)}:${i + 1}: ${line.trim()}`);
+            });
         }
       }
     };

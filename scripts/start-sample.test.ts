@@ -24,7 +24,11 @@ async function freePort(): Promise<number> {
 async function startSample(args: string[], env: NodeJS.ProcessEnv) {
   const stub = await stubPnpm();
   cleanups.push(() => rm(stub.dir, { recursive: true, force: true }));
-  const child = spawn(path.join(ROOT, 'scripts/start-sample.sh'), args, { cwd: ROOT, env: { ...process.env, ...stub.env, TBI_TOKEN: 'sample-test-token-0123456789', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(path.join(ROOT, 'scripts/start-sample.sh'), args, {
+    cwd: ROOT,
+    env: { ...process.env, ...stub.env, TBI_TOKEN: 'sample-test-token-0123456789', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
   child.stdout.resume();

@@ -9,7 +9,12 @@ const results = {
   numFailedTests: 0,
   numPendingTests: 1,
   numTodoTests: 0,
-  testResults: [file('plugins/mqtt/test/e2e.test.ts', 3), file('host/test/cli.test.ts', 2), file('packages/plugin-api/src/a.test.ts', 1), file('plugins/mqtt/src/b.test.ts', 1)],
+  testResults: [
+    file('plugins/mqtt/test/e2e.test.ts', 3),
+    file('host/test/cli.test.ts', 2),
+    file('packages/plugin-api/src/a.test.ts', 1),
+    file('plugins/mqtt/src/b.test.ts', 1),
+  ],
 };
 const README = `# x\n\nbefore\n${START}\nLast full run (old): 1 test files\n\n| folder | test files | tests | what the end-to-end part proves |\n|---|---|---|---|\n| \`plugins/mqtt\` | 9 | 99 | the four "nothing lost" counts |\n${END}\nafter\n`;
 
@@ -34,15 +39,13 @@ describe('scripts/test-report.mjs', () => {
     expect(next).toContain('3 min 00 s of it in the tests');
     // Folders of the previous table first, in its order; new ones after, without prose yet.
     const rows = next.split('\n').filter((l) => l.startsWith('| `'));
-    expect(rows).toEqual([
-      '| `plugins/mqtt` | 2 | 4 | the four "nothing lost" counts |',
-      '| `packages/plugin-api` | 1 | 1 |  |',
-      '| `host` | 1 | 2 |  |',
-    ]);
+    expect(rows).toEqual(['| `plugins/mqtt` | 2 | 4 | the four "nothing lost" counts |', '| `packages/plugin-api` | 1 | 1 |  |', '| `host` | 1 | 2 |  |']);
     expect(next).not.toContain('(old)');
   });
 
   it('refuses a README without the markers', () => {
-    expect(() => updateReadme('# no markers\n', summarize(results, root), { wallSeconds: 1, testSeconds: 1, date: 'd', cores: 1, node: 'v' })).toThrow(/test-run:start/);
+    expect(() => updateReadme('# no markers\n', summarize(results, root), { wallSeconds: 1, testSeconds: 1, date: 'd', cores: 1, node: 'v' })).toThrow(
+      /test-run:start/,
+    );
   });
 });

@@ -17,7 +17,16 @@ var d = decodeToJson(payload);
 return { deviceName: d.id, deviceType: 'meter', telemetry: { ts: d.ts, values: { power: d.p, voltage: d.v, ok: d.ok } } };`;
 
 const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };
+const silent = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silent;
+  },
+};
 const noMetrics = {
   counter: () => ({ inc() {} }),
   gauge: () => ({ set() {}, inc() {}, dec() {} }),
@@ -52,7 +61,11 @@ async function parts() {
   await converter.run([{ payload: payload(0), metadata: {} }]); // warm the isolate
   Object.assign(counts, { runs: 0, converted: 0, ingests: 0 });
   return {
-    dir, platform, counted, converter, counts,
+    dir,
+    platform,
+    counted,
+    converter,
+    counts,
     async close() {
       await platform.close();
       await sandbox.dispose();
@@ -161,17 +174,19 @@ for (const c of cases) {
   }
 }
 
-console.log(JSON.stringify({
-  suite: 'host-pipeline',
-  title: 'Uplink pipeline: converter sandbox + embedded store + ack',
-  description:
-    'Messages per second from submit to resolved outcome (converted in isolated-vm, stored durably in the embedded SQLite platform), ' +
-    'against the same converter and store called directly. Each message is one device record with 3 telemetry values; 500 devices.',
-  columns: ['case', 'messages', 'msg/s', 'converter calls', 'avg batch', 'ingest calls'],
-  rows,
-  notes: [
-    'Baselines call converter.run and platform.ingest in a plain loop: no queue, no back-pressure, no outcome tracking.',
-    'The coalesced case submits one message per call (like an MQTT connector); the pipeline batches what queues while the previous batch converts/stores.',
-    `Scale ${SCALE} (TBI_BENCH_SCALE).`,
-  ],
-}));
+console.log(
+  JSON.stringify({
+    suite: 'host-pipeline',
+    title: 'Uplink pipeline: converter sandbox + embedded store + ack',
+    description:
+      'Messages per second from submit to resolved outcome (converted in isolated-vm, stored durably in the embedded SQLite platform), ' +
+      'against the same converter and store called directly. Each message is one device record with 3 telemetry values; 500 devices.',
+    columns: ['case', 'messages', 'msg/s', 'converter calls', 'avg batch', 'ingest calls'],
+    rows,
+    notes: [
+      'Baselines call converter.run and platform.ingest in a plain loop: no queue, no back-pressure, no outcome tracking.',
+      'The coalesced case submits one message per call (like an MQTT connector); the pipeline batches what queues while the previous batch converts/stores.',
+      `Scale ${SCALE} (TBI_BENCH_SCALE).`,
+    ],
+  }),
+);

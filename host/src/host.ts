@@ -144,7 +144,10 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
   for (const s of supervisor.readiness().integrations) {
     // Down (failed, or its plugin cannot reach its broker) is WARN: expected, retried, not a bug.
     const level = s.state === 'failed' || s.health.status === 'down' ? 'warn' : 'info';
-    logger[level]({ integration: s.name, type: s.type, state: s.state, health: s.health }, `integration ${s.name}: ${s.health.status}${s.health.detail ? ` (${s.health.detail})` : ''}`);
+    logger[level](
+      { integration: s.name, type: s.type, state: s.state, health: s.health },
+      `integration ${s.name}: ${s.health.status}${s.health.detail ? ` (${s.health.detail})` : ''}`,
+    );
   }
   logger.info({ url: listening.url, ready: supervisor.readiness().ready }, 'host started');
 

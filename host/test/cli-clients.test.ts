@@ -133,7 +133,11 @@ describe('tbi clients of a running host', { timeout: 120_000 }, () => {
     expect(await ingest(GOOD)).toBe('stored');
     expect(await ingest(HOSTILE)).toBe('dead-lettered');
     expect(await follow.exited).toBe(0);
-    const events = follow.stdout().trimEnd().split('\n').map((l) => JSON.parse(l) as { status: string; error?: { message: string } });
+    const events = follow
+      .stdout()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string; error?: { message: string } });
     expect(events.map((e) => e.status)).toEqual(['stored', 'dead-lettered']);
     expect(events[1]!.error!.message).toContain('\u001b]0;pwned');
 

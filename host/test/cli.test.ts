@@ -12,7 +12,9 @@ function config(integrations: string): string {
 }
 
 const echo = (name: string, key: string, extra = '') =>
-  [`  - name: ${name}`, '    type: echo', '    config:', `      key: ${key}`, extra, '    uplinkConverter:', `      inline: "${CONVERTER}"`].filter(Boolean).join('\n');
+  [`  - name: ${name}`, '    type: echo', '    config:', `      key: ${key}`, extra, '    uplinkConverter:', `      inline: "${CONVERTER}"`]
+    .filter(Boolean)
+    .join('\n');
 
 describe('the tbi CLI in a project with plugins installed from tarballs', () => {
   let project: string;
@@ -75,10 +77,15 @@ describe('the tbi CLI in a project with plugins installed from tarballs', () => 
     expect(noEnv.code).toBe(1);
     expect(noEnv.stderr).toBe('tbi: tbi.yaml:5: auth.token: expected the environment variable MY_TOKEN to be set (referenced as ${env:MY_TOKEN})\n');
 
-    await writeFile(path.join(project, 'mqtt.yaml'), config(['  - name: broker', '    type: mqtt', `    uplinkConverter: { inline: "return [];" }`].join('\n')));
+    await writeFile(
+      path.join(project, 'mqtt.yaml'),
+      config(['  - name: broker', '    type: mqtt', `    uplinkConverter: { inline: "return [];" }`].join('\n')),
+    );
     const missing = await runTbi(['validate', '-c', 'mqtt.yaml'], { cwd: project, env: { MY_TOKEN: 'x' } });
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('tbi: mqtt.yaml:9: integrations[0].type: no installed plugin provides the integration type "mqtt". Install @tbi/plugin-mqtt');
+    expect(missing.stderr).toContain(
+      'tbi: mqtt.yaml:9: integrations[0].type: no installed plugin provides the integration type "mqtt". Install @tbi/plugin-mqtt',
+    );
 
     await writeFile(path.join(project, 'future.yaml'), config(['  - name: f', '    type: future', `    uplinkConverter: { inline: "return [];" }`].join('\n')));
     const future = await runTbi(['validate', '-c', 'future.yaml'], { cwd: project, env: { MY_TOKEN: 'x' } });

@@ -10,7 +10,10 @@ describe('tbi convert and tbi test-converters', () => {
   it('runs a converter on a payload file and prints the records', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tbi-convert-'));
     await writeFile(path.join(dir, 'reading.json'), '{"deviceName":"greenhouse-2","temperature":18}');
-    const result = await runTbi(['convert', '--converter', path.join(EXAMPLES, 'converters/http-uplink.js'), '--payload', 'reading.json', '--metadata', 'site=north'], { cwd: dir });
+    const result = await runTbi(
+      ['convert', '--converter', path.join(EXAMPLES, 'converters/http-uplink.js'), '--payload', 'reading.json', '--metadata', 'site=north'],
+      { cwd: dir },
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { ok: boolean; records: Array<{ deviceName: string; attributes: Record<string, string> }> };
@@ -30,7 +33,10 @@ describe('tbi convert and tbi test-converters', () => {
 
     const dir = await mkdtemp(path.join(tmpdir(), 'tbi-cases-'));
     await writeFile(path.join(dir, 'up.js'), "return { deviceName: 'a', deviceType: 't', telemetry: { v: 1 } };");
-    await writeFile(path.join(dir, 'up.cases.json'), JSON.stringify([{ name: 'wrong value', payload: '', expected: [{ deviceName: 'a', deviceType: 't', telemetry: { v: 2 } }] }]));
+    await writeFile(
+      path.join(dir, 'up.cases.json'),
+      JSON.stringify([{ name: 'wrong value', payload: '', expected: [{ deviceName: 'a', deviceType: 't', telemetry: { v: 2 } }] }]),
+    );
     const bad = await runTbi(['test-converters'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('FAIL up.cases.json > wrong value');

@@ -21,7 +21,12 @@ describe('plugin discovery from packed tarballs', () => {
 
   it('finds every plugin among the project dependencies, installed in its node_modules', async () => {
     expect(discovery.projectDir).toBe(project);
-    expect(discovery.plugins.map((p) => p.packageName).sort()).toEqual(['tbi-fixture-echo', 'tbi-fixture-echo-clone', 'tbi-fixture-future', 'tbi-fixture-throws']);
+    expect(discovery.plugins.map((p) => p.packageName).sort()).toEqual([
+      'tbi-fixture-echo',
+      'tbi-fixture-echo-clone',
+      'tbi-fixture-future',
+      'tbi-fixture-throws',
+    ]);
     const echo = byName('tbi-fixture-echo');
     expect(echo).toMatchObject({ version: '1.2.3', type: 'echo', foundBy: 'dependency', compatible: true });
     expect(echo.dir).toBe(await realpath(path.join(project, 'node_modules', 'tbi-fixture-echo')));
@@ -44,7 +49,9 @@ describe('plugin discovery from packed tarballs', () => {
     })();
     expect(error?.code).toBe('PLUGIN_INCOMPATIBLE');
     expect(error?.message).toMatch(
-      new RegExp(`^tbi\\.yaml:3: integrations\\[0\\]\\.type: cannot use the integration type "future": tbi-fixture-future 2\\.0\\.0 requires plugin API \\^2\\.0\\.0, but this host provides plugin API ${PLUGIN_API_VERSION.replaceAll('.', '\\.')}`),
+      new RegExp(
+        `^tbi\\.yaml:3: integrations\\[0\\]\\.type: cannot use the integration type "future": tbi-fixture-future 2\\.0\\.0 requires plugin API \\^2\\.0\\.0, but this host provides plugin API ${PLUGIN_API_VERSION.replaceAll('.', '\\.')}`,
+      ),
     );
   });
 
@@ -64,9 +71,13 @@ describe('plugin discovery from packed tarballs', () => {
   it('finds explicit plugins: entries by local path and by package name, and names a missing one', async () => {
     const local = await discoverPlugins({ from: project, explicit: ['./node_modules/tbi-fixture-echo', 'tbi-fixture-throws'] });
     expect(local.plugins).toHaveLength(4); // the same packages, not listed twice
-    const missing = await discoverPlugins({ from: project, explicit: ['@tbi/plugin-kafka'], describeEntry: (i) => `tbi.yaml:2: plugins[${i}]` }).catch((e: unknown) => e as PluginError);
+    const missing = await discoverPlugins({ from: project, explicit: ['@tbi/plugin-kafka'], describeEntry: (i) => `tbi.yaml:2: plugins[${i}]` }).catch(
+      (e: unknown) => e as PluginError,
+    );
     expect((missing as PluginError).code).toBe('PLUGIN_NOT_FOUND');
-    expect((missing as PluginError).message).toBe('tbi.yaml:2: plugins[0]: the plugin "@tbi/plugin-kafka" is not installed. Install it in the project (`npm install @tbi/plugin-kafka`).');
+    expect((missing as PluginError).message).toBe(
+      'tbi.yaml:2: plugins[0]: the plugin "@tbi/plugin-kafka" is not installed. Install it in the project (`npm install @tbi/plugin-kafka`).',
+    );
   });
 });
 

@@ -129,7 +129,10 @@ describe('a host with fixture plugins, in process', () => {
     const device = (await (await get('/api/devices/thermo-1', auth)).json()) as { name?: string; type?: string };
     expect(device).toMatchObject({ name: 'thermo-1', type: 'sensor' });
     // The second instance of the type gets the body too (the first one did not match the path).
-    const viaB = await fetch(`${host.url}/api/v1/integrations/echo/b/ingest`, { method: 'POST', body: JSON.stringify({ deviceName: 'thermo-2', temperature: 1 }) });
+    const viaB = await fetch(`${host.url}/api/v1/integrations/echo/b/ingest`, {
+      method: 'POST',
+      body: JSON.stringify({ deviceName: 'thermo-2', temperature: 1 }),
+    });
     expect(((await viaB.json()) as { outcomes: Array<{ status: string }> }).outcomes[0]!.status).toBe('stored');
     expect((await get('/api/devices/thermo-2', auth)).status).toBe(200);
   });

@@ -100,7 +100,10 @@ describe('hostile converters against a real host process', () => {
       expect(bad.status).toBe('dead-lettered');
       expect(bad.error?.message).toMatch(/sandbox process|limit|refused|too large|memory|characters/i);
       expect(other).toMatchObject({ status: 'stored', records: [{ deviceName: `by-${attack}`, deviceType: 'sensor' }] });
-      expect(await ingest('victim', { deviceName: `good-${attack}` })).toMatchObject({ status: 'stored', records: [{ deviceName: `good-${attack}`, deviceType: 'sensor' }] });
+      expect(await ingest('victim', { deviceName: `good-${attack}` })).toMatchObject({
+        status: 'stored',
+        records: [{ deviceName: `good-${attack}`, deviceType: 'sensor' }],
+      });
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     });
   }
@@ -117,8 +120,13 @@ describe('hostile converters against a real host process', () => {
     expect(letters.total).toBe(ATTACKS.length);
     const others = (await (await fetch(`${url}/api/dead-letters?integration=bystander`, { headers: auth })).json()) as { total: number };
     expect(others.total).toBe(0);
-    const { integrations } = (await (await fetch(`${url}/api/integrations`, { headers: auth })).json()) as { integrations: Array<{ name: string; health: { status: string; detail?: string } }> };
-    expect(integrations.find((i) => i.name === 'victim')?.health).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/ended its converter process/) });
+    const { integrations } = (await (await fetch(`${url}/api/integrations`, { headers: auth })).json()) as {
+      integrations: Array<{ name: string; health: { status: string; detail?: string } }>;
+    };
+    expect(integrations.find((i) => i.name === 'victim')?.health).toMatchObject({
+      status: 'degraded',
+      detail: expect.stringMatching(/ended its converter process/),
+    });
     expect(integrations.find((i) => i.name === 'bystander')?.health.status).toBe('up');
     const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
     const restarts = [...metrics.matchAll(/^tbi_converter_process_restarts_total\{cause="(\w+)"\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[2]), 0);
@@ -147,7 +155,9 @@ describe('hostile converters against a real host process', () => {
   }
 
   it('SIGTERM stops the host within its grace period while a converter hangs in a built-in', async () => {
-    void fetch(`${url}/api/v1/integrations/echo/victim/ingest`, { method: 'POST', body: JSON.stringify({ attack: 'join', deviceName: 'x' }) }).catch(() => undefined);
+    void fetch(`${url}/api/v1/integrations/echo/victim/ingest`, { method: 'POST', body: JSON.stringify({ attack: 'join', deviceName: 'x' }) }).catch(
+      () => undefined,
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();
     tbi.child.kill('SIGTERM');

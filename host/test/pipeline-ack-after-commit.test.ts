@@ -30,7 +30,9 @@ describe('ack after commit (real embedded platform, real sandbox)', () => {
   it('does not resolve while the store fails, retries, and resolves once the data is committed', async () => {
     const { platform, channel, blocker, logger } = await setup();
     let outcomes: UplinkOutcome[] | undefined;
-    const submitted = channel.uplink.submit([{ payload: json({ device: 'boiler-7', t: 21.5, ts: 1_700_000_000_000 }), metadata: { topic: 'sensors/boiler-7' } }]);
+    const submitted = channel.uplink.submit([
+      { payload: json({ device: 'boiler-7', t: 21.5, ts: 1_700_000_000_000 }), metadata: { topic: 'sensors/boiler-7' } },
+    ]);
     void submitted.then((o) => (outcomes = o));
 
     await until(() => retries(logger.lines) >= 3, 20_000, 'three failed ingest attempts');

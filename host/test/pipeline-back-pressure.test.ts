@@ -39,8 +39,15 @@ describe('back-pressure (real embedded platform, real sandbox)', () => {
       start: async () => {},
       stop: async () => {},
       health: () => ({ status: 'up' }),
-      pause: () => { paused = true; pauses++; },
-      resume: () => { paused = false; resumes++; wake?.(); },
+      pause: () => {
+        paused = true;
+        pauses++;
+      },
+      resume: () => {
+        paused = false;
+        resumes++;
+        wake?.();
+      },
     };
     channel.bind(source);
 

@@ -22,7 +22,12 @@ describe('dead letters and replay (real embedded platform, real sandbox)', () =>
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['stored', 'dead-lettered', 'stored']);
     expect(outcomes[1]).toMatchObject({ error: { kind: 'THREW', message: expect.stringContaining('cannot decode message of b') } });
-    expect(env.platform.listDevices().data.map((d) => d.name).sort()).toEqual(['a', 'c']);
+    expect(
+      env.platform
+        .listDevices()
+        .data.map((d) => d.name)
+        .sort(),
+    ).toEqual(['a', 'c']);
 
     const app = env.pipeline.routes();
     const page = (await (await app.request('/dead-letters?integration=kafka-1')).json()) as {

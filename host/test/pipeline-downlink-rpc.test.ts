@@ -17,14 +17,18 @@ async function setup(device: (downlink: OutboundDownlink) => Promise<void>) {
   const env = await realPipeline();
   cleanups.push(() => env.close());
   const channel = env.pipeline.attach({
-    name: 'mqtt-1', type: 'mqtt', metadata: { region: 'eu' },
+    name: 'mqtt-1',
+    type: 'mqtt',
+    metadata: { region: 'eu' },
     uplink: await env.sandbox.uplink('up', UPLINK),
     downlink: await env.sandbox.downlink('down', DOWNLINK),
     downlinkMode: 'push',
   });
   const sent: OutboundDownlink[] = [];
   const connector: Integration = {
-    start: async () => {}, stop: async () => {}, health: () => ({ status: 'up' }),
+    start: async () => {},
+    stop: async () => {},
+    health: () => ({ status: 'up' }),
     send: async (downlink) => {
       sent.push(downlink);
       await device(downlink);
@@ -48,7 +52,9 @@ describe('RPC through the pipeline (real embedded platform, real sandbox)', () =
       // The "device" answers asynchronously, as an uplink carrying the request id.
       const request = JSON.parse(Buffer.from(downlink.payload).toString()) as { id: string; method: string; params: { open: boolean } };
       setTimeout(() => {
-        void channelRef!.uplink.submit([{ payload: json({ device: 'valve-3', t: 2, reply: request.id, response: { open: request.params.open, ok: true } }), metadata: {} }]);
+        void channelRef!.uplink.submit([
+          { payload: json({ device: 'valve-3', t: 2, reply: request.id, response: { open: request.params.open, ok: true } }), metadata: {} },
+        ]);
       }, 20);
     });
     channelRef = env.channel;
@@ -57,7 +63,11 @@ describe('RPC through the pipeline (real embedded platform, real sandbox)', () =
     const body = (await res.json()) as { requestId: string; response: unknown };
     expect(body.response).toEqual({ open: true, ok: true });
     expect(env.sent).toHaveLength(1);
-    expect(env.sent[0]).toMatchObject({ commandId: body.requestId, deviceName: 'valve-3', encoded: { contentType: 'JSON', metadata: { topic: 'cmd/valve-3' } } });
+    expect(env.sent[0]).toMatchObject({
+      commandId: body.requestId,
+      deviceName: 'valve-3',
+      encoded: { contentType: 'JSON', metadata: { topic: 'cmd/valve-3' } },
+    });
     expect(JSON.parse(Buffer.from(env.sent[0]!.payload).toString())).toEqual({ id: body.requestId, method: 'setValve', params: { open: true } });
     expect(env.metrics.value('tbi_downlinks_sent_total', { integration: 'mqtt-1' })).toBe(1);
   });

@@ -15,7 +15,12 @@ describe('redelivery (real embedded platform, real sandbox)', () => {
     const channel = env.pipeline.attach({ name: 'kafka-1', type: 'kafka', metadata: {}, uplink, downlinkMode: 'none' });
     // No `ts` in the payload: telemetry takes receivedAt, which differs per delivery, so a second
     // copy would be a second point.
-    const delivery = (receivedAt: number, sourceId?: string) => ({ payload: json({ device: 'm', t: 5 }), metadata: {}, receivedAt, ...(sourceId ? { sourceId } : {}) });
+    const delivery = (receivedAt: number, sourceId?: string) => ({
+      payload: json({ device: 'm', t: 5 }),
+      metadata: {},
+      receivedAt,
+      ...(sourceId ? { sourceId } : {}),
+    });
 
     const first = await channel.uplink.submit([delivery(1000, 'orders/3/1842'), delivery(2000, 'orders/3/1842')]);
     const second = await channel.uplink.submit([delivery(3000, 'orders/3/1842')]);

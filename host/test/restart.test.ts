@@ -93,7 +93,10 @@ describe('a host restarts failed integrations', () => {
     expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
     // The host's summary after starting says it at WARN too, for a failed one and for one that runs but is down.
     const summary = (name: string) => log.lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith(`integration ${name}: `));
-    expect(summary('flaky-3')).toMatchObject({ level: 40, msg: 'integration flaky-3: down (restarting in 2 s (attempt 1): failed to start: start 1 of 3 told to fail)' });
+    expect(summary('flaky-3')).toMatchObject({
+      level: 40,
+      msg: 'integration flaky-3: down (restarting in 2 s (attempt 1): failed to start: start 1 of 3 told to fail)',
+    });
     expect(summary('flaky-down')).toMatchObject({ level: 40, msg: expect.stringMatching(/^integration flaky-down: down \(/) });
   });
 
@@ -101,7 +104,9 @@ describe('a host restarts failed integrations', () => {
     await waitFor(async () => (await metric('tbi_integration_restarts_total', 'integration="flaky-down",type="flaky"')) === 1, 'a restart of flaky-down');
     await waitFor(async () => (await status('flaky-down')).health.status === 'up', 'flaky-down up');
     const down = log.lines().find((l) => l.integration === 'flaky-down' && l.level === 40 && typeof l.msg === 'string' && l.msg.includes('reported down'));
-    expect(down?.msg).toMatch(/^integration "flaky-down" \(plugin tbi-fixture-flaky 0\.0\.1\) failed: reported down for \d+ s: lost the line to the fixture broker; restarting in 2 s \(attempt 1\)$/);
+    expect(down?.msg).toMatch(
+      /^integration "flaky-down" \(plugin tbi-fixture-flaky 0\.0\.1\) failed: reported down for \d+ s: lost the line to the fixture broker; restarting in 2 s \(attempt 1\)$/,
+    );
   });
 
   it('stops retrying once the user stops the integration through the API', async () => {

@@ -6,14 +6,29 @@ import { startGatewayTestServer, type GatewayTestServer } from '../../packages/p
 import { packedProject } from './helpers/packed-project.js';
 import { runTbi, spawnTbi } from './helpers/run-tbi.js';
 
-const CONVERTER = "var d = decodeToJson(payload); return { deviceName: d.deviceName, deviceType: 'sensor', telemetry: { ts: d.ts, values: { temperature: d.temperature } } };";
+const CONVERTER =
+  "var d = decodeToJson(payload); return { deviceName: d.deviceName, deviceType: 'sensor', telemetry: { ts: d.ts, values: { temperature: d.temperature } } };";
 const TOKEN = 'tb-gateway-token-e2e';
 
 function config(port: number): string {
   return [
-    'http:', '  host: 127.0.0.1', '  port: 0', 'auth:', '  token: cli-test-token-0123456789',
-    'platform:', '  type: thingsboard', '  host: 127.0.0.1', `  port: ${port}`, '  accessToken: ${env:TB_GATEWAY_TOKEN}',
-    'integrations:', '  - name: webhook', '    type: echo', '    config:', '      key: tb', '    uplinkConverter:', `      inline: "${CONVERTER}"`,
+    'http:',
+    '  host: 127.0.0.1',
+    '  port: 0',
+    'auth:',
+    '  token: cli-test-token-0123456789',
+    'platform:',
+    '  type: thingsboard',
+    '  host: 127.0.0.1',
+    `  port: ${port}`,
+    '  accessToken: ${env:TB_GATEWAY_TOKEN}',
+    'integrations:',
+    '  - name: webhook',
+    '    type: echo',
+    '    config:',
+    '      key: tb',
+    '    uplinkConverter:',
+    `      inline: "${CONVERTER}"`,
   ].join('\n');
 }
 
@@ -42,7 +57,8 @@ describe('tbi start with platform type thingsboard', () => {
     try {
       const started = await tbi.waitForLog((l) => l.msg === 'host started');
       const response = await fetch(`${started.url as string}/api/v1/integrations/echo/tb/ingest`, {
-        method: 'POST', body: JSON.stringify({ deviceName: 'tb-dev-1', ts: 1_700_000_000_123, temperature: 21.5 }),
+        method: 'POST',
+        body: JSON.stringify({ deviceName: 'tb-dev-1', ts: 1_700_000_000_123, temperature: 21.5 }),
       });
       expect(((await response.json()) as { outcomes: Array<{ status: string }> }).outcomes[0]!.status).toBe('stored');
       await tb.waitFor(() => tb.device('tb-dev-1')?.telemetry.length === 1, 10_000, 'the record at the test server');

@@ -25,7 +25,9 @@ function get(url: string): Promise<{ status: number; body: string }> {
 describe('TLS', () => {
   it('serves HTTPS when http.tls names a certificate and key', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tbi-tls-'));
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', 'key.pem', '-out', 'cert.pem'], { cwd: dir });
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', 'key.pem', '-out', 'cert.pem'], {
+      cwd: dir,
+    });
     const host = await startHost({
       config: { http: { host: '127.0.0.1', port: 0, tls: { cert: 'cert.pem', key: 'key.pem' } }, dataDir: path.join(dir, 'data') },
       baseDir: dir,

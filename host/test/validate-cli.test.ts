@@ -163,7 +163,12 @@ describe('tbi validate and tbi start on a bad config file', () => {
 
   it('refuses an alias bomb, out-of-range limits and oversized converter files as user errors with file, line and path', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (const name of ['b', 'c', 'd', 'e', 'f']) bomb.push(`${name}: &${name} [${Array(10).fill(`*${bomb.at(-1)![0]}`).join(', ')}]`);
+    for (const name of ['b', 'c', 'd', 'e', 'f'])
+      bomb.push(
+        `${name}: &${name} [${Array(10)
+          .fill(`*${bomb.at(-1)![0]}`)
+          .join(', ')}]`,
+      );
     const bombed = await runTbi(['validate', '-c', await write('bomb.yaml', `${bomb.join('\n')}\n`)], { cwd: dir });
     expect(bombed.stderr).toBe('tbi: bomb.yaml: (root): expected valid YAML or JSON with at most 100 expanded aliases (*name)\n');
     expect(bombed.code).toBe(1);
@@ -196,7 +201,17 @@ describe('tbi validate and tbi start on a bad config file', () => {
     );
     expect(result.code).toBe(1);
 
-    const sized = await runTbi(['validate', '-c', await write('sized.yaml', config(['converters: { maxSourceBytes: 64 }', 'integrations:', '  - name: hook', '    type: http', '    uplinkConverter: { file: big.js }']))], { cwd: dir });
+    const sized = await runTbi(
+      [
+        'validate',
+        '-c',
+        await write(
+          'sized.yaml',
+          config(['converters: { maxSourceBytes: 64 }', 'integrations:', '  - name: hook', '    type: http', '    uplinkConverter: { file: big.js }']),
+        ),
+      ],
+      { cwd: dir },
+    );
     expect(sized.stderr).toBe(
       `tbi: sized.yaml:9: integrations[0].uplinkConverter.file: expected an uplink converter that loads and compiles (the uplink converter ${path.join(dir, 'big.js')} has 110 bytes, more than the limit of 64 (converters.maxSourceBytes))\n`,
     );

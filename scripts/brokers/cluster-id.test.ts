@@ -12,7 +12,9 @@ describe('the KRaft cluster id of scripts/brokers/kafka.sh', () => {
 
   it('draws again when a draw starts with "-" (one draw in 64 did, and broke the format)', async () => {
     // The first two draws start with "-", the third does not.
-    const { stdout } = await bash(`n=0; draw_uuid() { n=$(( $(cat "$COUNT" 2>/dev/null || echo 0) + 1 )); echo $n > "$COUNT"; if [ $n -lt 3 ]; then echo "-AbCdEfGhIjKlMnOpQrSt$n"; else echo "AbCdEfGhIjKlMnOpQrStU$n"; fi; }; COUNT=$(mktemp); new_cluster_id; rm -f "$COUNT"`);
+    const { stdout } = await bash(
+      `n=0; draw_uuid() { n=$(( $(cat "$COUNT" 2>/dev/null || echo 0) + 1 )); echo $n > "$COUNT"; if [ $n -lt 3 ]; then echo "-AbCdEfGhIjKlMnOpQrSt$n"; else echo "AbCdEfGhIjKlMnOpQrStU$n"; fi; }; COUNT=$(mktemp); new_cluster_id; rm -f "$COUNT"`,
+    );
     expect(stdout).toBe('AbCdEfGhIjKlMnOpQrStU3\n');
   });
 
@@ -28,7 +30,12 @@ describe('the KRaft cluster id of scripts/brokers/kafka.sh', () => {
     const state = await mkdtemp(path.join(tmpdir(), 'tbi-kafka-format-'));
     try {
       const id = '-AbCdEfGhIjKlMnOpQrStU';
-      const r = await runScript('scripts/brokers/kafka.sh', ['format'], { TBI_BROKER_STATE_DIR: state, KAFKA_INSTANCE: 'format-test', KAFKA_CLUSTER_ID: id }, 120_000);
+      const r = await runScript(
+        'scripts/brokers/kafka.sh',
+        ['format'],
+        { TBI_BROKER_STATE_DIR: state, KAFKA_INSTANCE: 'format-test', KAFKA_CLUSTER_ID: id },
+        120_000,
+      );
       expect(r.stderr).toContain(`(cluster ${id})`);
       expect(r.code).toBe(0);
       expect(await readFile(path.join(state, 'kafka/format-test/log/meta.properties'), 'utf8')).toContain(`cluster.id=${id}`);

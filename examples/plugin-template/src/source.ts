@@ -90,7 +90,10 @@ export class LineSource {
       receivedAt: this.ctx.clock.now(),
     };
     if (message.payload.length > this.ctx.config.maxLineBytes) {
-      void this.ctx.uplink.reject([message], `line longer than ${this.ctx.config.maxLineBytes} bytes`).then(() => reply('error TOO_LONG'), () => reply('retry'));
+      void this.ctx.uplink.reject([message], `line longer than ${this.ctx.config.maxLineBytes} bytes`).then(
+        () => reply('error TOO_LONG'),
+        () => reply('retry'),
+      );
       return;
     }
     this.ctx.uplink.submit([message]).then(

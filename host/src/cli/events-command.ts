@@ -13,24 +13,34 @@ function positiveInt(value: string): number {
 }
 
 function oneLine(value: unknown, width = 160): string {
-  const text = terminalSafe((typeof value === 'string' ? value : JSON.stringify(value) ?? '').replace(/\s+/g, ' '));
+  const text = terminalSafe((typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).replace(/\s+/g, ' '));
   return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
 
 /** An event as a few readable lines; every message-derived string escaped for the terminal. */
 export function formatDebugEvent(e: DebugEvent): string {
   const t = e.timings;
-  const took = [t.convertMs === undefined ? '' : `convert ${t.convertMs} ms`, t.storeMs === undefined ? '' : `store ${t.storeMs} ms`, t.sendMs === undefined ? '' : `send ${t.sendMs} ms`]
+  const took = [
+    t.convertMs === undefined ? '' : `convert ${t.convertMs} ms`,
+    t.storeMs === undefined ? '' : `store ${t.storeMs} ms`,
+    t.sendMs === undefined ? '' : `send ${t.sendMs} ms`,
+  ]
     .filter(Boolean)
     .join(', ');
-  const lines = [`${new Date(e.time).toISOString()}  #${e.id}  ${e.type} ${terminalSafe(e.status)}${e.in.deviceName ? `  ${oneLine(e.in.deviceName, 60)}` : ''}${took ? `  (${took})` : ''}`];
+  const lines = [
+    `${new Date(e.time).toISOString()}  #${e.id}  ${e.type} ${terminalSafe(e.status)}${e.in.deviceName ? `  ${oneLine(e.in.deviceName, 60)}` : ''}${took ? `  (${took})` : ''}`,
+  ];
   const p = e.in.payload;
-  if (p) lines.push(`  in:       ${p.text !== undefined ? oneLine(p.text) : `<${p.size} bytes binary> ${p.base64.slice(0, 80)}`}${p.truncated ? ' (truncated)' : ''}`);
+  if (p)
+    lines.push(
+      `  in:       ${p.text !== undefined ? oneLine(p.text) : `<${p.size} bytes binary> ${p.base64.slice(0, 80)}`}${p.truncated ? ' (truncated)' : ''}`,
+    );
   if (e.in.msg !== undefined) lines.push(`  msg:      ${e.in.msgType ? `${terminalSafe(e.in.msgType)} ` : ''}${oneLine(e.in.msg)}`);
   const metadata = Object.entries(e.in.metadata ?? {});
   if (metadata.length > 0) lines.push(`  metadata: ${oneLine(metadata.map(([k, v]) => `${k}=${v}`).join(' '))}`);
   if (e.out !== undefined) lines.push(`  out:      ${oneLine(e.out)}`);
-  if (e.error) lines.push(`  error:    ${oneLine(`${e.error.kind ? `${e.error.kind}: ` : ''}${e.error.message}${e.error.path ? ` (at ${e.error.path})` : ''}`, 400)}`);
+  if (e.error)
+    lines.push(`  error:    ${oneLine(`${e.error.kind ? `${e.error.kind}: ` : ''}${e.error.message}${e.error.path ? ` (at ${e.error.path})` : ''}`, 400)}`);
   for (const log of e.logs ?? []) lines.push(`  log:      ${oneLine(`${log.level} ${log.message}`, 400)}`);
   return lines.join('\n');
 }
@@ -66,7 +76,12 @@ export function eventsCommand(out: (text: string) => void, err: (text: string) =
         if (opts.recent) headers['last-event-id'] = '0';
         const response = await client.raw(`api${path}/events/stream`, { headers, signal: abort.signal });
         if (!response.ok || !response.body) client.failFor(response, await response.text());
-        const recording = debug.mode === 'off' ? 'nothing: debug mode is off' : debug.mode === 'failures' ? 'failed runs only (debug mode "failures")' : 'every run (debug mode "all")';
+        const recording =
+          debug.mode === 'off'
+            ? 'nothing: debug mode is off'
+            : debug.mode === 'failures'
+              ? 'failed runs only (debug mode "failures")'
+              : 'every run (debug mode "all")';
         err(`Following ${terminalSafe(name)} at ${client.target.url}; the host records ${recording}. Ctrl-C to stop.\n`);
         for await (const sse of readServerSentEvents(response.body!)) {
           if (sse.event === 'dropped') {

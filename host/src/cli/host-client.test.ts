@@ -13,7 +13,9 @@ const run = promisify(execFile);
 describe('hostClient', () => {
   it('says how to trust a host whose TLS certificate is self-signed', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tbi-client-tls-'));
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', 'key.pem', '-out', 'cert.pem'], { cwd: dir });
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', 'key.pem', '-out', 'cert.pem'], {
+      cwd: dir,
+    });
     const host = await startHost({
       config: { http: { host: '127.0.0.1', port: 0, tls: { cert: 'cert.pem', key: 'key.pem' } }, dataDir: path.join(dir, 'data') },
       baseDir: dir,

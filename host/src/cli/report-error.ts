@@ -18,8 +18,6 @@ export function reportError(error: unknown, write: (text: string) => void = (t) 
     return EXIT_USER_ERROR;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  write(
-    `tbi: unexpected error. This is a bug in tbi or one of its plugins; please report it with this output and \`tbi --version\`.\n${stack}\n`,
-  );
+  write(`tbi: unexpected error. This is a bug in tbi or one of its plugins; please report it with this output and \`tbi --version\`.\n${stack}\n`);
   return EXIT_INTERNAL_ERROR;
 }

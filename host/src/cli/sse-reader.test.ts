@@ -14,7 +14,9 @@ function body(...chunks: string[]): ReadableStream<Uint8Array> {
 describe('readServerSentEvents', () => {
   it('joins data lines, keeps ids and event names, skips comments, and survives chunks cut anywhere', async () => {
     const events = [];
-    for await (const e of readServerSentEvents(body(': hello\n\nid: 1\nda', 'ta: {"a":\ndata: 1}\n\n: ping\n\nevent: dropped\r\ndata: {"dropped":2}\r\n\r\n', 'data: unterminated'))) {
+    for await (const e of readServerSentEvents(
+      body(': hello\n\nid: 1\nda', 'ta: {"a":\ndata: 1}\n\n: ping\n\nevent: dropped\r\ndata: {"dropped":2}\r\n\r\n', 'data: unterminated'),
+    )) {
       events.push(e);
     }
     expect(events).toEqual([

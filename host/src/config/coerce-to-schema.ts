@@ -13,11 +13,7 @@ const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
  *
  * @example coerceToSchema({ protocolVersion: 5 }, mqttJsonSchema) // { protocolVersion: '5' }
  */
-export function coerceToSchema(
-  tree: unknown,
-  root: JsonSchema | undefined,
-  numberText: (path: ConfigPath) => string | undefined = () => undefined,
-): unknown {
+export function coerceToSchema(tree: unknown, root: JsonSchema | undefined, numberText: (path: ConfigPath) => string | undefined = () => undefined): unknown {
   if (root === undefined) return tree;
   const walk = (node: unknown, path: ConfigPath): unknown => {
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));

@@ -35,6 +35,8 @@ describe('issuesToProblems', () => {
   });
 
   it("keeps a refinement's own words at a place that is an enum", () => {
-    expect(problems({ mode: 'b', server: 'h:2' })).toEqual(['tbi.yaml:3: config.mode: expected a valid value (mode "b" needs a server on port 1), received "b"']);
+    expect(problems({ mode: 'b', server: 'h:2' })).toEqual([
+      'tbi.yaml:3: config.mode: expected a valid value (mode "b" needs a server on port 1), received "b"',
+    ]);
   });
 });

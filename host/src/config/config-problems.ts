@@ -132,7 +132,13 @@ function valueProblem(issue: SchemaIssue, inner: ConfigPath, prefix: ConfigPath,
   const expected = values ? oneOf(values) : splitMessage(issue.message);
   if (!actual.found && issue.code !== 'custom' && parentIsObject(ctx.tree, path)) {
     const description = alternatives.map((s) => s.description).find((d): d is string => typeof d === 'string');
-    const what = values ? `: expected ${expected}` : description ? ` (${description.replace(/\.$/, '')})` : expected.startsWith('a valid value') ? '' : `: expected ${expected}`;
+    const what = values
+      ? `: expected ${expected}`
+      : description
+        ? ` (${description.replace(/\.$/, '')})`
+        : expected.startsWith('a valid value')
+          ? ''
+          : `: expected ${expected}`;
     return new MissingKeyProblem({ ...at, expected }, `required${what}`);
   }
   return new ConfigError({ ...at, expected, received: actual.found ? describe(actual.value, ctx.redact) : 'nothing' });

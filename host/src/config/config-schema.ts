@@ -28,8 +28,12 @@ export const converterSourceSchema = z
 /** Time and memory limits for one converter call. */
 export const converterLimitsSchema = z
   .object({
-    timeoutMs: intRange(...LIMIT_RANGES.timeoutMs).optional().describe('Time limit of one converter call (one batch), in ms.'),
-    memoryMb: intRange(...LIMIT_RANGES.memoryMb).optional().describe('Heap limit of the converter isolate, in MiB.'),
+    timeoutMs: intRange(...LIMIT_RANGES.timeoutMs)
+      .optional()
+      .describe('Time limit of one converter call (one batch), in ms.'),
+    memoryMb: intRange(...LIMIT_RANGES.memoryMb)
+      .optional()
+      .describe('Heap limit of the converter isolate, in MiB.'),
   })
   .strict();
 
@@ -74,7 +78,10 @@ const thingsboardPlatformSchema = z
     host: z.string().min(1).describe('Host of the ThingsBoard MQTT transport, e.g. thingsboard.cloud.'),
     port: port.optional().describe('MQTT port (default 1883, 8883 with tls).'),
     accessToken: z.string().min(1).describe('Access token of the gateway device (use ${env:TB_GATEWAY_TOKEN}).'),
-    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4).describe('MQTT 3.1.1 (4) or 5.'),
+    protocolVersion: z
+      .union([z.literal(4), z.literal(5)])
+      .default(4)
+      .describe('MQTT 3.1.1 (4) or 5.'),
     clientId: z.string().min(1).optional(),
     tls: z
       .object({
@@ -85,7 +92,7 @@ const thingsboardPlatformSchema = z
       })
       .strict()
       .optional(),
-    delivery: z.enum(['outbox', 'strict']).default('outbox').describe('outbox: stored once in the local outbox; strict: only on ThingsBoard\'s PUBACK.'),
+    delivery: z.enum(['outbox', 'strict']).default('outbox').describe("outbox: stored once in the local outbox; strict: only on ThingsBoard's PUBACK."),
     outboxMaxRecords: intRange(1, 1_000_000_000).optional().describe('Records the outbox holds before back-pressure (default 1 000 000).'),
     outboxMaxAgeDays: intRange(1, 3650).optional().describe('Age of the oldest waiting record before back-pressure (default 7).'),
     deviceIdleSeconds: intRange(0, 31_536_000).optional().describe('Disconnect devices silent this long (default 3600, 0 = never).'),
@@ -127,13 +134,13 @@ export const hostConfigSchema = z
     shutdownGraceMs: intRange(1, 3_600_000).default(10_000).describe('Longest clean shutdown before the host exits anyway.'),
     converters: z
       .object({
-        poolSize: intRange(...LIMIT_RANGES.poolSize).optional().describe('Isolates shared by all converters.'),
+        poolSize: intRange(...LIMIT_RANGES.poolSize)
+          .optional()
+          .describe('Isolates shared by all converters.'),
         processes: intRange(1, 64)
           .optional()
           .describe("Converter processes the host supervises (default 2, or 1 on one core); each integration's converters run in one of them."),
-        processMemoryMb: intRange(64, 65_536)
-          .optional()
-          .describe('Memory of one converter process, in MiB (default 1024): above it the process is restarted.'),
+        processMemoryMb: intRange(64, 65_536).optional().describe('Memory of one converter process, in MiB (default 1024): above it the process is restarted.'),
         limits: converterLimitsSchema.optional().describe('Default limits of every converter.'),
         maxSourceBytes: intRange(1, 67_108_864)
           .default(DEFAULT_MAX_SOURCE_BYTES)

@@ -24,12 +24,7 @@ export interface Interpolated {
  * interpolateEnv({ auth: { token: '${env:TBI_TOKEN}' } }, { TBI_TOKEN: 's3cret' }, 'tbi.yaml')
  * // { value: { auth: { token: 's3cret' } }, secrets: ['s3cret'], problems: [] }
  */
-export function interpolateEnv(
-  tree: unknown,
-  env: NodeJS.ProcessEnv,
-  file: string | undefined,
-  locate: (path: ConfigPath) => string = () => '',
-): Interpolated {
+export function interpolateEnv(tree: unknown, env: NodeJS.ProcessEnv, file: string | undefined, locate: (path: ConfigPath) => string = () => ''): Interpolated {
   const secrets = new Set<string>();
   const problems: ConfigError[] = [];
   const walk = (node: unknown, path: ConfigPath): unknown => {
@@ -49,11 +44,13 @@ export function interpolateEnv(
         return value;
       }
       if (fallback !== undefined) return fallback;
-      problems.push(new ConfigError({
-        file: file === undefined ? undefined : file + locate(path),
-        path: formatPath(path),
-        expected: `the environment variable ${name} to be set (referenced as \${env:${name}})`,
-      }));
+      problems.push(
+        new ConfigError({
+          file: file === undefined ? undefined : file + locate(path),
+          path: formatPath(path),
+          expected: `the environment variable ${name} to be set (referenced as \${env:${name}})`,
+        }),
+      );
       return match;
     });
   const value = walk(tree, []);

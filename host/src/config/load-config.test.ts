@@ -13,7 +13,7 @@ async function configFile(text: string, name = 'tbi.yaml'): Promise<string> {
   return file;
 }
 
-const converter = 'uplinkConverter: { inline: "return {deviceName: \'d\', deviceType: \'t\'};" }';
+const converter = "uplinkConverter: { inline: \"return {deviceName: 'd', deviceType: 't'};\" }";
 
 describe('loadConfig', () => {
   it('fills defaults and resolves paths from the config file', async () => {
@@ -70,13 +70,17 @@ describe('loadConfig', () => {
     expect(messages).toContain(`${file}:2: http.port: expected an integer from 0 to 65535, received 70000`);
     expect(messages.some((m) => m.startsWith(`${file}:8: integrations[1].type: expected a lower-case integration type`))).toBe(true);
     expect(messages.some((m) => m.startsWith(`${file}:7: integrations[1].name: expected a unique name, but integrations[0] is also called "one"`))).toBe(true);
-    expect(messages.at(-1)).toBe(`${file}:10: integrations[1].colour: unknown key "colour" (allowed here: name, type, enabled, config, metadata, uplinkConverter, downlinkConverter, converterLimits, maxInFlight, debug)`);
+    expect(messages.at(-1)).toBe(
+      `${file}:10: integrations[1].colour: unknown key "colour" (allowed here: name, type, enabled, config, metadata, uplinkConverter, downlinkConverter, converterLimits, maxInFlight, debug)`,
+    );
   });
 
   it('reports a missing required field as required, at its parent line', async () => {
     const file = await configFile('integrations:\n  - name: x\n    type: echo\n');
     const error = (await loadConfig(file, { env: {} }).catch((e: unknown) => e)) as InvalidConfigError;
-    expect(error.problems[0]!.message).toBe(`${file}:2: integrations[0].uplinkConverter: required (A converter: \`{ file: converters/x.js }\` or \`{ inline: "..." }\`)`);
+    expect(error.problems[0]!.message).toBe(
+      `${file}:2: integrations[0].uplinkConverter: required (A converter: \`{ file: converters/x.js }\` or \`{ inline: "..." }\`)`,
+    );
   });
 
   it('names every unset variable and every schema problem in one error, in the order of the file', async () => {
@@ -103,7 +107,10 @@ describe('loadConfig', () => {
   it('bounds every number, and the converter limits with the sandbox ranges', () => {
     const error = (() => {
       try {
-        resolveConfig({ converters: { poolSize: 1000, limits: { memoryMb: 1, timeoutMs: 0 } }, shutdownGraceMs: 1e12, http: { bodyLimitBytes: -1 } }, { env: {} });
+        resolveConfig(
+          { converters: { poolSize: 1000, limits: { memoryMb: 1, timeoutMs: 0 } }, shutdownGraceMs: 1e12, http: { bodyLimitBytes: -1 } },
+          { env: {} },
+        );
       } catch (e) {
         return e as InvalidConfigError;
       }
@@ -120,7 +127,12 @@ describe('loadConfig', () => {
 
   it('refuses a YAML alias bomb with a clear error instead of expanding it', async () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (const name of ['b', 'c', 'd', 'e']) levels.push(`${name}: &${name} [${Array(9).fill(`*${levels.at(-1)![0]}`).join(',')}]`);
+    for (const name of ['b', 'c', 'd', 'e'])
+      levels.push(
+        `${name}: &${name} [${Array(9)
+          .fill(`*${levels.at(-1)![0]}`)
+          .join(',')}]`,
+      );
     const file = await configFile(`${levels.join('\n')}\n`);
     const error = (await loadConfig(file, { env: {} }).catch((e: unknown) => e)) as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);

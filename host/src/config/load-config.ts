@@ -100,7 +100,10 @@ export function resolveConfig(
   const problems = [...envProblems, ...schemaProblems.filter((p) => !envPaths.has(p.path))];
   // An unset variable inside a plugin's block leaves the integration in: its plugin still checks the rest.
   const envOutsidePlugins = envProblems.filter((p) => !/^integrations\[\d+\]\.config\b/.test(p.path));
-  const partial = partialConfig(tree, [...envOutsidePlugins, ...schemaProblems].map((p) => p.path));
+  const partial = partialConfig(
+    tree,
+    [...envOutsidePlugins, ...schemaProblems].map((p) => p.path),
+  );
   throw new InvalidConfigError(problems, partial && finish(partial));
 }
 

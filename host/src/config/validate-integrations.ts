@@ -13,10 +13,7 @@ import type { LoadedConfig } from './load-config.js';
  * the validated (defaulted) blocks by integration name; every problem of every integration is
  * reported at once, with file, line and path such as `integrations[2].config.port`.
  */
-export async function validateIntegrationConfigs(
-  loaded: LoadedConfig,
-  plugins: ReadonlyMap<string, LoadedPlugin>,
-): Promise<Map<string, unknown>> {
+export async function validateIntegrationConfigs(loaded: LoadedConfig, plugins: ReadonlyMap<string, LoadedPlugin>): Promise<Map<string, unknown>> {
   const { config } = loaded;
   const problems: ConfigError[] = [];
   const validated = new Map<string, unknown>();

@@ -25,7 +25,13 @@ function nonNegativeInt(value: string): number {
   return Number(value);
 }
 
-const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const time = (ms: number | null): string =>
+  ms === null
+    ? '-'
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 
 /** One table cell: payload-derived text on one line, escaped, cut to `width`. */
 function clip(text: string, width: number): string {
@@ -50,9 +56,7 @@ function preview(letter: DeadLetterView): string {
  */
 export function registerDlqCommands(program: Command, io: DlqCommandIo = {}): Command {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const dlq = program
-    .command('dlq')
-    .description('list, inspect, replay and purge the dead letters of a running host (messages whose conversion failed)');
+  const dlq = program.command('dlq').description('list, inspect, replay and purge the dead letters of a running host (messages whose conversion failed)');
 
   const call = <T>(command: Command, method: string, path: string, body?: unknown): Promise<T> => hostClient(command, io).api<T>(method, path, body);
   // Every string shown in human output may come from a message: escape it (JSON stays exact).
@@ -79,7 +83,14 @@ export function registerDlqCommands(program: Command, io: DlqCommandIo = {}): Co
         }
         const rows = [['ID', 'INTEGRATION', 'FAILED AT', 'TRIES', 'ERROR', 'PAYLOAD']];
         for (const l of page.items) {
-          rows.push([String(l.id), clip(l.integration, 40), time(l.updatedAt), String(l.attempts), clip(`${l.error.kind}: ${l.error.message}`, 50), clip(preview(l), 40)]);
+          rows.push([
+            String(l.id),
+            clip(l.integration, 40),
+            time(l.updatedAt),
+            String(l.attempts),
+            clip(`${l.error.kind}: ${l.error.message}`, 50),
+            clip(preview(l), 40),
+          ]);
         }
         for (const line of textTable(rows)) out(line);
         const last = page.offset + page.items.length;

@@ -17,7 +17,11 @@ async function open(maxPerIntegration?: number) {
 }
 
 const letter = (integration: string, text: string, sourceId?: string): DeadLetterInput => ({
-  integration, payload: Buffer.from(text), metadata: { topic: 't' }, error: { kind: 'THREW', message: `bad ${text}` }, ...(sourceId ? { sourceId } : {}),
+  integration,
+  payload: Buffer.from(text),
+  metadata: { topic: 't' },
+  error: { kind: 'THREW', message: `bad ${text}` },
+  ...(sourceId ? { sourceId } : {}),
 });
 
 describe('DeadLetterStore', () => {

@@ -13,7 +13,12 @@ async function setup() {
   const store = new DeadLetterStore(path.join(await tempDir(), 'dl.db'));
   stores.push(store);
   const { ids } = store.add([
-    { integration: 'a', payload: Buffer.from('x'.repeat(1000)), metadata: { k: 'v' }, error: { kind: 'INVALID_OUTPUT', message: 'no deviceName', path: '[0].deviceName' } },
+    {
+      integration: 'a',
+      payload: Buffer.from('x'.repeat(1000)),
+      metadata: { k: 'v' },
+      error: { kind: 'INVALID_OUTPUT', message: 'no deviceName', path: '[0].deviceName' },
+    },
     { integration: 'b', payload: Uint8Array.of(0, 1, 2), metadata: {}, error: { kind: 'TIMEOUT', message: 'took too long' } },
   ]);
   const app = deadLetterRoutes(store, async () => ({ selected: 0, stored: 0, failed: 0, skipped: 0, notRunning: [] }));
@@ -23,7 +28,10 @@ async function setup() {
 describe('dead-letter routes', () => {
   it('lists with previews and shows one whole', async () => {
     const { app, ids } = await setup();
-    const page = (await (await app.request('/dead-letters?integration=a')).json()) as { total: number; items: { payload: { size: number; truncated: boolean; text: string } }[] };
+    const page = (await (await app.request('/dead-letters?integration=a')).json()) as {
+      total: number;
+      items: { payload: { size: number; truncated: boolean; text: string } }[];
+    };
     expect(page.total).toBe(1);
     expect(page.items[0]!.payload).toMatchObject({ size: 1000, truncated: true });
     expect(page.items[0]!.payload.text).toHaveLength(256);

@@ -8,7 +8,13 @@ const PREVIEW_BYTES = 256;
 
 function parseIds(value: unknown): number[] | undefined | null {
   if (value === undefined) return undefined;
-  const list = typeof value === 'string' ? value.split(',').filter((s) => s !== '').map(Number) : value;
+  const list =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .filter((s) => s !== '')
+          .map(Number)
+      : value;
   if (!Array.isArray(list) || !list.every((n) => Number.isSafeInteger(n) && (n as number) > 0)) return null;
   return list as number[];
 }

@@ -13,16 +13,31 @@ function fakes() {
   const handlers = new Set<(c: PlatformCommand) => void>();
   const ingested: unknown[] = [];
   const platform = {
-    ingest: async (items: unknown[]) => { ingested.push(...items); return { stored: items.length, duplicates: 0 }; },
-    onCommand: (h: (c: PlatformCommand) => void) => { handlers.add(h); return () => handlers.delete(h); },
+    ingest: async (items: unknown[]) => {
+      ingested.push(...items);
+      return { stored: items.length, duplicates: 0 };
+    },
+    onCommand: (h: (c: PlatformCommand) => void) => {
+      handlers.add(h);
+      return () => handlers.delete(h);
+    },
     commandResult() {},
-    getDevice: (name: string) => (name === 'd1' ? { name, entityType: 'DEVICE', type: 't', integration: 'a', lastSeen: 5, customerName: 'secret', createdTime: 1 } : undefined),
+    getDevice: (name: string) =>
+      name === 'd1' ? { name, entityType: 'DEVICE', type: 't', integration: 'a', lastSeen: 5, customerName: 'secret', createdTime: 1 } : undefined,
   } as unknown as PlatformClient;
   const compiled: Array<{ name: string; disposed: boolean }> = [];
   const converter = (name: string): Converter<never, never> => {
     const entry = { name, disposed: false };
     compiled.push(entry);
-    return { name, version: 1, run: async () => [], replace: async () => {}, dispose: async () => { entry.disposed = true; } };
+    return {
+      name,
+      version: 1,
+      run: async () => [],
+      replace: async () => {},
+      dispose: async () => {
+        entry.disposed = true;
+      },
+    };
   };
   const sandbox: ConverterSandbox = { uplink: async (name) => converter(name) as never, downlink: async (name) => converter(name) as never };
   return { platform, sandbox, handlers, ingested, compiled };
@@ -61,7 +76,13 @@ describe('containers', () => {
 
   it('hands a plugin no way to write to the platform, and ends its subscriptions and converters when it stops', async () => {
     const { platform, sandbox, handlers, compiled } = fakes();
-    const root = createRootContainer({ sandbox, platform, logger: logger('root'), metrics: new PromMetrics({ defaultMetrics: false }), clock: { now: () => 0 } });
+    const root = createRootContainer({
+      sandbox,
+      platform,
+      logger: logger('root'),
+      metrics: new PromMetrics({ defaultMetrics: false }),
+      clock: { now: () => 0 },
+    });
     const abort = new AbortController();
     const ctx = resolveIntegrationContext(
       createIntegrationContainer(root, {

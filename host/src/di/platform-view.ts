@@ -11,10 +11,14 @@ export class IntegrationPlatformView implements PlatformView {
 
   constructor(platform: PlatformClient, signal: AbortSignal) {
     this.#platform = platform;
-    signal.addEventListener('abort', () => {
-      for (const unsubscribe of this.#unsubscribes) unsubscribe();
-      this.#unsubscribes.clear();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const unsubscribe of this.#unsubscribes) unsubscribe();
+        this.#unsubscribes.clear();
+      },
+      { once: true },
+    );
   }
 
   async getDevice(name: string) {

@@ -12,12 +12,16 @@ export class ScopedSandbox implements ConverterSandbox {
   constructor(sandbox: ConverterSandbox, integration: string, signal: AbortSignal, logger: Logger) {
     this.#sandbox = sandbox;
     this.#prefix = `${integration}/plugin/`;
-    signal.addEventListener('abort', () => {
-      for (const converter of this.#owned) {
-        converter.dispose().catch((err: unknown) => logger.warn({ err, converter: converter.name }, 'disposing a plugin converter failed'));
-      }
-      this.#owned.clear();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const converter of this.#owned) {
+          converter.dispose().catch((err: unknown) => logger.warn({ err, converter: converter.name }, 'disposing a plugin converter failed'));
+        }
+        this.#owned.clear();
+      },
+      { once: true },
+    );
   }
 
   async uplink(name: string, source: string, limits?: Partial<ConverterLimits>): Promise<UplinkConverter> {

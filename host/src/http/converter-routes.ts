@@ -24,7 +24,9 @@ export function converterRoutes(options: { limits?: Partial<ConverterLimits> | u
     const limits = { ...options.limits, ...(body.limits as Partial<ConverterLimits> | undefined) };
     if (kind === 'uplink') {
       const payload =
-        typeof body.payloadBase64 === 'string' ? Buffer.from(body.payloadBase64, 'base64') : Buffer.from(typeof body.payload === 'string' ? body.payload : JSON.stringify(body.payload ?? ''));
+        typeof body.payloadBase64 === 'string'
+          ? Buffer.from(body.payloadBase64, 'base64')
+          : Buffer.from(typeof body.payload === 'string' ? body.payload : JSON.stringify(body.payload ?? ''));
       const result = await testConverter({ kind, source: body.source, payload, metadata: (body.metadata as Record<string, string>) ?? {}, limits });
       return c.json(result);
     }

@@ -40,7 +40,9 @@ export async function listen(app: Hono<any>, options: ListenOptions): Promise<Li
     tlsOptions = { cert: await read(options.tls.cert, 'cert'), key: await read(options.tls.key, 'key') };
   }
   const server = (
-    tlsOptions ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: tlsOptions }) : createAdaptorServer({ fetch: app.fetch })
+    tlsOptions
+      ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: tlsOptions })
+      : createAdaptorServer({ fetch: app.fetch })
   ) as Server;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {

@@ -31,11 +31,7 @@ export function dispatchToPlugins(instancesOf: (type: string) => readonly Routab
     }
     const waiting = instances.filter((i) => i.wantsToRun() && i.liveRouter() === undefined);
     if (waiting.length > 0) {
-      return c.json(
-        { error: `integration ${waiting.map((i) => `"${i.name}"`).join(', ')} is not running yet` },
-        503,
-        { 'Retry-After': '5' },
-      );
+      return c.json({ error: `integration ${waiting.map((i) => `"${i.name}"`).join(', ')} is not running yet` }, 503, { 'Retry-After': '5' });
     }
     return c.json({ error: 'not found' }, 404);
   };

@@ -26,8 +26,6 @@ export async function withLaterStages(error: unknown): Promise<never> {
   }
   // One problem per place: a value whose variable is unset is reported as that, not again by its plugin.
   const reported = new Set(error.problems.map((p) => (p instanceof ConfigError ? p.path : undefined)));
-  const fresh = later
-    .flatMap((p) => (p instanceof InvalidConfigError ? p.problems : [p]))
-    .filter((p) => !(p instanceof ConfigError) || !reported.has(p.path));
+  const fresh = later.flatMap((p) => (p instanceof InvalidConfigError ? p.problems : [p])).filter((p) => !(p instanceof ConfigError) || !reported.has(p.path));
   throw new InvalidConfigError([...error.problems, ...fresh]);
 }

@@ -75,7 +75,9 @@ export class IntegrationInstance implements RoutableInstance {
   private state: InstanceState = 'stopped';
   private error: string | undefined;
   private router: HttpRouter | undefined;
-  private running: { integration: Integration; channel: IntegrationChannel; converters: Array<UplinkConverter | DownlinkConverter>; abort: AbortController } | undefined;
+  private running:
+    | { integration: Integration; channel: IntegrationChannel; converters: Array<UplinkConverter | DownlinkConverter>; abort: AbortController }
+    | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
   private readonly policy: RestartPolicy;
@@ -300,7 +302,10 @@ export class IntegrationInstance implements RoutableInstance {
     }
     const pending = this.schedule.schedule(cause, () => this.restartNow());
     const inMs = Math.max(0, pending.at - Date.now());
-    this.logger.warn({ ...fields, restart: { attempt: pending.attempt, inMs } }, `${message}; restarting in ${Math.ceil(inMs / 1000)} s (attempt ${pending.attempt})`);
+    this.logger.warn(
+      { ...fields, restart: { attempt: pending.attempt, inMs } },
+      `${message}; restarting in ${Math.ceil(inMs / 1000)} s (attempt ${pending.attempt})`,
+    );
   }
 
   private restartNow(): void {

@@ -33,7 +33,11 @@ export function sourceLoaderFor(config: HostConfig): ConverterSourceLoader {
  */
 export function openSandbox(config: HostConfig, logger?: Logger, metrics?: Metrics): SandboxService {
   const log = logger?.child({ component: 'sandbox' });
-  const restarts = metrics?.counter('tbi_converter_process_restarts_total', 'Converter processes that ended (abort, exit, hang, memory, catastrophic) and were restarted.', ['cause']);
+  const restarts = metrics?.counter(
+    'tbi_converter_process_restarts_total',
+    'Converter processes that ended (abort, exit, hang, memory, catastrophic) and were restarted.',
+    ['cause'],
+  );
   return createConverterSandbox({
     ...(log ? { logger: log } : {}),
     ...(config.converters.poolSize === undefined ? {} : { poolSize: config.converters.poolSize }),
@@ -73,9 +77,8 @@ export async function openServices(
     const pipeline = await openPipeline({ platform, logger: deps.logger, metrics: deps.metrics, clock: deps.clock, dataDir: config.dataDir });
     closers.push(() => pipeline.close());
     // The embedded platform's REST API exists only for it; ThingsBoard has its own.
-    const platformRoutes = 'listDevices' in platform
-      ? [createPlatformRoutes(platform as EmbeddedPlatform, { logger: deps.logger.child({ component: 'platform-api' }) })]
-      : [];
+    const platformRoutes =
+      'listDevices' in platform ? [createPlatformRoutes(platform as EmbeddedPlatform, { logger: deps.logger.child({ component: 'platform-api' }) })] : [];
     return { sandbox, platform, pipeline, apiRoutes: [pipeline.routes(), ...platformRoutes], close: closeAll };
   } catch (error) {
     await closeAll();
@@ -84,7 +87,10 @@ export async function openServices(
 }
 
 /** Opens the platform the config names: the embedded store (default) or ThingsBoard. */
-async function openPlatform(config: HostConfig, deps: { logger: Logger; metrics: Metrics; clock: Clock; baseDir?: string }): Promise<PlatformClient & { close(): Promise<void> }> {
+async function openPlatform(
+  config: HostConfig,
+  deps: { logger: Logger; metrics: Metrics; clock: Clock; baseDir?: string },
+): Promise<PlatformClient & { close(): Promise<void> }> {
   const logger = deps.logger.child({ component: 'platform' });
   const p = config.platform;
   if (p.type === 'embedded') {
@@ -95,13 +101,20 @@ async function openPlatform(config: HostConfig, deps: { logger: Logger; metrics:
       logger,
     });
   }
-  const pem = (value: string | undefined, path: string) => (value === undefined ? undefined : loadPem(value, { configDir: deps.baseDir ?? process.cwd(), path }));
+  const pem = (value: string | undefined, path: string) =>
+    value === undefined ? undefined : loadPem(value, { configDir: deps.baseDir ?? process.cwd(), path });
   const tls = p.tls && {
-    ca: await pem(p.tls.ca, 'platform.tls.ca'), cert: await pem(p.tls.cert, 'platform.tls.cert'), key: await pem(p.tls.key, 'platform.tls.key'),
+    ca: await pem(p.tls.ca, 'platform.tls.ca'),
+    cert: await pem(p.tls.cert, 'platform.tls.cert'),
+    key: await pem(p.tls.key, 'platform.tls.key'),
     rejectUnauthorized: p.tls.rejectUnauthorized,
   };
   return openThingsBoardPlatform({
-    host: p.host, accessToken: p.accessToken, protocolVersion: p.protocolVersion, dataDir: config.dataDir, delivery: p.delivery,
+    host: p.host,
+    accessToken: p.accessToken,
+    protocolVersion: p.protocolVersion,
+    dataDir: config.dataDir,
+    delivery: p.delivery,
     ...(p.port === undefined ? {} : { port: p.port }),
     ...(p.clientId === undefined ? {} : { clientId: p.clientId }),
     ...(tls ? { tls: Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) } : {}),

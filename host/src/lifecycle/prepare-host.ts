@@ -37,10 +37,7 @@ function where(loaded: LoadedConfig, path: ConfigPath): string {
  * given a sandbox, compiles) every converter. Every stage runs whatever an earlier one found,
  * and all problems are thrown together, in the order of the file.
  */
-export async function prepareHost(
-  loaded: LoadedConfig,
-  options: { loadSource: ConverterSourceLoader; sandbox?: ConverterSandbox },
-): Promise<PreparedHost> {
+export async function prepareHost(loaded: LoadedConfig, options: { loadSource: ConverterSourceLoader; sandbox?: ConverterSandbox }): Promise<PreparedHost> {
   const problems: TbiError[] = [];
   const collect = (error: unknown) => {
     if (error instanceof PluginProblemsError) problems.push(...error.problems);
@@ -88,7 +85,10 @@ async function checkConverters(loaded: LoadedConfig, options: { loadSource: Conv
   const problems: ConfigError[] = [];
   for (const [index, entry] of loaded.config.integrations.entries()) {
     if (!entry) continue; // left out of a partial config
-    const specs = [['uplink', entry.uplinkConverter], ['downlink', entry.downlinkConverter]] as const;
+    const specs = [
+      ['uplink', entry.uplinkConverter],
+      ['downlink', entry.downlinkConverter],
+    ] as const;
     for (const [kind, spec] of specs) {
       if (!spec) continue;
       const path = ['integrations', index, `${kind}Converter`, ...(spec.file ? ['file'] : ['inline'])];
@@ -102,7 +102,14 @@ async function checkConverters(loaded: LoadedConfig, options: { loadSource: Conv
         }
       } catch (cause) {
         const reason = cause instanceof Error ? cause.message : String(cause);
-        problems.push(new ConfigError({ file, path: formatPath(path), expected: `${kind === 'uplink' ? 'an' : 'a'} ${kind} converter that loads and compiles (${reason})`, cause }));
+        problems.push(
+          new ConfigError({
+            file,
+            path: formatPath(path),
+            expected: `${kind === 'uplink' ? 'an' : 'a'} ${kind} converter that loads and compiles (${reason})`,
+            cause,
+          }),
+        );
       }
     }
   }

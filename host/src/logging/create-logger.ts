@@ -25,7 +25,10 @@ export function createLogger(options: LoggerOptions = {}): Logger & pino.Logger 
   const redact = options.redact ?? ((text: string) => text);
   const usePretty = options.pretty ?? process.stdout.isTTY === true;
   const target: DestinationStream =
-    options.destination ?? (usePretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ sync: true }));
+    options.destination ??
+    (usePretty
+      ? pretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      : pino.destination({ sync: true }));
   const root: pino.Logger = pino(
     {
       level: options.level ?? 'info',
@@ -48,5 +51,13 @@ export function createMemoryLogger(level: Level = 'debug'): { logger: Logger & p
     },
   });
   const logger: pino.Logger = withUniqueKeys(pino({ level, base: {}, hooks: { logMethod: logMethodWithUniqueKeys(() => logger) } }, sink));
-  return { logger, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }

@@ -34,7 +34,8 @@ describe('host log lines carry each key once', () => {
     grandchild.info({}, 'grandchild wins');
     grandchild.child({ more: 1 }).debug({ pid: 1 }, 'pid stays the process id');
     const [a, b, c] = lines();
-    for (const line of [a!, b!, c!]) for (const key of ['integration', 'type', 'pid', 'level', 'time']) expect(count(line, key), `${key} in ${line}`).toBeLessThanOrEqual(1);
+    for (const line of [a!, b!, c!])
+      for (const key of ['integration', 'type', 'pid', 'level', 'time']) expect(count(line, key), `${key} in ${line}`).toBeLessThanOrEqual(1);
     expect(JSON.parse(a!)).toMatchObject({ integration: 'a', type: 'connack', level: 40 });
     expect(JSON.parse(b!)).toMatchObject({ integration: 'a', type: 'inner' });
     expect(JSON.parse(c!)).toMatchObject({ integration: 'a', type: 'inner', more: 1, pid: process.pid, level: 20 });

@@ -11,11 +11,11 @@ const STATES: readonly InstanceState[] = ['stopped', 'starting', 'running', 'sto
  */
 export function integrationMetrics(metrics: Metrics) {
   const up = metrics.gauge('tbi_integration_up', '1 when the integration is up, else 0.', ['integration', 'type']);
-  const state = metrics.gauge('tbi_integration_state', '1 for the state the integration is in (stopped, starting, running, stopping, failed), 0 for the others.', [
-    'integration',
-    'type',
-    'state',
-  ]);
+  const state = metrics.gauge(
+    'tbi_integration_state',
+    '1 for the state the integration is in (stopped, starting, running, stopping, failed), 0 for the others.',
+    ['integration', 'type', 'state'],
+  );
   const restarts = metrics.counter('tbi_integration_restarts_total', 'Restarts of the integration by the host after it failed.', ['integration', 'type']);
   return {
     /** The restart counter of one integration, shown as 0 from the start. */

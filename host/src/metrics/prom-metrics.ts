@@ -52,9 +52,13 @@ export class PromMetrics implements Metrics {
     const known = this.metrics.get(name);
     if (known) {
       if (known.kind !== kind || known.labels !== labels) {
-        throw new TbiError('METRIC_CONFLICT', `metric ${name} exists as a ${known.kind} with labels [${known.labels}]; asked for a ${kind} with labels [${labels}]`, {
-          context: { metric: name },
-        });
+        throw new TbiError(
+          'METRIC_CONFLICT',
+          `metric ${name} exists as a ${known.kind} with labels [${known.labels}]; asked for a ${kind} with labels [${labels}]`,
+          {
+            context: { metric: name },
+          },
+        );
       }
       return known.metric as M;
     }

@@ -13,7 +13,10 @@ describe('BackPressure', () => {
     bp.remove(7);
     expect(bp.paused).toBe(true);
     bp.remove(1);
-    expect(changes).toEqual([[true, 10], [false, 5]]);
+    expect(changes).toEqual([
+      [true, 10],
+      [false, 5],
+    ]);
     expect(bp.inFlight).toBe(5);
   });
 

@@ -111,7 +111,10 @@ export class Channel implements IntegrationChannel {
     const high = options.maxInFlight ?? 10_000;
     this.#pressure = new BackPressure(high, options.resumeAt ?? Math.floor(high / 2), (paused, inFlight) => {
       shared.metrics.paused.set(labels, paused ? 1 : 0);
-      logger.info({ integration: this.name, inFlight, limit: high }, paused ? 'pipeline full: pausing the integration' : 'pipeline drained: resuming the integration');
+      logger.info(
+        { integration: this.name, inFlight, limit: high },
+        paused ? 'pipeline full: pausing the integration' : 'pipeline drained: resuming the integration',
+      );
       this.#pauseOrResume(paused);
     });
     this.#engine = new UplinkEngine({

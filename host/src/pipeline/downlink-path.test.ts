@@ -34,7 +34,13 @@ async function setup(mode: 'push' | 'pull') {
   const env = await unitPipeline();
   cleanups.push(() => env.pipeline.close());
   const channel = env.pipeline.attach({
-    name: 'mqtt-1', type: 'mqtt', metadata: { region: 'eu' }, uplink: functionConverter(jsonDecode), downlink: encoder, downlinkMode: mode, debug: { mode: 'all' },
+    name: 'mqtt-1',
+    type: 'mqtt',
+    metadata: { region: 'eu' },
+    uplink: functionConverter(jsonDecode),
+    downlink: encoder,
+    downlinkMode: mode,
+    debug: { mode: 'all' },
   });
   return { ...env, channel };
 }
@@ -96,7 +102,9 @@ describe('downlinks', () => {
     platform.command({ ...rpc('c3', 'mqtt-1'), msg: { method: 'explode' } });
     await until(() => platform.results.length === 1);
     expect(platform.results[0]!.result).toEqual({ ok: false, error: 'downlink converter failed (THREW): explode is not supported' });
-    const body = (await (await pipeline.routes().request('/integrations/mqtt-1/events?type=downlink')).json()) as { events: { status: string; error: { message: string } }[] };
+    const body = (await (await pipeline.routes().request('/integrations/mqtt-1/events?type=downlink')).json()) as {
+      events: { status: string; error: { message: string } }[];
+    };
     expect(body.events[0]).toMatchObject({ status: 'failed', error: { message: 'explode is not supported' } });
   });
 

@@ -17,5 +17,5 @@ export function intParam(value: string | undefined, max = Number.MAX_SAFE_INTEGE
   if (value === undefined || value === '') return undefined;
   if (!/^\d+$/.test(value)) return null;
   const n = Number(value);
-  return Math.min(n , max);
+  return Math.min(n, max);
 }

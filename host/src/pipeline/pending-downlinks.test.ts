@@ -3,7 +3,10 @@ import type { OutboundDownlink } from '@tbi/plugin-api';
 import { PendingDownlinkQueue } from './pending-downlinks.js';
 
 const downlink = (commandId: string, deviceName = 'd1'): OutboundDownlink => ({
-  commandId, deviceName, encoded: { contentType: 'TEXT', data: commandId, metadata: {} }, payload: Buffer.from(commandId),
+  commandId,
+  deviceName,
+  encoded: { contentType: 'TEXT', data: commandId, metadata: {} },
+  payload: Buffer.from(commandId),
 });
 
 describe('PendingDownlinkQueue', () => {
@@ -11,7 +14,9 @@ describe('PendingDownlinkQueue', () => {
     const dropped: string[] = [];
     const taken: string[] = [];
     const q = new PendingDownlinkQueue({
-      perDevice: () => 2, maxDevices: 2, now: () => 0,
+      perDevice: () => 2,
+      maxDevices: 2,
+      now: () => 0,
       onTaken: (d) => taken.push(d.commandId),
       onDropped: (d, reason) => dropped.push(`${d.commandId}: ${reason}`),
     });

@@ -105,8 +105,14 @@ export async function openPipeline(deps: PipelineDeps): Promise<Pipeline> {
     status: () => [...channels.values()].map((c) => c.status()),
     routes() {
       const app = new Hono();
-      app.route('/', deadLetterRoutes(deadLetters, (filter) => replayDeadLetters(deadLetters, (name) => channels.get(name), filter)));
-      app.route('/', debugEventRoutes((name) => channels.get(name)?.ring));
+      app.route(
+        '/',
+        deadLetterRoutes(deadLetters, (filter) => replayDeadLetters(deadLetters, (name) => channels.get(name), filter)),
+      );
+      app.route(
+        '/',
+        debugEventRoutes((name) => channels.get(name)?.ring),
+      );
       return app;
     },
     async close() {

@@ -22,11 +22,21 @@ describe('dead-letter replay', () => {
       return jsonDecode(input);
     });
     const app = pipeline.routes();
-    const res = await app.request('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ integration: 'a' }), headers: { 'content-type': 'application/json' } });
+    const res = await app.request('/dead-letters/replay', {
+      method: 'POST',
+      body: JSON.stringify({ integration: 'a' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ selected: 3, stored: 2, failed: 1, skipped: 0, notRunning: [] });
-    expect(platform.stored.map((i) => [i.records[0]!.deviceName, i.sourceId])).toEqual([['x', 's/1'], ['y', undefined]]);
-    const left = (await (await app.request('/dead-letters?integration=a')).json()) as { total: number; items: { attempts: number; error: { message: string } }[] };
+    expect(platform.stored.map((i) => [i.records[0]!.deviceName, i.sourceId])).toEqual([
+      ['x', 's/1'],
+      ['y', undefined],
+    ]);
+    const left = (await (await app.request('/dead-letters?integration=a')).json()) as {
+      total: number;
+      items: { attempts: number; error: { message: string } }[];
+    };
     expect(left.total).toBe(1);
     expect(left.items[0]).toMatchObject({ attempts: 2, error: { message: 'v2 still fails on this one' } });
     // Replays are not new traffic.
@@ -36,7 +46,15 @@ describe('dead-letter replay', () => {
   it('skips dead letters of integrations that are not running', async () => {
     const { pipeline } = await unitPipeline();
     cleanups.push(() => pipeline.close());
-    const channel = pipeline.attach({ name: 'gone', type: 't', metadata: {}, uplink: functionConverter(() => { throw new Error('x'); }), downlinkMode: 'none' });
+    const channel = pipeline.attach({
+      name: 'gone',
+      type: 't',
+      metadata: {},
+      uplink: functionConverter(() => {
+        throw new Error('x');
+      }),
+      downlinkMode: 'none',
+    });
     await channel.uplink.submit([message('x')]);
     await channel.detach();
     const res = await pipeline.routes().request('/dead-letters/replay', { method: 'POST' });

@@ -54,7 +54,13 @@ describe('uplink pipeline', () => {
       seen.push(input.metadata);
       return jsonDecode(input);
     });
-    const channel = pipeline.attach({ name: 'http-1', type: 'http', metadata: { site: 'north', topic: 'integration' }, uplink: converter, downlinkMode: 'none' });
+    const channel = pipeline.attach({
+      name: 'http-1',
+      type: 'http',
+      metadata: { site: 'north', topic: 'integration' },
+      uplink: converter,
+      downlinkMode: 'none',
+    });
     await channel.uplink.submit([message('a', 1, { sourceId: 'p/0/1', metadata: { topic: 'message' } })]);
     expect(seen[0]).toEqual({ site: 'north', topic: 'message', integrationName: 'http-1' });
     expect(platform.stored[0]).toMatchObject({ integration: 'http-1', sourceId: 'p/0/1' });
@@ -121,7 +127,15 @@ describe('uplink pipeline', () => {
 
   it("returns failures to a caller that asked for deadLetters: 'caller', without dead-lettering", async () => {
     const { pipeline } = await setup();
-    const channel = pipeline.attach({ name: 'a', type: 't', metadata: {}, uplink: functionConverter(() => { throw new Error('no'); }), downlinkMode: 'none' });
+    const channel = pipeline.attach({
+      name: 'a',
+      type: 't',
+      metadata: {},
+      uplink: functionConverter(() => {
+        throw new Error('no');
+      }),
+      downlinkMode: 'none',
+    });
     const [outcome] = await channel.uplink.submit([message('x')], { deadLetters: 'caller' });
     expect(outcome).toMatchObject({ status: 'failed', error: { message: 'no' } });
     const page = (await (await pipeline.routes().request('/dead-letters')).json()) as { total: number };
@@ -198,7 +212,9 @@ describe('uplink pipeline', () => {
     const { pipeline } = await setup();
     const channel = pipeline.attach({ name: 'a', type: 't', metadata: {}, uplink: functionConverter(jsonDecode), downlinkMode: 'none' });
     await expect(channel.uplink.submit([{ payload: 'text' as unknown as Uint8Array, metadata: {} }])).rejects.toMatchObject({ code: 'INVALID_SUBMIT' });
-    await expect(channel.uplink.submit([{ payload: new Uint8Array(), metadata: undefined as unknown as Record<string, string> }])).rejects.toMatchObject({ code: 'INVALID_SUBMIT' });
+    await expect(channel.uplink.submit([{ payload: new Uint8Array(), metadata: undefined as unknown as Record<string, string> }])).rejects.toMatchObject({
+      code: 'INVALID_SUBMIT',
+    });
     expect((await channel.uplink.submit([message('fine')]))[0]?.status).toBe('stored');
   });
 
@@ -210,10 +226,22 @@ describe('uplink pipeline', () => {
     });
     const channel = pipeline.attach({ name: 'a', type: 't', metadata: {}, uplink: converter, downlinkMode: 'none', debug: { mode: 'all' } });
     await channel.uplink.submit([message('good'), message('bad')]);
-    await pipeline.routes().request('/integrations/a/debug', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'failures' }) });
+    await pipeline
+      .routes()
+      .request('/integrations/a/debug', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'failures' }) });
     await channel.uplink.submit([message('good'), message('bad')]);
     const res = await pipeline.routes().request('/integrations/a/events');
-    const body = (await res.json()) as { mode: string; events: { status: string; in: { payload: { text: string } }; out?: unknown; error?: { message: string }; logs: unknown[]; timings: { batchSize: number } }[] };
+    const body = (await res.json()) as {
+      mode: string;
+      events: {
+        status: string;
+        in: { payload: { text: string } };
+        out?: unknown;
+        error?: { message: string };
+        logs: unknown[];
+        timings: { batchSize: number };
+      }[];
+    };
     expect(body.mode).toBe('failures');
     expect(body.events.map((e) => e.status)).toEqual(['dead-lettered', 'dead-lettered', 'stored']);
     expect(body.events[2]).toMatchObject({ in: { payload: { text: '{"device":"good","t":1}' } }, timings: { batchSize: 2 } });

@@ -347,10 +347,7 @@ export class UplinkEngine {
             this.#d.metrics.storeRetries.inc(this.#d.labels);
             const detail = `platform unavailable, retrying (attempt ${attempt}): ${failureOf(error)}`;
             this.#d.onDegraded(detail);
-            this.#d.logger.warn(
-              { integration: this.#d.name, attempt, delayMs, messages: items.length, err: error },
-              'platform ingest failed; retrying',
-            );
+            this.#d.logger.warn({ integration: this.#d.name, attempt, delayMs, messages: items.length, err: error }, 'platform ingest failed; retrying');
           },
         },
       );
@@ -401,10 +398,7 @@ export class UplinkEngine {
       // The dead-letter table is local: whatever went wrong with it, only trying again can help.
       retryIf: () => true,
       onRetry: ({ error, attempt, delayMs }) => {
-        this.#d.logger.error(
-          { integration: this.#d.name, attempt, delayMs, messages: letters.length, err: error },
-          'writing dead letters failed; retrying',
-        );
+        this.#d.logger.error({ integration: this.#d.name, attempt, delayMs, messages: letters.length, err: error }, 'writing dead letters failed; retrying');
       },
     });
     this.#d.metrics.deadLetters.inc(this.#d.labels, letters.length);
@@ -412,10 +406,7 @@ export class UplinkEngine {
       this.#d.metrics.deadLettersDropped.inc(this.#d.labels, dropped);
       this.#d.logger.warn({ integration: this.#d.name, dropped }, 'dead-letter cap reached: the oldest dead letters were deleted');
     }
-    this.#d.logger.warn(
-      { integration: this.#d.name, messages: letters.length, error: letters[0]!.error },
-      'messages were dead-lettered',
-    );
+    this.#d.logger.warn({ integration: this.#d.name, messages: letters.length, error: letters[0]!.error }, 'messages were dead-lettered');
   }
 
   #release(messages: number): void {

@@ -12,12 +12,7 @@ export type Compatibility = { compatible: true } | { compatible: false; reason: 
  * @example
  * checkCompatibility('@acme/plugin-x', '2.1.0', '^2.0.0', '1.0.0').compatible // false
  */
-export function checkCompatibility(
-  packageName: string,
-  version: string,
-  range: string,
-  hostApi: string = PLUGIN_API_VERSION,
-): Compatibility {
+export function checkCompatibility(packageName: string, version: string, range: string, hostApi: string = PLUGIN_API_VERSION): Compatibility {
   const valid = semver.validRange(range);
   if (valid === null) {
     return {

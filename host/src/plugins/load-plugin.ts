@@ -44,11 +44,9 @@ export async function loadPlugin(info: DiscoveredPlugin): Promise<LoadedPlugin> 
     );
   }
   if (definition.type !== info.manifest.type) {
-    throw new PluginError(
-      'PLUGIN_INVALID',
-      `${name}: its package.json declares type "${info.manifest.type}" but its code defines type "${definition.type}".`,
-      { context: { package: info.packageName } },
-    );
+    throw new PluginError('PLUGIN_INVALID', `${name}: its package.json declares type "${info.manifest.type}" but its code defines type "${definition.type}".`, {
+      context: { package: info.packageName },
+    });
   }
   const major = semver.valid(definition.apiVersion) ? semver.major(definition.apiVersion) : undefined;
   if (major !== semver.major(PLUGIN_API_VERSION)) {

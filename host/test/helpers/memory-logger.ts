@@ -12,5 +12,13 @@ export function memoryLogger(redact?: (text: string) => string) {
   });
   const logger = createLogger({ level: 'debug', pretty: false, destination, ...(redact ? { redact } : {}) });
   const text = () => chunks.join('');
-  return { logger, text, lines: () => text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }

@@ -144,7 +144,11 @@ export function jsonDecode(input: UplinkInput): DeviceRecord[] {
 }
 
 export function message(device: string, t = 1, extra: { sourceId?: string; metadata?: Record<string, string> } = {}) {
-  return { payload: Buffer.from(JSON.stringify({ device, t })), metadata: extra.metadata ?? { topic: `d/${device}` }, ...(extra.sourceId ? { sourceId: extra.sourceId } : {}) };
+  return {
+    payload: Buffer.from(JSON.stringify({ device, t })),
+    metadata: extra.metadata ?? { topic: `d/${device}` },
+    ...(extra.sourceId ? { sourceId: extra.sourceId } : {}),
+  };
 }
 
 /**
@@ -210,10 +214,11 @@ export async function serveOnLoopback(app: { fetch: (request: Request) => Respon
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
-        close: () => new Promise<void>((done) => {
-          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            server.close(() => done());
+          }),
       });
     });
   });

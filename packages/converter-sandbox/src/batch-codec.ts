@@ -3,9 +3,7 @@ import { MetadataTable } from './metadata-table.js';
 import { LOG_LINES_PER_MESSAGE } from './runtime/runtime-source.js';
 
 /** What one message produced in the isolate, before the output is validated. */
-export type RawOutcome =
-  | { ok: true; output: unknown; logs: ConverterLog[] }
-  | { ok: false; error: ConverterFailure; logs: ConverterLog[]; retry?: true };
+export type RawOutcome = { ok: true; output: unknown; logs: ConverterLog[] } | { ok: false; error: ConverterFailure; logs: ConverterLog[]; retry?: true };
 
 /** Converter kinds: the same machinery runs both. */
 export type ConverterKind = 'uplink' | 'downlink';

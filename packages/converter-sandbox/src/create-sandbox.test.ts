@@ -62,7 +62,9 @@ describe('batches', () => {
   });
 
   it('a batch that is slow as a whole (each message fast enough) still converts every message', async () => {
-    const c = await sandbox.uplink('slow', "var end = Date.now() + 40; while (Date.now() < end) {} return {deviceName: metadata.i, deviceType: 't'};", { timeoutMs: 200 });
+    const c = await sandbox.uplink('slow', "var end = Date.now() + 40; while (Date.now() < end) {} return {deviceName: metadata.i, deviceType: 't'};", {
+      timeoutMs: 200,
+    });
     const results = await c.run(Array.from({ length: 10 }, (_, i) => msg('', { i: String(i) })));
     expect(results.map(summary)).toEqual(Array.from({ length: 10 }, (_, i) => `ok:${i}`));
   });
@@ -89,7 +91,10 @@ describe('batches', () => {
   });
 
   it('reports invalid output per message with the path', async () => {
-    const c = await sandbox.uplink('shapes', "return metadata.bad ? [{deviceName: 'a', deviceType: 't'}, {deviceName: 'b', deviceType: 't', telemetry: [{ts: 'x', values: {}}]}] : [];");
+    const c = await sandbox.uplink(
+      'shapes',
+      "return metadata.bad ? [{deviceName: 'a', deviceType: 't'}, {deviceName: 'b', deviceType: 't', telemetry: [{ts: 'x', values: {}}]}] : [];",
+    );
     const [good, bad] = await c.run([msg(''), msg('', { bad: '1' })]);
     expect(good).toEqual({ ok: true, records: [], output: [], logs: [] });
     expect(bad?.ok === false && bad.error).toEqual({
@@ -100,7 +105,11 @@ describe('batches', () => {
   });
 
   it('says so when a converter returns a Promise or something too large', async () => {
-    const c = await sandbox.uplink('odd', "if (metadata.big) return {deviceName: 'a', deviceType: 't', attributes: {s: 'x'.repeat(5 * 1024 * 1024)}}; return (async function () { return []; })();", { timeoutMs: 5000 });
+    const c = await sandbox.uplink(
+      'odd',
+      "if (metadata.big) return {deviceName: 'a', deviceType: 't', attributes: {s: 'x'.repeat(5 * 1024 * 1024)}}; return (async function () { return []; })();",
+      { timeoutMs: 5000 },
+    );
     const [promise, big] = await c.run([msg(''), msg('', { big: '1' })]);
     expect(promise?.ok === false && promise.error.message).toMatch(/returned a Promise: converters run synchronously/);
     expect(big?.ok === false && big.error.message).toMatch(/more than the limit of 4194304/);
@@ -128,12 +137,14 @@ describe('compiling and replacing', () => {
   });
 
   it('a body cannot close the wrapper function early', async () => {
-    const error = await sandbox.uplink('escape', "return []; }); globalThis.hacked = true; (function () {").catch((e: unknown) => e);
+    const error = await sandbox.uplink('escape', 'return []; }); globalThis.hacked = true; (function () {').catch((e: unknown) => e);
     expect((error as ConverterError).kind).toBe('COMPILE');
   });
 
   it('replace swaps atomically: a failed replace keeps the old version, batches in flight finish on the old one', async () => {
-    const c = await sandbox.uplink('versions', "var end = Date.now() + 150; while (Date.now() < end) {} return {deviceName: 'v1', deviceType: 't'};", { timeoutMs: 5000 });
+    const c = await sandbox.uplink('versions', "var end = Date.now() + 150; while (Date.now() < end) {} return {deviceName: 'v1', deviceType: 't'};", {
+      timeoutMs: 5000,
+    });
     expect(c.version).toBe(1);
     const inFlight = c.run([msg('')]);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -192,7 +203,7 @@ describe('sandbox.dispose', () => {
 describe('disposing while busy', () => {
   it('batches queued behind a busy isolate end with a failure instead of hanging', async () => {
     const own = createConverterSandbox({ poolSize: 1 });
-    const c = await own.uplink('busy', "var end = Date.now() + 100; while (Date.now() < end) {} return [];", { timeoutMs: 5000 });
+    const c = await own.uplink('busy', 'var end = Date.now() + 100; while (Date.now() < end) {} return [];', { timeoutMs: 5000 });
     const first = c.run([msg('')]);
     const queued = c.run([msg('')]);
     await new Promise((resolve) => setTimeout(resolve, 20));

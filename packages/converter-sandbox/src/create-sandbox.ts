@@ -56,7 +56,11 @@ export function createConverterSandbox(options: ConverterSandboxOptions = {}): C
   }
   resolveLimits(options.defaultLimits, undefined);
   if (processes === 0) {
-    return { ...createInProcessSandbox(options), stats: () => ({ restarts: 0, restartsByCause: {}, processes: [], killedBusy: 0 }), integrationHealth: () => undefined };
+    return {
+      ...createInProcessSandbox(options),
+      stats: () => ({ restarts: 0, restartsByCause: {}, processes: [], killedBusy: 0 }),
+      integrationHealth: () => undefined,
+    };
   }
   const memoryMb = options.processMemoryMb ?? DEFAULT_PROCESS_SETTINGS.memoryMb;
   if (!Number.isInteger(memoryMb) || memoryMb < 64) throw new RangeError(`processMemoryMb must be an integer of at least 64, got ${memoryMb}`);

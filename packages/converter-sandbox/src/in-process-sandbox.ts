@@ -1,18 +1,7 @@
 import os from 'node:os';
-import type {
-  ConverterLimits,
-  ConverterSandbox,
-  DownlinkConverter,
-  Logger,
-  UplinkConverter,
-} from '@tbi/plugin-api';
+import type { ConverterLimits, ConverterSandbox, DownlinkConverter, Logger, UplinkConverter } from '@tbi/plugin-api';
 import { resolveLimits } from './limits.js';
-import {
-  createPool,
-  SandboxDownlinkConverter,
-  SandboxUplinkConverter,
-  type ConverterSettings,
-} from './sandbox-converter.js';
+import { createPool, SandboxDownlinkConverter, SandboxUplinkConverter, type ConverterSettings } from './sandbox-converter.js';
 
 /** Options of `createInProcessSandbox` (also the part of `createConverterSandbox`'s options each process uses). */
 export interface InProcessSandboxOptions {

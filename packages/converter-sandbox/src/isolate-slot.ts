@@ -156,10 +156,11 @@ export class IsolateSlot {
         return { status: 'crashed', message: `the converter's isolate could not be rebuilt: ${(error as Error).message}` };
       }
     }
-    const args: ivm.Transferable[] = batch.bytes === undefined
-      ? [batch.itemsJson]
-      : // The buffer is made for this one call (encodeUplinkBatch): hand it over instead of copying it twice.
-        [new ivm.ExternalCopy(batch.bytes, { transferOut: true }).copyInto({ release: true, transferIn: true }), batch.itemsJson];
+    const args: ivm.Transferable[] =
+      batch.bytes === undefined
+        ? [batch.itemsJson]
+        : // The buffer is made for this one call (encodeUplinkBatch): hand it over instead of copying it twice.
+          [new ivm.ExternalCopy(batch.bytes, { transferOut: true }).copyInto({ release: true, transferIn: true }), batch.itemsJson];
     const entry = { started: performance.now(), limitMs: this.options.limits.timeoutMs, name: this.options.name ?? 'converter' };
     activeCalls.add(entry);
     try {
@@ -193,8 +194,7 @@ export class IsolateSlot {
           const index = (await live.state.get('index')) as unknown;
           const out = (await live.state.get('out')) as unknown;
           const extra = (await live.state.get('extra')) as unknown;
-          const finished =
-            typeof out === 'string' && typeof extra === 'string' ? (out === '' ? [] : decodeBatch(out, extra, count, true)) : null;
+          const finished = typeof out === 'string' && typeof extra === 'string' ? (out === '' ? [] : decodeBatch(out, extra, count, true)) : null;
           if (typeof index === 'number' && finished !== null && finished.length === index) {
             result = { status: 'timeout', done: finished, index };
           }

@@ -16,17 +16,22 @@ const POOL_SIZE_RANGE = [1, 64] as const;
 export const LIMIT_RANGES = Object.freeze({ timeoutMs: TIMEOUT_RANGE, memoryMb: MEMORY_RANGE, poolSize: POOL_SIZE_RANGE });
 
 /** Fills in defaults and checks the ranges; a bad value is a `ConfigError` naming the field. */
-export function resolveLimits(
-  base: Partial<ConverterLimits> | undefined,
-  override: Partial<ConverterLimits> | undefined,
-): ConverterLimits {
+export function resolveLimits(base: Partial<ConverterLimits> | undefined, override: Partial<ConverterLimits> | undefined): ConverterLimits {
   const timeoutMs = override?.timeoutMs ?? base?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
   const memoryMb = override?.memoryMb ?? base?.memoryMb ?? DEFAULT_LIMITS.memoryMb;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < TIMEOUT_RANGE[0] || timeoutMs > TIMEOUT_RANGE[1]) {
-    throw new ConfigError({ path: 'limits.timeoutMs', expected: `a number of milliseconds from ${TIMEOUT_RANGE[0]} to ${TIMEOUT_RANGE[1]}`, received: String(timeoutMs) });
+    throw new ConfigError({
+      path: 'limits.timeoutMs',
+      expected: `a number of milliseconds from ${TIMEOUT_RANGE[0]} to ${TIMEOUT_RANGE[1]}`,
+      received: String(timeoutMs),
+    });
   }
   if (!Number.isInteger(memoryMb) || memoryMb < MEMORY_RANGE[0] || memoryMb > MEMORY_RANGE[1]) {
-    throw new ConfigError({ path: 'limits.memoryMb', expected: `an integer number of MiB from ${MEMORY_RANGE[0]} to ${MEMORY_RANGE[1]}`, received: String(memoryMb) });
+    throw new ConfigError({
+      path: 'limits.memoryMb',
+      expected: `an integer number of MiB from ${MEMORY_RANGE[0]} to ${MEMORY_RANGE[1]}`,
+      received: String(memoryMb),
+    });
   }
   return { timeoutMs, memoryMb };
 }

@@ -33,7 +33,13 @@ describe('loadConverterSource', () => {
     const { source, origin } = await loadConverterSource({ file: 'tb-default-uplink.json' }, 'uplink', fixtures);
     expect(origin).toBe(`${path.join(fixtures, 'tb-default-uplink.json')} (ThingsBoard export "Default uplink converter")`);
     expect(source).toContain('function decodeToString(payload)');
-    const report = await testConverter({ kind: 'uplink', source, payload: new TextEncoder().encode('hello'), metadata: { integrationName: 'MQTT' }, receivedAt: 5 });
+    const report = await testConverter({
+      kind: 'uplink',
+      source,
+      payload: new TextEncoder().encode('hello'),
+      metadata: { integrationName: 'MQTT' },
+      receivedAt: 5,
+    });
     expect(report.error).toBeUndefined();
     expect(report.records).toEqual([
       {
@@ -104,7 +110,9 @@ describe('loadConverterSource', () => {
       `the uplink converter ${path.join(dir, 'big.js')} has ${DEFAULT_MAX_SOURCE_BYTES + 10} bytes, more than the limit of ${DEFAULT_MAX_SOURCE_BYTES} (converters.maxSourceBytes)`,
     );
     await writeFile(path.join(dir, 'small.js'), 'return [];');
-    expect((await rejection(loadConverterSource({ file: 'small.js' }, 'uplink', dir, { maxBytes: 5 }))).message).toMatch(/has 10 bytes, more than the limit of 5/);
+    expect((await rejection(loadConverterSource({ file: 'small.js' }, 'uplink', dir, { maxBytes: 5 }))).message).toMatch(
+      /has 10 bytes, more than the limit of 5/,
+    );
     expect((await loadConverterSource({ file: 'small.js' }, 'uplink', dir, { maxBytes: 10 })).source).toBe('return [];');
     expect((await rejection(loadConverterSource({ file: dir }, 'uplink', '/'))).message).toBe(`cannot read the uplink converter ${dir}: it is a directory`);
   });

@@ -56,7 +56,8 @@ export async function loadConverterSource(
     const info = await stat(file);
     if (info.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
     if (!info.isFile()) throw fail(`cannot read the ${kind} converter ${file}: it is not a regular file`, file);
-    if (info.size > maxBytes) throw fail(`the ${kind} converter ${file} has ${info.size} bytes, more than the limit of ${maxBytes} (converters.maxSourceBytes)`, file);
+    if (info.size > maxBytes)
+      throw fail(`the ${kind} converter ${file} has ${info.size} bytes, more than the limit of ${maxBytes} (converters.maxSourceBytes)`, file);
     const bytes = await readFile(file);
     if (bytes.length > maxBytes) throw fail(`the ${kind} converter ${file} has more than the limit of ${maxBytes} bytes (converters.maxSourceBytes)`, file);
     text = bytes.toString('utf8');

@@ -33,7 +33,9 @@ describe('MetadataTable', () => {
     // Each entry points at the very object (a string value read before the `undefined` stays
     // in the table unused).
     expect(header.filter((_, i) => i % 2 === 1).map((i) => values[i])).toEqual(odd);
-    header.filter((_, i) => i % 2 === 1).forEach((index, k) => {
+    header
+      .filter((_, i) => i % 2 === 1)
+      .forEach((index, k) => {
         expect(values[index]).toBe(odd[k]);
       });
   });

@@ -19,7 +19,13 @@ function failure(output: unknown) {
 describe('normaliseUplinkOutput: every valid shape', () => {
   it('a single device with flat telemetry gets receivedAt', () => {
     expect(records({ deviceName: 'A', deviceType: 'T', telemetry: { t: 21.5, on: true, label: 'x', none: null } })).toEqual([
-      { entityType: 'DEVICE', deviceName: 'A', deviceType: 'T', attributes: {}, telemetry: [{ ts: AT, values: { t: 21.5, on: true, label: 'x', none: null } }] },
+      {
+        entityType: 'DEVICE',
+        deviceName: 'A',
+        deviceType: 'T',
+        attributes: {},
+        telemetry: [{ ts: AT, values: { t: 21.5, on: true, label: 'x', none: null } }],
+      },
     ]);
   });
 
@@ -78,7 +84,14 @@ describe('normaliseUplinkOutput: every valid shape', () => {
   it('accepts names and keys of exactly 255 characters, counted as characters, not UTF-16 units', () => {
     const name = 'n'.repeat(255);
     const emoji = '🌡'.repeat(255); // 510 UTF-16 units, 255 characters
-    const [record] = records({ deviceName: name, deviceType: emoji, customerName: name, groupName: name, attributes: { [name]: 1 }, telemetry: { [emoji]: 2 } });
+    const [record] = records({
+      deviceName: name,
+      deviceType: emoji,
+      customerName: name,
+      groupName: name,
+      attributes: { [name]: 1 },
+      telemetry: { [emoji]: 2 },
+    });
     expect(record).toMatchObject({ deviceName: name, deviceType: emoji, customerName: name, groupName: name, attributes: { [name]: 1 } });
     expect(record?.telemetry[0]?.values).toEqual({ [emoji]: 2 });
   });
@@ -102,31 +115,85 @@ describe('normaliseUplinkOutput: every invalid shape names the field', () => {
     ['empty deviceName', { deviceName: '  ', deviceType: 'T' }, 'deviceName', /received an empty string/],
     ['object deviceName', { deviceName: { a: 1 }, deviceType: 'T' }, 'deviceName', /received an object/],
     ['boolean customerName', { deviceName: 'A', deviceType: 'T', customerName: true }, 'customerName', /received boolean true/],
-    ['attributes as an array', { deviceName: 'A', deviceType: 'T', attributes: [1] }, 'attributes', /expected an object of key\/values, received an array of 1/],
-    ['nested attribute', [{ deviceName: 'A', deviceType: 'T' }, { deviceName: 'B', deviceType: 'T', attributes: { pos: { lat: 1 } } }], '[1].attributes.pos', /nested values are not stored/],
+    [
+      'attributes as an array',
+      { deviceName: 'A', deviceType: 'T', attributes: [1] },
+      'attributes',
+      /expected an object of key\/values, received an array of 1/,
+    ],
+    [
+      'nested attribute',
+      [
+        { deviceName: 'A', deviceType: 'T' },
+        { deviceName: 'B', deviceType: 'T', attributes: { pos: { lat: 1 } } },
+      ],
+      '[1].attributes.pos',
+      /nested values are not stored/,
+    ],
     ['__proto__ attribute', JSON.parse('{"deviceName":"A","deviceType":"T","attributes":{"__proto__":{"polluted":1}}}'), 'attributes.__proto__', /not allowed/],
     ['empty key', { deviceName: 'A', deviceType: 'T', attributes: { '': 1 } }, 'attributes[""]', /must not be empty/],
     ['odd key in path', { deviceName: 'A', deviceType: 'T', telemetry: { 'a b': [1] } }, 'telemetry["a b"]', /received an array of 1/],
     ['NaN value', { deviceName: 'A', deviceType: 'T', telemetry: { t: Number.NaN } }, 'telemetry.t', /finite number/],
     ['telemetry as a string', { deviceName: 'A', deviceType: 'T', telemetry: 'x' }, 'telemetry', /flat object, \{ts, values\} or an array/],
     ['ts without values', { deviceName: 'A', deviceType: 'T', telemetry: { ts: 1 } }, 'telemetry.values', /needs "values"/],
-    ['array item without values', [{ deviceName: 'A', deviceType: 'T' }, { deviceName: 'B', deviceType: 'T', telemetry: [{ ts: 1, values: {} }, { t: 1 }] }], '[1].telemetry[1].values', /holds \{ts, values\}/],
+    [
+      'array item without values',
+      [
+        { deviceName: 'A', deviceType: 'T' },
+        { deviceName: 'B', deviceType: 'T', telemetry: [{ ts: 1, values: {} }, { t: 1 }] },
+      ],
+      '[1].telemetry[1].values',
+      /holds \{ts, values\}/,
+    ],
     ['array item not an object', { deviceName: 'A', deviceType: 'T', telemetry: [5] }, 'telemetry[0]', /expected \{ts, values\}, received number 5/],
-    ['bad ts', [{ deviceName: 'A', deviceType: 'T' }, { deviceName: 'B', deviceType: 'T', telemetry: [{ ts: 'yesterday', values: {} }] }], '[1].telemetry[0].ts', /epoch milliseconds/],
+    [
+      'bad ts',
+      [
+        { deviceName: 'A', deviceType: 'T' },
+        { deviceName: 'B', deviceType: 'T', telemetry: [{ ts: 'yesterday', values: {} }] },
+      ],
+      '[1].telemetry[0].ts',
+      /epoch milliseconds/,
+    ],
     ['negative ts', { deviceName: 'A', deviceType: 'T', telemetry: { ts: -5, values: { t: 1 } } }, 'telemetry.ts', /epoch milliseconds/],
     ['values not an object', { deviceName: 'A', deviceType: 'T', telemetry: { ts: 1, values: 3 } }, 'telemetry.values', /expected an object of key\/values/],
     ['rpcReply without id', { deviceName: 'A', deviceType: 'T', rpcReply: { response: 1 } }, 'rpcReply.requestId', /request id/],
     ['rpcReply item not an object', { deviceName: 'A', deviceType: 'T', rpcReply: [1] }, 'rpcReply[0]', /expected \{requestId, response\}/],
-    ['rpcReplies instead of rpcReply', { deviceName: 'A', deviceType: 'T', rpcReplies: [{ requestId: '1' }] }, 'rpcReplies', /^rpcReplies: unknown field rpcReplies — did you mean rpcReply\?$/],
+    [
+      'rpcReplies instead of rpcReply',
+      { deviceName: 'A', deviceType: 'T', rpcReplies: [{ requestId: '1' }] },
+      'rpcReplies',
+      /^rpcReplies: unknown field rpcReplies — did you mean rpcReply\?$/,
+    ],
     ['rpcResponse instead of rpcReply', [{ deviceName: 'A', deviceType: 'T', rpcResponse: {} }], '[0].rpcResponse', /did you mean rpcReply\?/],
-    ['a 100 kB deviceName', { deviceName: 'd'.repeat(100_000), deviceType: 'T' }, 'deviceName', /^deviceName: too long: 100000 characters, at most 255 \(ThingsBoard's limit for names\), received the string "d{40}…"$/],
+    [
+      'a 100 kB deviceName',
+      { deviceName: 'd'.repeat(100_000), deviceType: 'T' },
+      'deviceName',
+      /^deviceName: too long: 100000 characters, at most 255 \(ThingsBoard's limit for names\), received the string "d{40}…"$/,
+    ],
     ['a 256-character deviceType', { deviceName: 'A', deviceType: 't'.repeat(256) }, 'deviceType', /too long: 256 characters, at most 255/],
     ['a long assetName', { assetName: 'a'.repeat(300), assetType: 'T' }, 'assetName', /too long: 300 characters/],
     ['a long customerName', { deviceName: 'A', deviceType: 'T', customerName: 'c'.repeat(256) }, 'customerName', /too long/],
     ['a long groupName', { deviceName: 'A', deviceType: 'T', groupName: 'g'.repeat(256) }, 'groupName', /too long/],
-    ['a long telemetry key', { deviceName: 'A', deviceType: 'T', telemetry: { ['k'.repeat(256)]: 1 } }, `telemetry["${'k'.repeat(40)}…"]`, /key too long: 256 characters, at most 255$/],
-    ['a long attribute key', { deviceName: 'A', deviceType: 'T', attributes: { ['k'.repeat(100_000)]: 1 } }, `attributes["${'k'.repeat(40)}…"]`, /key too long: 100000 characters/],
-    ['a long key in a sample', { deviceName: 'A', deviceType: 'T', telemetry: [{ ts: 1, values: { ['x'.repeat(300)]: 1 } }] }, `telemetry[0].values["${'x'.repeat(40)}…"]`, /key too long/],
+    [
+      'a long telemetry key',
+      { deviceName: 'A', deviceType: 'T', telemetry: { ['k'.repeat(256)]: 1 } },
+      `telemetry["${'k'.repeat(40)}…"]`,
+      /key too long: 256 characters, at most 255$/,
+    ],
+    [
+      'a long attribute key',
+      { deviceName: 'A', deviceType: 'T', attributes: { ['k'.repeat(100_000)]: 1 } },
+      `attributes["${'k'.repeat(40)}…"]`,
+      /key too long: 100000 characters/,
+    ],
+    [
+      'a long key in a sample',
+      { deviceName: 'A', deviceType: 'T', telemetry: [{ ts: 1, values: { ['x'.repeat(300)]: 1 } }] },
+      `telemetry[0].values["${'x'.repeat(40)}…"]`,
+      /key too long/,
+    ],
   ];
 
   for (const [label, output, path, message] of cases) {

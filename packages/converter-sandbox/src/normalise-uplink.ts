@@ -4,8 +4,14 @@ import { describeValue, indexPath, isPlainObject, keyPath, OutputProblem } from 
 /** Paths are built only when a problem is reported: validating valid output stays cheap. */
 type Path = () => string;
 const ROOT: Path = () => '';
-const key = (path: Path, k: string): Path => () => keyPath(path(), k);
-const index = (path: Path, i: number): Path => () => indexPath(path(), i);
+const key =
+  (path: Path, k: string): Path =>
+  () =>
+    keyPath(path(), k);
+const index =
+  (path: Path, i: number): Path =>
+  () =>
+    indexPath(path(), i);
 
 function problem(path: Path, message: string): OutputProblem {
   return new OutputProblem(path(), message);
@@ -23,8 +29,7 @@ export const MAX_KEY_LENGTH = 255;
 /** Fields a converter may mean but misspell; each would otherwise be dropped without a word. */
 const MISNAMED: Readonly<Record<string, string>> = { rpcReplies: 'rpcReply', rpcResponse: 'rpcReply', rpcResponses: 'rpcReply' };
 
-const NOTHING =
-  'the converter returned nothing: return a result object ({deviceName, deviceType, telemetry…}), or an array of them ([] for "no data")';
+const NOTHING = 'the converter returned nothing: return a result object ({deviceName, deviceType, telemetry…}), or an array of them ([] for "no data")';
 
 /**
  * Turns what an uplink converter returned into device records, accepting every shape a
@@ -37,10 +42,7 @@ const NOTHING =
  * normaliseUplinkOutput({ deviceName: 'A', deviceType: 'T', telemetry: { t: 1 } }, 1000)
  * // { ok: true, records: [{ entityType: 'DEVICE', deviceName: 'A', deviceType: 'T', attributes: {}, telemetry: [{ ts: 1000, values: { t: 1 } }] }] }
  */
-export function normaliseUplinkOutput(
-  output: unknown,
-  receivedAt: number,
-): { ok: true; records: DeviceRecord[] } | { ok: false; error: ConverterFailure } {
+export function normaliseUplinkOutput(output: unknown, receivedAt: number): { ok: true; records: DeviceRecord[] } | { ok: false; error: ConverterFailure } {
   try {
     if (output === undefined || output === null) throw problem(ROOT, NOTHING);
     if (Array.isArray(output)) {
@@ -109,7 +111,10 @@ function optionalName(value: unknown, path: Path): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') throw problem(path, `expected a non-empty string, received ${describeValue(value)}`);
   if (tooLong(value, MAX_NAME_LENGTH)) {
-    throw problem(path, `too long: ${characters(value)} characters, at most ${MAX_NAME_LENGTH} (ThingsBoard's limit for names), received ${describeValue(value)}`);
+    throw problem(
+      path,
+      `too long: ${characters(value)} characters, at most ${MAX_NAME_LENGTH} (ThingsBoard's limit for names), received ${describeValue(value)}`,
+    );
   }
   return value.trim() === '' ? undefined : value;
 }

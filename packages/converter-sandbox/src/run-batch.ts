@@ -143,18 +143,20 @@ async function rerunTainted<I>(
 ): Promise<RawOutcome[]> {
   const again = outcomes.flatMap((o, i) => (!o.ok && o.retry ? [i] : []));
   if (again.length === 0) return outcomes;
-  const rerun = settle(await runOnSlot(slot, again.map((i) => inputs[i] as I), encode, limits));
+  const rerun = settle(
+    await runOnSlot(
+      slot,
+      again.map((i) => inputs[i] as I),
+      encode,
+      limits,
+    ),
+  );
   const merged = [...outcomes];
   for (const [j, index] of again.entries()) merged[index] = rerun[j] as RawOutcome;
   return merged;
 }
 
-async function runOne<I>(
-  slot: IsolateSlot,
-  input: I,
-  encode: (inputs: readonly I[]) => EncodedBatch,
-  limits: ConverterLimits,
-): Promise<RawOutcome> {
+async function runOne<I>(slot: IsolateSlot, input: I, encode: (inputs: readonly I[]) => EncodedBatch, limits: ConverterLimits): Promise<RawOutcome> {
   const outcome = single(await slot.call(encode([input]), 1), limits);
   // A tainted isolate is replaced after the call that found it, so a second try is clean.
   if (!outcome.ok && outcome.retry) return single(await slot.call(encode([input]), 1), limits);

@@ -27,7 +27,9 @@ export interface ConverterSettings {
 /** Builds the pool for one version of the source; throws `ConverterError` COMPILE on a bad source. */
 export async function createPool(settings: ConverterSettings, source: string): Promise<IsolatePool> {
   if (typeof source !== 'string') {
-    throw new ConverterError('COMPILE', `${settings.kind} converter "${settings.name}": the source must be a string`, { context: { converter: settings.name } });
+    throw new ConverterError('COMPILE', `${settings.kind} converter "${settings.name}": the source must be a string`, {
+      context: { converter: settings.name },
+    });
   }
   try {
     return await IsolatePool.create(

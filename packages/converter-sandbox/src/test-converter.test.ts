@@ -6,7 +6,8 @@ describe('testConverter', () => {
   it('shows the script output, the normalised records, logs and the time', async () => {
     const report = await testConverter({
       kind: 'uplink',
-      source: "var d = decodeToJson(payload); console.log('topic', metadata.topic); return {deviceName: d.serial, deviceType: 'sensor', telemetry: {temperature: d.temperature}};",
+      source:
+        "var d = decodeToJson(payload); console.log('topic', metadata.topic); return {deviceName: d.serial, deviceType: 'sensor', telemetry: {temperature: d.temperature}};",
       payload: utf8('{"serial":"SN-1","temperature":21.5}'),
       metadata: { topic: 'sensors/SN-1' },
       receivedAt: 1000,
@@ -29,12 +30,19 @@ describe('testConverter', () => {
 
   it('reports compile errors, exceptions and timeouts without throwing', async () => {
     expect((await testConverter({ kind: 'uplink', source: 'return (' })).error?.kind).toBe('COMPILE');
-    expect((await testConverter({ kind: 'uplink', source: "throw new Error('nope');" })).error).toEqual({ kind: 'THREW', message: 'Error: nope (line 1, column 7)' });
+    expect((await testConverter({ kind: 'uplink', source: "throw new Error('nope');" })).error).toEqual({
+      kind: 'THREW',
+      message: 'Error: nope (line 1, column 7)',
+    });
     expect((await testConverter({ kind: 'downlink', source: 'for (;;) {}', limits: { timeoutMs: 50 } })).error?.kind).toBe('TIMEOUT');
   });
 
   it('runs a downlink with a default request', async () => {
     const report = await testConverter({ kind: 'downlink', source: "return {contentType: 'TEXT', data: msgType + ':' + JSON.stringify(msg)};" });
-    expect(report).toMatchObject({ ok: true, output: { contentType: 'TEXT', data: 'ATTRIBUTES_UPDATED:{}' }, encoded: { contentType: 'TEXT', data: 'ATTRIBUTES_UPDATED:{}', metadata: {} } });
+    expect(report).toMatchObject({
+      ok: true,
+      output: { contentType: 'TEXT', data: 'ATTRIBUTES_UPDATED:{}' },
+      encoded: { contentType: 'TEXT', data: 'ATTRIBUTES_UPDATED:{}', metadata: {} },
+    });
   });
 });

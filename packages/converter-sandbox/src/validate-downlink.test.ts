@@ -48,7 +48,12 @@ describe('validateDownlinkOutput: invalid shapes', () => {
     ['BINARY that is not Base64', { contentType: 'BINARY', data: 'not base64!' }, 'data', /expected Base64/],
     ['BINARY as bytes', { contentType: 'BINARY', data: [1, 2] }, 'data', /a Base64 string, received an array of 2/],
     ['metadata as a string', { contentType: 'TEXT', data: 'x', metadata: 'topic' }, 'metadata', /object of string values/],
-    ['metadata with an object value', { contentType: 'TEXT', data: 'x', metadata: { topic: { a: 1 } } }, 'metadata.topic', /expected a string, received an object/],
+    [
+      'metadata with an object value',
+      { contentType: 'TEXT', data: 'x', metadata: { topic: { a: 1 } } },
+      'metadata.topic',
+      /expected a string, received an object/,
+    ],
     ['metadata with an odd key', { contentType: 'TEXT', data: 'x', metadata: { 'a-b': [] } }, 'metadata["a-b"]', /received an array/],
     ['metadata __proto__', JSON.parse('{"contentType":"TEXT","data":"x","metadata":{"__proto__":"y"}}'), 'metadata.__proto__', /not allowed/],
   ];

@@ -14,9 +14,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * validateDownlinkOutput({ contentType: 'JSON', data: { on: true }, metadata: { topic: 'x' } })
  * // { ok: true, encoded: { contentType: 'JSON', data: '{"on":true}', metadata: { topic: 'x' } } }
  */
-export function validateDownlinkOutput(
-  output: unknown,
-): { ok: true; encoded: EncodedDownlink } | { ok: false; error: ConverterFailure } {
+export function validateDownlinkOutput(output: unknown): { ok: true; encoded: EncodedDownlink } | { ok: false; error: ConverterFailure } {
   try {
     return { ok: true, encoded: encoded(output) };
   } catch (error) {

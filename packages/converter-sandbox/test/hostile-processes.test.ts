@@ -85,7 +85,10 @@ describe('hostile converters that would abort, hang or bloat an in-process sandb
     await b.dispose();
   }
 
-  for (const [name, body] of [...Object.entries(arrayLikeCalls).map(([m, call]) => [`array-like with a changing length: ${m}`, `${LIKE} ${call}; return [];`] as const), ...Object.entries(hugeStringCalls).map(([n, b]) => [n, `${b} return [];`] as const)]) {
+  for (const [name, body] of [
+    ...Object.entries(arrayLikeCalls).map(([m, call]) => [`array-like with a changing length: ${m}`, `${LIKE} ${call}; return [];`] as const),
+    ...Object.entries(hugeStringCalls).map(([n, b]) => [n, `${b} return [];`] as const),
+  ]) {
     it(name, async () => {
       const converter = await sandbox.uplink(`hostile/${name}`, guard(body));
       const started = Date.now();
@@ -122,44 +125,54 @@ describe('hostile converters that would abort, hang or bloat an in-process sandb
 const pollution: Array<{ name: string; source: string; payload?: string }> = [
   {
     name: 'globals carrying one device into the next record',
-    source: "if (metadata.first) { leaked = decodeToString(payload); globalThis.other = 1; return []; } return {deviceName: typeof leaked === 'undefined' && typeof other === 'undefined' ? 'clean' : 'LEAK', deviceType: 't'};",
+    source:
+      "if (metadata.first) { leaked = decodeToString(payload); globalThis.other = 1; return []; } return {deviceName: typeof leaked === 'undefined' && typeof other === 'undefined' ? 'clean' : 'LEAK', deviceType: 't'};",
   },
   {
     name: 'naive deep merge of a {"__proto__": …} body',
     payload: '{"__proto__": {"polluted": "yes", "deviceType": "evil"}, "a": {"__proto__": {"x": 1}}}',
-    source: "function merge(t, s) { for (var k in s) { if (s[k] && typeof s[k] === 'object') { if (!t[k]) t[k] = {}; merge(t[k], s[k]); } else t[k] = s[k]; } return t; }\nvar d = merge({}, decodeToJson(payload)); var probe = {}; return {deviceName: probe.polluted || probe.x || [].polluted ? 'LEAK' : 'clean', deviceType: 't'};",
+    source:
+      "function merge(t, s) { for (var k in s) { if (s[k] && typeof s[k] === 'object') { if (!t[k]) t[k] = {}; merge(t[k], s[k]); } else t[k] = s[k]; } return t; }\nvar d = merge({}, decodeToJson(payload)); var probe = {}; return {deviceName: probe.polluted || probe.x || [].polluted ? 'LEAK' : 'clean', deviceType: 't'};",
   },
   {
     name: 'setters on Array.prototype[0] and [1]',
-    source: "if (metadata.first) { try { Object.defineProperty(Array.prototype, '0', { set: function () { throw new Error('trap'); }, configurable: true }); } catch (e) {} try { Array.prototype[1] = 'evil'; } catch (e) {} return []; } var a = []; a[0] = 1; return {deviceName: [][1] === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
+    source:
+      "if (metadata.first) { try { Object.defineProperty(Array.prototype, '0', { set: function () { throw new Error('trap'); }, configurable: true }); } catch (e) {} try { Array.prototype[1] = 'evil'; } catch (e) {} return []; } var a = []; a[0] = 1; return {deviceName: [][1] === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
   },
   {
     name: 'a non-enumerable property defined on Object.prototype',
-    source: "if (metadata.first) { Object.defineProperty(Object.prototype, 'secret', { value: decodeToString(payload), configurable: true }); return []; } return {deviceName: ({}).secret === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
+    source:
+      "if (metadata.first) { Object.defineProperty(Object.prototype, 'secret', { value: decodeToString(payload), configurable: true }); return []; } return {deviceName: ({}).secret === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
   },
   {
     name: 'a new prototype for Array.prototype',
-    source: "if (metadata.first) { Object.setPrototypeOf(Array.prototype, { evil: 1 }); return []; } return {deviceName: [].evil === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
+    source:
+      "if (metadata.first) { Object.setPrototypeOf(Array.prototype, { evil: 1 }); return []; } return {deviceName: [].evil === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
   },
   {
     name: 'a non-configurable global',
-    source: "if (metadata.first) { try { Object.defineProperty(globalThis, 'stuck', { value: 1 }); } catch (e) {} return []; } return {deviceName: typeof stuck === 'undefined' ? 'clean' : 'LEAK', deviceType: 't'};",
+    source:
+      "if (metadata.first) { try { Object.defineProperty(globalThis, 'stuck', { value: 1 }); } catch (e) {} return []; } return {deviceName: typeof stuck === 'undefined' ? 'clean' : 'LEAK', deviceType: 't'};",
   },
   {
     name: 'RegExp legacy statics holding the last match',
-    source: "if (metadata.first) { /(.+)/.exec(decodeToString(payload)); return []; } return {deviceName: RegExp.$1 || RegExp.lastMatch ? 'LEAK' : 'clean', deviceType: 't'};",
+    source:
+      "if (metadata.first) { /(.+)/.exec(decodeToString(payload)); return []; } return {deviceName: RegExp.$1 || RegExp.lastMatch ? 'LEAK' : 'clean', deviceType: 't'};",
   },
   {
     name: 'state on the converter function itself (arguments.callee)',
-    source: "if (metadata.first) { arguments.callee.state = decodeToString(payload); return []; } return {deviceName: arguments.callee.state === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
+    source:
+      "if (metadata.first) { arguments.callee.state = decodeToString(payload); return []; } return {deviceName: arguments.callee.state === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
   },
   {
     name: 'state on a helper function or on console',
-    source: "if (metadata.first) { try { decodeToJson.cache = 1; } catch (e) {} try { console.cache = 1; } catch (e) {} return []; } return {deviceName: decodeToJson.cache === undefined && console.cache === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
+    source:
+      "if (metadata.first) { try { decodeToJson.cache = 1; } catch (e) {} try { console.cache = 1; } catch (e) {} return []; } return {deviceName: decodeToJson.cache === undefined && console.cache === undefined ? 'clean' : 'LEAK', deviceType: 't'};",
   },
   {
     name: 'changed built-in methods (Object.prototype.toString, JSON.parse, Array.prototype.push)',
-    source: "if (metadata.first) { try { Object.prototype.toString = function () { return 'evil'; }; } catch (e) {} try { JSON.parse = function () { return {}; }; } catch (e) {} try { Array.prototype.push = null; } catch (e) {} return []; } var a = []; a.push(1); return {deviceName: String({}) === '[object Object]' && JSON.parse('{\"a\":1}').a === 1 ? 'clean' : 'LEAK', deviceType: 't'};",
+    source:
+      "if (metadata.first) { try { Object.prototype.toString = function () { return 'evil'; }; } catch (e) {} try { JSON.parse = function () { return {}; }; } catch (e) {} try { Array.prototype.push = null; } catch (e) {} return []; } var a = []; a.push(1); return {deviceName: String({}) === '[object Object]' && JSON.parse('{\"a\":1}').a === 1 ? 'clean' : 'LEAK', deviceType: 't'};",
   },
 ];
 
@@ -171,7 +184,10 @@ describe('no state from one message to the next', () => {
     it(p.name, async () => {
       const converter = await sandbox.uplink(`pollution/${p.name}`, p.source);
       // The first message carries the attack (device A); the others are device B's.
-      const message = (first: boolean) => ({ payload: utf8(first ? (p.payload ?? '{"secret": "device A"}') : '{"id": "B"}'), metadata: (first ? { first: '1' } : {}) as Record<string, string> });
+      const message = (first: boolean) => ({
+        payload: utf8(first ? (p.payload ?? '{"secret": "device A"}') : '{"id": "B"}'),
+        metadata: (first ? { first: '1' } : {}) as Record<string, string>,
+      });
       const names = (results: UplinkResult[]) => results.map((r) => (r.ok ? r.records.map((x) => x.deviceName).join() : r.error.message));
       // Later messages of the same batch, and of the next batch, see a clean isolate.
       const same = names(await converter.run([message(true), message(false), message(false)]));
@@ -184,7 +200,9 @@ describe('no state from one message to the next', () => {
   it('a converter that assigns an undeclared variable is told to declare it', async () => {
     const converter = await sandbox.uplink('pollution/undeclared', "data = decodeToJson(payload); return {deviceName: data.id, deviceType: 't'};");
     const [result] = await converter.run([{ payload: utf8('{"id":"A"}'), metadata: {} }]);
-    expect(result?.ok === false && result.error.message).toMatch(/ReferenceError: data is not defined \(a converter cannot create global variables: declare it with var, let or const\)/);
+    expect(result?.ok === false && result.error.message).toMatch(
+      /ReferenceError: data is not defined \(a converter cannot create global variables: declare it with var, let or const\)/,
+    );
     await converter.dispose();
   });
 

@@ -80,7 +80,8 @@ const hostile: Hostile[] = [
   },
   {
     name: 'Error.captureStackTrace on a fake object',
-    source: "var o = {}; Error.captureStackTrace(o); throw new Error('stack: ' + o.stack.split('\\n').length + ' ' + (o.stack.indexOf('node:') >= 0 ? 'HOST' : 'isolate only'));",
+    source:
+      "var o = {}; Error.captureStackTrace(o); throw new Error('stack: ' + o.stack.split('\\n').length + ' ' + (o.stack.indexOf('node:') >= 0 ? 'HOST' : 'isolate only'));",
     kinds: ['THREW'],
     message: /isolate only/,
   },
@@ -337,13 +338,13 @@ const hostile: Hostile[] = [
   },
   {
     name: '__proto__ key in the result (prototype pollution of the host)',
-    source: "return JSON.parse('{\"deviceName\":\"a\",\"deviceType\":\"t\",\"attributes\":{\"__proto__\":{\"polluted\":\"yes\"}}}');",
+    source: 'return JSON.parse(\'{"deviceName":"a","deviceType":"t","attributes":{"__proto__":{"polluted":"yes"}}}\');',
     kinds: ['INVALID_OUTPUT'],
     message: /attributes.__proto__: "__proto__" is not allowed/,
   },
   {
     name: '__proto__ as the whole result',
-    source: "return JSON.parse('{\"__proto__\":{\"deviceName\":\"x\",\"deviceType\":\"t\",\"polluted\":\"yes\"}}');",
+    source: 'return JSON.parse(\'{"__proto__":{"deviceName":"x","deviceType":"t","polluted":"yes"}}\');',
     kinds: ['INVALID_OUTPUT'],
     message: /deviceName: missing/,
   },
@@ -355,7 +356,7 @@ const hostile: Hostile[] = [
   },
   {
     name: 'replacing JSON.stringify has no effect on the output',
-    source: "JSON.stringify = function () { return '{\"deviceName\":\"pwned\",\"deviceType\":\"t\"}'; }; return {deviceName: 'real', deviceType: 't'};",
+    source: 'JSON.stringify = function () { return \'{"deviceName":"pwned","deviceType":"t"}\'; }; return {deviceName: \'real\', deviceType: \'t\'};',
     ok: 'real',
   },
   {
@@ -379,8 +380,7 @@ const hostile: Hostile[] = [
   },
   {
     name: 'console flooding and unprintable objects',
-    source:
-      "for (var i = 0; i < 100000; i++) console.log('x'.repeat(2000)); console.error(new Proxy({}, { ownKeys: function () { throw 1; } })); return [];",
+    source: "for (var i = 0; i < 100000; i++) console.log('x'.repeat(2000)); console.error(new Proxy({}, { ownKeys: function () { throw 1; } })); return [];",
     check: (result) => {
       expect(result.ok).toBe(true);
       expect(result.logs).toHaveLength(51);

@@ -12,7 +12,8 @@ import { utf8 } from './support.js';
 const sandbox = createConverterSandbox({ poolSize: 1 });
 afterAll(() => sandbox.dispose());
 
-const ECHO_METADATA = "return {deviceName: 'd', deviceType: 't', attributes: {m: JSON.stringify(metadata), proto: Object.getPrototypeOf(metadata) === Object.prototype}};";
+const ECHO_METADATA =
+  "return {deviceName: 'd', deviceType: 't', attributes: {m: JSON.stringify(metadata), proto: Object.getPrototypeOf(metadata) === Object.prototype}};";
 const seen = (r: UplinkResult | undefined) => (r?.ok ? r.records[0]?.attributes : r?.error.message);
 const input = (metadata: unknown): UplinkInput => ({ payload: new Uint8Array(0), metadata: metadata as Record<string, string> });
 
@@ -65,9 +66,7 @@ describe('metadata in the isolate', () => {
       const inputs = [input({ first: '1' }), ...Array.from({ length: count }, (_, i) => input({ topic: `t${i}` }))];
       const results = await c.run(inputs);
       expect(results[0]).toEqual({ ok: true, records: [], output: [], logs: [] });
-      expect(results.slice(1).map((r) => (r.ok ? r.records[0]?.deviceName : r.error.message))).toEqual(
-        Array.from({ length: count }, (_, i) => `t${i}`),
-      );
+      expect(results.slice(1).map((r) => (r.ok ? r.records[0]?.deviceName : r.error.message))).toEqual(Array.from({ length: count }, (_, i) => `t${i}`));
     }
   });
 

@@ -20,7 +20,10 @@ const log = (msg) => process.stderr.write(`  ${msg}\n`);
 
 function makeRecord(i) {
   return {
-    entityType: 'DEVICE', deviceName: `dev-${i % DEVICES}`, deviceType: 'sensor', attributes: {},
+    entityType: 'DEVICE',
+    deviceName: `dev-${i % DEVICES}`,
+    deviceType: 'sensor',
+    attributes: {},
     telemetry: [{ ts: 1_700_000_000_000 + i, values: { temperature: 20 + (i % 100) / 10, humidity: i % 100, ok: i % 2 === 0 } }],
   };
 }
@@ -50,19 +53,22 @@ async function ingestCase(dataDir, batch, concurrency = 1) {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   let seq = 0;
   let warm = 0;
-  const rate = await measure(async () => {
-    if (warm++ === 3) delay.enable();
-    const calls = [];
-    for (let c = 0; c < concurrency; c++) {
-      const items = [];
-      for (let j = 0; j < batch; j++, seq++) items.push({ integration: 'bench', sourceId: `t/0/${seq}`, records: [makeRecord(seq)] });
-      calls.push(platform.ingest(items));
-    }
-    await Promise.all(calls);
-  }, async () => {
-    delay.disable();
-    await platform.close();
-  });
+  const rate = await measure(
+    async () => {
+      if (warm++ === 3) delay.enable();
+      const calls = [];
+      for (let c = 0; c < concurrency; c++) {
+        const items = [];
+        for (let j = 0; j < batch; j++, seq++) items.push({ integration: 'bench', sourceId: `t/0/${seq}`, records: [makeRecord(seq)] });
+        calls.push(platform.ingest(items));
+      }
+      await Promise.all(calls);
+    },
+    async () => {
+      delay.disable();
+      await platform.close();
+    },
+  );
   return { rate: rate * batch * concurrency, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
 }
 
@@ -136,9 +142,13 @@ if (openPlatform.openWithMerge !== undefined) {
       for (let i = 0; i < n; i++) fn(i);
       return Number(process.hrtime.bigint() - t0) / 1e6 / n;
     };
-    const query = (agg) => (i) => platform.telemetry(`dev-${i % DEVICES}`, 'temperature', {
-      from: 1_700_000_000_000, to: 1_700_000_000_000 + seq, limit: 100, ...(agg ? { agg: 'avg', intervalMs: 1000 } : {}),
-    });
+    const query = (agg) => (i) =>
+      platform.telemetry(`dev-${i % DEVICES}`, 'temperature', {
+        from: 1_700_000_000_000,
+        to: 1_700_000_000_000 + seq,
+        limit: 100,
+        ...(agg ? { agg: 'avg', intervalMs: 1000 } : {}),
+      });
     const stagedRaw = time(query(false));
     const stagedAgg = time(query(true));
     await platform.writer.request('merge', {});
@@ -147,28 +157,31 @@ if (openPlatform.openWithMerge !== undefined) {
     await platform.close();
     log(`query ms: raw ${stagedRaw.toFixed(2)} staged / ${mergedRaw.toFixed(2)} merged; avg ${stagedAgg.toFixed(2)} / ${mergedAgg.toFixed(2)}`);
     const f = (v) => v.toFixed(2);
-    queryNote = `Query cost of the staging table (telemetry() on the main thread, one key of one device, ${seq * 3} rows staged vs none): ` +
+    queryNote =
+      `Query cost of the staging table (telemetry() on the main thread, one key of one device, ${seq * 3} rows staged vs none): ` +
       `raw limit 100 ${f(stagedRaw)} ms vs ${f(mergedRaw)} ms per call; avg per second ${f(stagedAgg)} ms vs ${f(mergedAgg)} ms.`;
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-console.log(JSON.stringify({
-  suite: 'platform-embedded',
-  title: 'Embedded platform: SQLite store throughput',
-  description:
-    'Records stored per second through `EmbeddedPlatform.ingest` (each record: one of 1000 devices, 3 telemetry values ' +
-    'of mixed types, a source position for de-duplication), against a plain `INSERT` loop of the same values into a bare ' +
-    'table of the same database, one transaction per batch. Both run with WAL and `synchronous=FULL` (an fsync per commit).',
-  columns: ['case', 'records/s', 'values/s', 'vs baseline of the same batch', 'event loop delay p99 ms', 'max ms'],
-  rows,
-  notes: [
-    `${SECONDS} s per case after a warm-up; database in ${os.tmpdir()}.`,
-    'ingest writes per value a telemetry row and the latest-value upsert, plus per record the dedup row and the device lookup/touch, so it does 2-3x the baseline\'s row writes.',
-    'With batch 1 both are bound by the fsync per commit; the group-commit row shows concurrent single-record callers sharing a commit.',
-    `ingest appends telemetry rows to the staging table telemetry_recent; the writer thread merges them into the clustered telemetry table every 2 s or ${openPlatform.DEFAULT_MERGE?.rows} rows. Each ingest case ends with close(), which merges what is still staged, and that time is part of the rate.`,
-    'Event loop delay: p99 and max of monitorEventLoopDelay while ingesting. The transaction runs on the writer thread, so the loop stays free; the baseline runs on the loop (not measured).',
-    ...(queryNote === undefined ? [] : [queryNote]),
-  ],
-}));
+console.log(
+  JSON.stringify({
+    suite: 'platform-embedded',
+    title: 'Embedded platform: SQLite store throughput',
+    description:
+      'Records stored per second through `EmbeddedPlatform.ingest` (each record: one of 1000 devices, 3 telemetry values ' +
+      'of mixed types, a source position for de-duplication), against a plain `INSERT` loop of the same values into a bare ' +
+      'table of the same database, one transaction per batch. Both run with WAL and `synchronous=FULL` (an fsync per commit).',
+    columns: ['case', 'records/s', 'values/s', 'vs baseline of the same batch', 'event loop delay p99 ms', 'max ms'],
+    rows,
+    notes: [
+      `${SECONDS} s per case after a warm-up; database in ${os.tmpdir()}.`,
+      "ingest writes per value a telemetry row and the latest-value upsert, plus per record the dedup row and the device lookup/touch, so it does 2-3x the baseline's row writes.",
+      'With batch 1 both are bound by the fsync per commit; the group-commit row shows concurrent single-record callers sharing a commit.',
+      `ingest appends telemetry rows to the staging table telemetry_recent; the writer thread merges them into the clustered telemetry table every 2 s or ${openPlatform.DEFAULT_MERGE?.rows} rows. Each ingest case ends with close(), which merges what is still staged, and that time is part of the rate.`,
+      'Event loop delay: p99 and max of monitorEventLoopDelay while ingesting. The transaction runs on the writer thread, so the loop stays free; the baseline runs on the loop (not measured).',
+      ...(queryNote === undefined ? [] : [queryNote]),
+    ],
+  }),
+);

@@ -4,8 +4,12 @@ import { decodeValue, encodeValue, type TypedColumns } from './typed-value.js';
 import type { Attribute, AttributeScope } from './types.js';
 
 const SCOPES: Record<string, AttributeScope> = {
-  client: 'client', shared: 'shared', server: 'server',
-  client_scope: 'client', shared_scope: 'shared', server_scope: 'server',
+  client: 'client',
+  shared: 'shared',
+  server: 'server',
+  client_scope: 'client',
+  shared_scope: 'shared',
+  server_scope: 'server',
 };
 
 /** Accepts `client|shared|server` and ThingsBoard's `CLIENT_SCOPE|SHARED_SCOPE|SERVER_SCOPE`. */
@@ -30,9 +34,7 @@ export class AttributeStore {
   private readonly put: StatementSync;
 
   constructor(db: DatabaseSync) {
-    this.read = db.prepare(
-      'SELECT key, last_update_ts, bool_v, long_v, dbl_v, str_v, json_v FROM attributes WHERE device_id = ? AND scope = ? ORDER BY key',
-    );
+    this.read = db.prepare('SELECT key, last_update_ts, bool_v, long_v, dbl_v, str_v, json_v FROM attributes WHERE device_id = ? AND scope = ? ORDER BY key');
     this.put = db.prepare(
       `INSERT INTO attributes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (device_id, scope, key) DO UPDATE SET last_update_ts = excluded.last_update_ts,
@@ -44,9 +46,7 @@ export class AttributeStore {
   get(deviceId: number, scope: AttributeScope, keys?: readonly string[]): Attribute[] {
     const wanted = keys && keys.length > 0 ? new Set(keys) : undefined;
     const rows = this.read.all(deviceId, scope) as unknown as (TypedColumns & { key: string; last_update_ts: number })[];
-    return rows
-      .filter((r) => wanted === undefined || wanted.has(r.key))
-      .map((r) => ({ key: r.key, value: decodeValue(r), lastUpdateTs: r.last_update_ts }));
+    return rows.filter((r) => wanted === undefined || wanted.has(r.key)).map((r) => ({ key: r.key, value: decodeValue(r), lastUpdateTs: r.last_update_ts }));
   }
 
   /** Writes inside the caller's transaction. */

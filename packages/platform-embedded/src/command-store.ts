@@ -31,9 +31,17 @@ const SELECT = `SELECT c.*, d.name AS device_name FROM commands c JOIN devices d
 
 function toRecord(r: CommandRow): CommandRecord {
   return {
-    id: r.id, deviceName: r.device_name, msgType: r.msg_type, msg: JSON.parse(r.msg) as unknown,
-    metadata: JSON.parse(r.metadata) as Record<string, string>, oneway: r.oneway !== 0, status: r.status,
-    createdTime: r.created_time, updatedTime: r.updated_time, expiresAt: r.expires_at, error: r.error,
+    id: r.id,
+    deviceName: r.device_name,
+    msgType: r.msg_type,
+    msg: JSON.parse(r.msg) as unknown,
+    metadata: JSON.parse(r.metadata) as Record<string, string>,
+    oneway: r.oneway !== 0,
+    status: r.status,
+    createdTime: r.created_time,
+    updatedTime: r.updated_time,
+    expiresAt: r.expires_at,
+    error: r.error,
     response: r.response === null ? undefined : (JSON.parse(r.response) as unknown),
   };
 }
@@ -57,16 +65,12 @@ export class CommandStore {
       listByStatus: db.prepare(`${SELECT} WHERE c.device_id = ? AND c.status = ? ORDER BY c.created_time DESC, c.rowid DESC LIMIT ?`),
       delivered: db.prepare(`UPDATE commands SET status = 'delivered', updated_time = ? WHERE id = ? AND status = 'queued'`),
       failed: db.prepare(`UPDATE commands SET status = 'failed', error = ?, updated_time = ? WHERE id = ? AND status = 'queued'`),
-      expire: db.prepare(
-        `UPDATE commands SET status = 'expired', updated_time = ? WHERE id = ? AND status IN ('queued', 'delivered')`,
-      ),
+      expire: db.prepare(`UPDATE commands SET status = 'expired', updated_time = ? WHERE id = ? AND status IN ('queued', 'delivered')`),
       expireDue: db.prepare(
         `UPDATE commands SET status = 'expired', updated_time = ?
          WHERE status IN ('queued', 'delivered') AND expires_at IS NOT NULL AND expires_at <= ?`,
       ),
-      queued: db.prepare(
-        `${SELECT} WHERE c.status = 'queued' AND (c.expires_at IS NULL OR c.expires_at > ?) ORDER BY c.created_time, c.rowid`,
-      ),
+      queued: db.prepare(`${SELECT} WHERE c.status = 'queued' AND (c.expires_at IS NULL OR c.expires_at > ?) ORDER BY c.created_time, c.rowid`),
     };
   }
 

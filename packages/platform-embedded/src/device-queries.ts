@@ -22,8 +22,14 @@ export interface DeviceRef {
 
 function toDevice(r: DeviceRow): Device {
   return {
-    name: r.name, entityType: r.entity_type, type: r.type, customerName: r.customer, groupName: r.group_name,
-    integration: r.integration, createdTime: r.created_time, lastSeen: r.last_seen,
+    name: r.name,
+    entityType: r.entity_type,
+    type: r.type,
+    customerName: r.customer,
+    groupName: r.group_name,
+    integration: r.integration,
+    createdTime: r.created_time,
+    lastSeen: r.last_seen,
   };
 }
 

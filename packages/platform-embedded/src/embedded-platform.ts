@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import {
-  ShutdownError, type Clock, type IngestItem, type Logger, type PlatformClient, type PlatformCommand, type RpcReply,
-} from '@tbi/plugin-api';
+import { ShutdownError, type Clock, type IngestItem, type Logger, type PlatformClient, type PlatformCommand, type RpcReply } from '@tbi/plugin-api';
 import { AttributeStore, checkAttributeValues, parseScope } from './attribute-store.js';
 import { CommandStore } from './command-store.js';
 import { checkInteger, DeviceQueries } from './device-queries.js';
@@ -13,8 +11,20 @@ import { inTransaction } from './transaction.js';
 import type { WriteGate } from './write-gate.js';
 import type { WriterClient } from './writer-client.js';
 import type {
-  AggregatedPoint, Attribute, AttributeScope, CommandRecord, CommandStatus, Device, DevicePage, EmbeddedPlatformOptions,
-  ListDevicesQuery, RetentionResult, RpcRequest, RpcResult, TelemetryPoint, TelemetryQuery,
+  AggregatedPoint,
+  Attribute,
+  AttributeScope,
+  CommandRecord,
+  CommandStatus,
+  Device,
+  DevicePage,
+  EmbeddedPlatformOptions,
+  ListDevicesQuery,
+  RetentionResult,
+  RpcRequest,
+  RpcResult,
+  TelemetryPoint,
+  TelemetryQuery,
 } from './types.js';
 
 const COMMAND_STATUSES: readonly CommandStatus[] = ['queued', 'delivered', 'failed', 'replied', 'expired'];
@@ -113,9 +123,12 @@ export class EmbeddedPlatform implements PlatformClient {
       if (result.ok) {
         this.gate.run(() => this.commands.markDelivered(commandId, now));
       } else if (this.gate.run(() => this.commands.markFailed(commandId, result.error, now))) {
-        this.waiters.fail(commandId, new PlatformError('RPC_DELIVERY_FAILED', `RPC ${commandId} could not be delivered: ${result.error}`, {
-          context: { requestId: commandId },
-        }));
+        this.waiters.fail(
+          commandId,
+          new PlatformError('RPC_DELIVERY_FAILED', `RPC ${commandId} could not be delivered: ${result.error}`, {
+            context: { requestId: commandId },
+          }),
+        );
       }
     } catch (error) {
       this.logger.error({ err: error, commandId }, 'embedded platform: could not record a command result');
@@ -185,10 +198,18 @@ export class EmbeddedPlatform implements PlatformClient {
     this.write('set attributes', () => {
       this.attributes.set(deviceId, parsed, written, now);
       if (commandId !== undefined) {
-        this.commands.insert({
-          id: commandId, deviceId, msgType: 'ATTRIBUTES_UPDATED', msg: written, oneway: true, expiresAt: null,
-          metadata: { deviceName: device.name, deviceType: device.type, scope: 'SHARED_SCOPE' },
-        }, now);
+        this.commands.insert(
+          {
+            id: commandId,
+            deviceId,
+            msgType: 'ATTRIBUTES_UPDATED',
+            msg: written,
+            oneway: true,
+            expiresAt: null,
+            metadata: { deviceName: device.name, deviceType: device.type, scope: 'SHARED_SCOPE' },
+          },
+          now,
+        );
       }
     });
     if (commandId !== undefined) this.emit(commandId);
@@ -214,14 +235,24 @@ export class EmbeddedPlatform implements PlatformClient {
     const id = randomUUID();
     const expiresAt = now + timeoutMs;
     this.write('send rpc', () => {
-      this.commands.insert({
-        id, deviceId, msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE', msg: { method: request.method, params: request.params ?? {} },
-        oneway, expiresAt,
-        metadata: {
-          deviceName: device.name, deviceType: device.type, requestUUID: id,
-          expirationTime: String(expiresAt), oneway: String(oneway),
+      this.commands.insert(
+        {
+          id,
+          deviceId,
+          msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE',
+          msg: { method: request.method, params: request.params ?? {} },
+          oneway,
+          expiresAt,
+          metadata: {
+            deviceName: device.name,
+            deviceType: device.type,
+            requestUUID: id,
+            expirationTime: String(expiresAt),
+            oneway: String(oneway),
+          },
         },
-      }, now);
+        now,
+      );
     });
     const reply = oneway ? undefined : this.waiters.wait(id, timeoutMs, () => this.expire(id));
     this.emit(id);
@@ -237,15 +268,21 @@ export class EmbeddedPlatform implements PlatformClient {
    */
   runRetention(): Promise<RetentionResult> {
     if (this.closing) return Promise.reject(new ShutdownError('the embedded platform is closed'));
-    this.retentionRun ??= this.writer.request('retention', { now: this.clock.now() })
-      .then((result) => {
-        this.logger.info({ deleted: result }, 'embedded platform: retention done');
-        return result;
-      }, (error: unknown) => {
-        this.logger.warn({ err: error }, 'embedded platform: retention failed, will try again next interval');
-        throw error;
-      })
-      .finally(() => { this.retentionRun = undefined; });
+    this.retentionRun ??= this.writer
+      .request('retention', { now: this.clock.now() })
+      .then(
+        (result) => {
+          this.logger.info({ deleted: result }, 'embedded platform: retention done');
+          return result;
+        },
+        (error: unknown) => {
+          this.logger.warn({ err: error }, 'embedded platform: retention failed, will try again next interval');
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.retentionRun = undefined;
+      });
     return this.retentionRun;
   }
 
@@ -303,7 +340,11 @@ export class EmbeddedPlatform implements PlatformClient {
   private emitTo(handler: CommandHandler, record: CommandRecord): void {
     const integration = this.devices.find(record.deviceName)?.device.integration ?? undefined;
     const command: PlatformCommand = {
-      id: record.id, deviceName: record.deviceName, msgType: record.msgType, msg: record.msg, metadata: record.metadata,
+      id: record.id,
+      deviceName: record.deviceName,
+      msgType: record.msgType,
+      msg: record.msg,
+      metadata: record.metadata,
       ...(integration === undefined ? {} : { integration }),
     };
     try {

@@ -125,9 +125,13 @@ export class IngestQueue {
     this.logger.warn({ err: error, calls: calls.length }, 'embedded platform: ingest failed, nothing of the batch was stored');
     for (const [index, call] of calls.entries()) {
       if (culprit === undefined || index === culprit) call.reject(error);
-      else call.reject(new DeliveryError('embedded platform: ingest rolled back with another batch of the same transaction', {
-        cause: error, retryable: true,
-      }));
+      else
+        call.reject(
+          new DeliveryError('embedded platform: ingest rolled back with another batch of the same transaction', {
+            cause: error,
+            retryable: true,
+          }),
+        );
     }
   }
 }

@@ -43,16 +43,13 @@ export class IngestWriter {
   private readonly deviceIds = new Map<string, number>();
   private readonly keyIds = new Map<string, number>();
   private readonly s: Record<
-    | 'markProcessed' | 'findDevice' | 'insertDevice' | 'touchDevice' | 'findKey' | 'insertKey'
-    | 'putTelemetry' | 'putLatest' | 'putAttribute' | 'reply',
+    'markProcessed' | 'findDevice' | 'insertDevice' | 'touchDevice' | 'findKey' | 'insertKey' | 'putTelemetry' | 'putLatest' | 'putAttribute' | 'reply',
     StatementSync
   >;
 
   constructor(db: DatabaseSync) {
     this.s = {
-      markProcessed: db.prepare(
-        'INSERT INTO processed_messages (integration, source_id, stored_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-      ),
+      markProcessed: db.prepare('INSERT INTO processed_messages (integration, source_id, stored_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       findDevice: db.prepare('SELECT id FROM devices WHERE name = ?'),
       insertDevice: db.prepare(
         `INSERT INTO devices (name, entity_type, type, customer, group_name, integration, created_time, last_seen)
@@ -150,8 +147,14 @@ export class IngestWriter {
     }
     // Type, customer and group apply only when the entity is created, as in ThingsBoard.
     const { lastInsertRowid } = this.s.insertDevice.run(
-      name, record.entityType ?? 'DEVICE', record.deviceType, record.customerName ?? null,
-      record.groupName ?? null, integration, now, now,
+      name,
+      record.entityType ?? 'DEVICE',
+      record.deviceType,
+      record.customerName ?? null,
+      record.groupName ?? null,
+      integration,
+      now,
+      now,
     );
     const id = Number(lastInsertRowid);
     out.newDevices.set(name, id);

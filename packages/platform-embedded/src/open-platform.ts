@@ -35,10 +35,17 @@ export async function openWithMerge(options: EmbeddedPlatformOptions, merge: Mer
   const gate = new WriteGate();
   let writer: WriterClient;
   try {
-    writer = await WriterClient.start({
-      file, busyTimeoutMs, telemetryTtlDays: options.telemetryTtlDays, dedupRetentionDays: options.dedupRetentionDays ?? 7,
-      gate: gate.buffer, merge,
-    }, logger);
+    writer = await WriterClient.start(
+      {
+        file,
+        busyTimeoutMs,
+        telemetryTtlDays: options.telemetryTtlDays,
+        dedupRetentionDays: options.dedupRetentionDays ?? 7,
+        gate: gate.buffer,
+        merge,
+      },
+      logger,
+    );
   } catch (error) {
     db.close();
     throw error;

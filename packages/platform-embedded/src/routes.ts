@@ -31,7 +31,12 @@ function requiredInt(c: Context, name: string): number {
 
 function listParam(c: Context, name: string): string[] | undefined {
   const raw = c.req.query(name);
-  return raw === undefined || raw === '' ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw === undefined || raw === ''
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 async function jsonBody(c: Context): Promise<unknown> {
@@ -54,12 +59,16 @@ export function createPlatformRoutes(platform: EmbeddedPlatform, options: { logg
   const logger = options.logger ?? silentLogger;
   const app = new Hono();
 
-  app.get('/devices', (c) => c.json(platform.listDevices({
-    search: c.req.query('search') || undefined,
-    type: c.req.query('type') || undefined,
-    limit: intParam(c, 'limit'),
-    offset: intParam(c, 'offset'),
-  })));
+  app.get('/devices', (c) =>
+    c.json(
+      platform.listDevices({
+        search: c.req.query('search') || undefined,
+        type: c.req.query('type') || undefined,
+        limit: intParam(c, 'limit'),
+        offset: intParam(c, 'offset'),
+      }),
+    ),
+  );
 
   app.get('/devices/:name', (c) => {
     const device = platform.getDevice(c.req.param('name'));
@@ -82,8 +91,7 @@ export function createPlatformRoutes(platform: EmbeddedPlatform, options: { logg
     return c.json(points);
   });
 
-  app.get('/devices/:name/attributes/:scope', (c) =>
-    c.json(platform.getAttributes(c.req.param('name'), c.req.param('scope') as never, listParam(c, 'keys'))));
+  app.get('/devices/:name/attributes/:scope', (c) => c.json(platform.getAttributes(c.req.param('name'), c.req.param('scope') as never, listParam(c, 'keys'))));
 
   app.post('/devices/:name/attributes/:scope', async (c) => {
     const body = await jsonBody(c);
@@ -96,10 +104,14 @@ export function createPlatformRoutes(platform: EmbeddedPlatform, options: { logg
     return c.json(await platform.sendRpc(c.req.param('name'), body as RpcRequest));
   });
 
-  app.get('/devices/:name/commands', (c) => c.json(platform.listCommands(c.req.param('name'), {
-    limit: intParam(c, 'limit'),
-    status: (c.req.query('status') || undefined) as CommandStatus | undefined,
-  })));
+  app.get('/devices/:name/commands', (c) =>
+    c.json(
+      platform.listCommands(c.req.param('name'), {
+        limit: intParam(c, 'limit'),
+        status: (c.req.query('status') || undefined) as CommandStatus | undefined,
+      }),
+    ),
+  );
 
   app.onError((error, c) => {
     if (isTbiError(error)) {

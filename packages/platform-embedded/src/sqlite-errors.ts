@@ -12,7 +12,15 @@ const DATA_ERRORS = new Map<number, string>([
 ]);
 
 const NAMES: Record<number, string> = {
-  1: 'ERROR', 5: 'BUSY', 6: 'LOCKED', 7: 'NOMEM', 8: 'READONLY', 10: 'IOERR', 13: 'FULL', 14: 'CANTOPEN', 15: 'PROTOCOL',
+  1: 'ERROR',
+  5: 'BUSY',
+  6: 'LOCKED',
+  7: 'NOMEM',
+  8: 'READONLY',
+  10: 'IOERR',
+  13: 'FULL',
+  14: 'CANTOPEN',
+  15: 'PROTOCOL',
 };
 
 /** The extended SQLite result code of an error thrown by `node:sqlite`, if it is one. */
@@ -30,7 +38,7 @@ export function sqliteErrcode(error: unknown): number | undefined {
 export function toDeliveryError(error: unknown, operation: string, context: Record<string, unknown> = {}): DeliveryError {
   const errcode = sqliteErrcode(error);
   const primary = errcode === undefined ? undefined : errcode & 0xff;
-  const sqlite = primary === undefined ? undefined : DATA_ERRORS.get(primary) ?? NAMES[primary] ?? String(primary);
+  const sqlite = primary === undefined ? undefined : (DATA_ERRORS.get(primary) ?? NAMES[primary] ?? String(primary));
   const retryable = primary === undefined || !DATA_ERRORS.has(primary);
   const reason = error instanceof Error ? error.message : String(error);
   return new DeliveryError(`embedded platform: ${operation} failed: ${reason}`, {

@@ -30,7 +30,10 @@ export class TelemetryMerge {
   /** Rows in `telemetry_recent` (committed), kept without counting: ingest adds, merges reset. */
   private waiting: number;
 
-  constructor(private readonly db: DatabaseSync, private readonly settings: MergeSettings) {
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly settings: MergeSettings,
+  ) {
     this.bounds = db.prepare('SELECT min(rowid) AS lo, max(rowid) AS hi FROM telemetry_recent');
     this.move = db.prepare(
       `INSERT OR REPLACE INTO telemetry (device_id, key_id, ts, bool_v, long_v, dbl_v, str_v, json_v)

@@ -85,7 +85,11 @@ export class TelemetryQueries {
     }
     const interval = checkInteger('intervalMs', query.intervalMs, 1, Number.MAX_SAFE_INTEGER, to - from);
     const rows = this.buckets[order].all({ ...params, interval }) as unknown as {
-      bucket: number; min: number | null; max: number | null; avg: number | null; count: number;
+      bucket: number;
+      min: number | null;
+      max: number | null;
+      avg: number | null;
+      count: number;
     }[];
     return rows.map((r) => ({ ts: r.bucket, value: agg === 'count' ? r.count : r[agg], count: r.count }));
   }

@@ -22,7 +22,7 @@ export function encodeValue(value: unknown): TypedColumns {
   else if (typeof value === 'number' && Number.isFinite(value)) c.dbl_v = value;
   else if (typeof value === 'string') c.str_v = value;
   else if (typeof value === 'bigint') c.str_v = value.toString();
-  else c.json_v = JSON.stringify(value === undefined || (typeof value === 'number') ? null : value) ?? 'null';
+  else c.json_v = JSON.stringify(value === undefined || typeof value === 'number' ? null : value) ?? 'null';
   return c;
 }
 

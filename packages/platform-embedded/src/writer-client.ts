@@ -1,8 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { DeliveryError, ShutdownError, type Logger } from '@tbi/plugin-api';
-import {
-  deserializeError, type WriterMessage, type WriterRequest, type WriterResults, type WriterSettings,
-} from './writer-protocol.js';
+import { deserializeError, type WriterMessage, type WriterRequest, type WriterResults, type WriterSettings } from './writer-protocol.js';
 
 type Op = WriterRequest['op'];
 type Args<O extends Op> = Omit<Extract<WriterRequest, { op: O }>, 'id' | 'op'>;
@@ -57,7 +55,10 @@ export class WriterClient {
   private worker: Worker | undefined;
   private closed = false;
 
-  private constructor(private readonly settings: WriterSettings, private readonly logger: Logger) {}
+  private constructor(
+    private readonly settings: WriterSettings,
+    private readonly logger: Logger,
+  ) {}
 
   /** Starts the thread and resolves once it has opened its connection (or rejects why not). */
   static async start(settings: WriterSettings, logger: Logger): Promise<WriterClient> {
@@ -123,9 +124,14 @@ export class WriterClient {
         try {
           this.worker.postMessage([request]);
         } catch (error) {
-          this.settle(request.id, new DeliveryError(`embedded platform: ${request.op} failed: ${(error as Error).message}`, {
-            cause: error, retryable: false, context: { operation: request.op },
-          }));
+          this.settle(
+            request.id,
+            new DeliveryError(`embedded platform: ${request.op} failed: ${(error as Error).message}`, {
+              cause: error,
+              retryable: false,
+              context: { operation: request.op },
+            }),
+          );
         }
       }
     }

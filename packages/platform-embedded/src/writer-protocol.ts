@@ -23,9 +23,11 @@ export interface MergeTiming {
   rows: number;
 }
 
-/** Requests from the main thread; each is answered by one `WriterResponse` with the same `id`. */
+/**
+ * Requests from the main thread; each is answered by one `WriterResponse` with the same `id`
+ * (`ready` once the thread has opened its connection).
+ */
 export type WriterRequest = { id: number } & (
-  /** Answered once the thread has opened its connection. */
   | { op: 'ready' }
   | { op: 'ingest'; items: readonly IngestItem[]; now: number }
   | { op: 'retention'; now: number }
@@ -87,9 +89,14 @@ export function serializeError(error: unknown): SerializedError {
 }
 
 export function deserializeError(e: SerializedError): Error {
-  const cause = e.cause === undefined ? undefined : Object.assign(new Error(e.cause.message), {
-    code: e.cause.code, errcode: e.cause.errcode, errstr: e.cause.errstr,
-  });
+  const cause =
+    e.cause === undefined
+      ? undefined
+      : Object.assign(new Error(e.cause.message), {
+          code: e.cause.code,
+          errcode: e.cause.errcode,
+          errstr: e.cause.errstr,
+        });
   if (e.code === 'DELIVERY_FAILED') {
     return new DeliveryError(e.message, { retryable: e.retryable ?? true, context: e.context ?? {}, cause });
   }
@@ -103,6 +110,8 @@ function cloneable(context: Record<string, unknown>): Record<string, unknown> {
   try {
     return structuredClone(context);
   } catch {
-    return Object.fromEntries(Object.entries(context).map(([k, v]) => [k, v === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof v) ? v : String(v)]));
+    return Object.fromEntries(
+      Object.entries(context).map(([k, v]) => [k, v === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof v) ? v : String(v)]),
+    );
   }
 }

@@ -59,12 +59,20 @@ function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention; m
       chunkSize: 5000,
       beforeTransaction: () => gate.yield(),
       // Retention deletes along the clustered table: staged rows are moved there first.
-      beforeTelemetry: () => { mergeNow(merge, 'all'); },
+      beforeTelemetry: () => {
+        mergeNow(merge, 'all');
+      },
     });
-    const queue = new IngestQueue(db, new IngestWriter(db), logger, () => gate.yield(), (rows) => {
-      merge.added(rows);
-      if (merge.due()) scheduleMerge();
-    });
+    const queue = new IngestQueue(
+      db,
+      new IngestWriter(db),
+      logger,
+      () => gate.yield(),
+      (rows) => {
+        merge.added(rows);
+        if (merge.due()) scheduleMerge();
+      },
+    );
     return { db, queue, retention, merge };
   } catch (error) {
     db.close();
@@ -128,7 +136,11 @@ function handle({ db, queue, retention, merge }: typeof state, request: WriterRe
       answer(request.id, () => {
         queue.flush();
         const run = retention.run(request.now);
-        retentionRun = run.finally(() => { retentionRun = undefined; }).catch(() => {});
+        retentionRun = run
+          .finally(() => {
+            retentionRun = undefined;
+          })
+          .catch(() => {});
         return run;
       });
       return;

@@ -31,13 +31,19 @@ describe('attributes', () => {
     const commands = collectCommands(platform);
     const result = await platform.setAttributes('valve-7', 'shared', { target: 21.5, mode: 'eco' });
     expect(result).toEqual({ updated: 2, commandId: expect.any(String) });
-    expect(commands).toEqual([{
-      id: result.commandId, deviceName: 'valve-7', integration: 'mqtt-1', msgType: 'ATTRIBUTES_UPDATED',
-      msg: { target: 21.5, mode: 'eco' },
-      metadata: { deviceName: 'valve-7', deviceType: 'valve', scope: 'SHARED_SCOPE' },
-    }]);
+    expect(commands).toEqual([
+      {
+        id: result.commandId,
+        deviceName: 'valve-7',
+        integration: 'mqtt-1',
+        msgType: 'ATTRIBUTES_UPDATED',
+        msg: { target: 21.5, mode: 'eco' },
+        metadata: { deviceName: 'valve-7', deviceType: 'valve', scope: 'SHARED_SCOPE' },
+      },
+    ]);
     expect(platform.getAttributes('valve-7', 'shared')).toEqual([
-      { key: 'mode', value: 'eco', lastUpdateTs: clock.now() }, { key: 'target', value: 21.5, lastUpdateTs: clock.now() },
+      { key: 'mode', value: 'eco', lastUpdateTs: clock.now() },
+      { key: 'target', value: 21.5, lastUpdateTs: clock.now() },
     ]);
     expect(platform.listCommands('valve-7')).toMatchObject([{ id: result.commandId, status: 'queued', msgType: 'ATTRIBUTES_UPDATED' }]);
     platform.commandResult(result.commandId!, { ok: true });
@@ -51,7 +57,10 @@ describe('attributes', () => {
     expect(await platform.setAttributes('valve-7', 'server', { k: 'server', nested: { a: [1, 2] } })).toEqual({ updated: 2 });
     await platform.setAttributes('valve-7', 'SHARED_SCOPE' as 'shared', { k: 'shared' });
     expect(platform.getAttributes('valve-7', 'client').map((a) => a.value)).toEqual(['client']);
-    expect(platform.getAttributes('valve-7', 'server').map((a) => [a.key, a.value])).toEqual([['k', 'server'], ['nested', { a: [1, 2] }]]);
+    expect(platform.getAttributes('valve-7', 'server').map((a) => [a.key, a.value])).toEqual([
+      ['k', 'server'],
+      ['nested', { a: [1, 2] }],
+    ]);
     expect(platform.getAttributes('valve-7', 'shared', ['k']).map((a) => a.value)).toEqual(['shared']);
     expect(commands.map((c) => c.msgType)).toEqual(['ATTRIBUTES_UPDATED']);
   });
@@ -72,14 +81,22 @@ describe('rpc', () => {
     const commands = collectCommands(platform);
     const { requestId, response } = await platform.sendRpc('valve-7', { method: 'open', params: { pct: 40 }, oneway: true, timeoutMs: 5000 });
     expect(response).toBeUndefined();
-    expect(commands).toEqual([{
-      id: requestId, deviceName: 'valve-7', integration: 'mqtt-1', msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE',
-      msg: { method: 'open', params: { pct: 40 } },
-      metadata: {
-        deviceName: 'valve-7', deviceType: 'valve', requestUUID: requestId,
-        expirationTime: String(clock.now() + 5000), oneway: 'true',
+    expect(commands).toEqual([
+      {
+        id: requestId,
+        deviceName: 'valve-7',
+        integration: 'mqtt-1',
+        msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE',
+        msg: { method: 'open', params: { pct: 40 } },
+        metadata: {
+          deviceName: 'valve-7',
+          deviceType: 'valve',
+          requestUUID: requestId,
+          expirationTime: String(clock.now() + 5000),
+          oneway: 'true',
+        },
       },
-    }]);
+    ]);
     platform.commandResult(requestId, { ok: false, error: 'broker down' });
     expect(platform.getCommand(requestId)).toMatchObject({ status: 'failed', error: 'broker down', oneway: true });
   });

@@ -38,8 +38,7 @@ export async function tempPlatform(options: Partial<EmbeddedPlatformOptions> = {
     dataDir,
     clock,
     platform,
-    reopen: async (more: Partial<EmbeddedPlatformOptions> = {}): Promise<EmbeddedPlatform> =>
-      openWithMerge({ dataDir, clock, ...options, ...more }, merge),
+    reopen: async (more: Partial<EmbeddedPlatformOptions> = {}): Promise<EmbeddedPlatform> => openWithMerge({ dataDir, clock, ...options, ...more }, merge),
     /** A second connection to the same database file, as another process would have. */
     secondConnection: (): DatabaseSync => new DatabaseSync(path.join(dataDir, DATABASE_FILE), { timeout: 1000 }),
     cleanup: async () => {

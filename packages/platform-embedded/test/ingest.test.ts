@@ -13,27 +13,45 @@ describe('ingest', () => {
     // The sandbox normalises a flat map, {ts, values} and an array of them into samples.
     const result = await platform.ingest([
       item([record('t-1', { telemetry: [{ ts: 1000, values: { temp: 21.5, on: true, count: 7, label: 'kitchen', cfg: null } }] })]),
-      item([record('t-1', { telemetry: [{ ts: 2000, values: { temp: 22 } }, { ts: 3000, values: { temp: 22.5, count: 8 } }] })]),
-      item([record('t-2', { deviceType: 'meter', telemetry: [] , attributes: { fw: '1.2' } })]),
+      item([
+        record('t-1', {
+          telemetry: [
+            { ts: 2000, values: { temp: 22 } },
+            { ts: 3000, values: { temp: 22.5, count: 8 } },
+          ],
+        }),
+      ]),
+      item([record('t-2', { deviceType: 'meter', telemetry: [], attributes: { fw: '1.2' } })]),
     ]);
     expect(result).toEqual({ stored: 3, duplicates: 0 });
     expect(platform.telemetry('t-1', 'temp', { from: 0, to: 10_000, order: 'asc' })).toEqual([
-      { ts: 1000, value: 21.5 }, { ts: 2000, value: 22 }, { ts: 3000, value: 22.5 },
+      { ts: 1000, value: 21.5 },
+      { ts: 2000, value: 22 },
+      { ts: 3000, value: 22.5 },
     ]);
     expect(platform.latestTelemetry('t-1')).toEqual({
-      cfg: { ts: 1000, value: null }, count: { ts: 3000, value: 8 }, label: { ts: 1000, value: 'kitchen' },
-      on: { ts: 1000, value: true }, temp: { ts: 3000, value: 22.5 },
+      cfg: { ts: 1000, value: null },
+      count: { ts: 3000, value: 8 },
+      label: { ts: 1000, value: 'kitchen' },
+      on: { ts: 1000, value: true },
+      temp: { ts: 3000, value: 22.5 },
     });
     expect(platform.latestTelemetry('t-1', ['temp', 'nope'])).toEqual({ temp: { ts: 3000, value: 22.5 } });
     // Typed like ThingsBoard's ts_kv: one column per type.
     const db = env.secondConnection();
-    const types = db.prepare(
-      `SELECT k.key, t.bool_v IS NOT NULL b, t.long_v IS NOT NULL l, t.dbl_v IS NOT NULL d, t.str_v IS NOT NULL s, t.json_v IS NOT NULL j
+    const types = db
+      .prepare(
+        `SELECT k.key, t.bool_v IS NOT NULL b, t.long_v IS NOT NULL l, t.dbl_v IS NOT NULL d, t.str_v IS NOT NULL s, t.json_v IS NOT NULL j
        FROM ${ALL_TELEMETRY} t JOIN telemetry_keys k ON k.id = t.key_id WHERE t.ts = 1000 ORDER BY k.key`,
-    ).all();
+      )
+      .all();
     db.close();
     expect(types.map((r) => [r.key, r.b, r.l, r.d, r.s, r.j])).toEqual([
-      ['cfg', 0, 0, 0, 0, 1], ['count', 0, 1, 0, 0, 0], ['label', 0, 0, 0, 1, 0], ['on', 1, 0, 0, 0, 0], ['temp', 0, 0, 1, 0, 0],
+      ['cfg', 0, 0, 0, 0, 1],
+      ['count', 0, 1, 0, 0, 0],
+      ['label', 0, 0, 0, 1, 0],
+      ['on', 1, 0, 0, 0, 0],
+      ['temp', 0, 0, 1, 0, 0],
     ]);
   });
 
@@ -41,27 +59,57 @@ describe('ingest', () => {
     env = await tempPlatform();
     const { platform } = env;
     await platform.ingest([item([record('t-1', { telemetry: [{ ts: 5000, values: { temp: 30 } }] })])]);
-    await platform.ingest([item([record('t-1', { telemetry: [{ ts: 4000, values: { temp: 10 } }, { ts: 5000, values: { temp: 31 } }] })])]);
+    await platform.ingest([
+      item([
+        record('t-1', {
+          telemetry: [
+            { ts: 4000, values: { temp: 10 } },
+            { ts: 5000, values: { temp: 31 } },
+          ],
+        }),
+      ]),
+    ]);
     expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 5000, value: 31 } });
     // Within one call, samples out of order: the newest still wins.
-    await platform.ingest([item([record('t-1', { telemetry: [{ ts: 7000, values: { temp: 7 } }, { ts: 6000, values: { temp: 6 } }] })])]);
+    await platform.ingest([
+      item([
+        record('t-1', {
+          telemetry: [
+            { ts: 7000, values: { temp: 7 } },
+            { ts: 6000, values: { temp: 6 } },
+          ],
+        }),
+      ]),
+    ]);
     expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 7000, value: 7 } });
-    expect(platform.telemetry('t-1', 'temp', { from: 0, to: 5500 })).toEqual([{ ts: 5000, value: 31 }, { ts: 4000, value: 10 }]);
+    expect(platform.telemetry('t-1', 'temp', { from: 0, to: 5500 })).toEqual([
+      { ts: 5000, value: 31 },
+      { ts: 4000, value: 10 },
+    ]);
   });
 
   it('creates devices and assets on first sight; type, customer and group apply only at creation', async () => {
     env = await tempPlatform();
     const { platform, clock } = env;
     const created = clock.now();
-    await platform.ingest([item([
-      record('t-1', { customerName: 'ACME', groupName: 'Floor 1' }),
-      record('Building A', { entityType: 'ASSET', deviceType: 'building' }),
-    ], undefined, 'mqtt-1')]);
+    await platform.ingest([
+      item(
+        [record('t-1', { customerName: 'ACME', groupName: 'Floor 1' }), record('Building A', { entityType: 'ASSET', deviceType: 'building' })],
+        undefined,
+        'mqtt-1',
+      ),
+    ]);
     clock.advance(60_000);
     await platform.ingest([item([record('t-1', { deviceType: 'other', customerName: 'Other', groupName: 'Other' })], undefined, 'kafka-1')]);
     expect(platform.getDevice('t-1')).toEqual({
-      name: 't-1', entityType: 'DEVICE', type: 'thermostat', customerName: 'ACME', groupName: 'Floor 1',
-      integration: 'kafka-1', createdTime: created, lastSeen: created + 60_000,
+      name: 't-1',
+      entityType: 'DEVICE',
+      type: 'thermostat',
+      customerName: 'ACME',
+      groupName: 'Floor 1',
+      integration: 'kafka-1',
+      createdTime: created,
+      lastSeen: created + 60_000,
     });
     expect(platform.getDevice('Building A')).toMatchObject({ entityType: 'ASSET', type: 'building', integration: 'mqtt-1' });
     expect(platform.getDevice('nope')).toBeUndefined();
@@ -85,8 +133,10 @@ describe('ingest', () => {
     env = await tempPlatform();
     const { platform } = env;
     const first = item([record('t-1', { telemetry: [{ ts: 1, values: { n: 1 } }] })], 'orders/0/41');
-    expect(await platform.ingest([first, item([record('t-1', { telemetry: [{ ts: 2, values: { n: 2 } }] })], 'orders/0/42')]))
-      .toEqual({ stored: 2, duplicates: 0 });
+    expect(await platform.ingest([first, item([record('t-1', { telemetry: [{ ts: 2, values: { n: 2 } }] })], 'orders/0/42')])).toEqual({
+      stored: 2,
+      duplicates: 0,
+    });
     // Redelivery after a crash: same positions, the second one now with a different value.
     const again = await platform.ingest([
       first,
@@ -162,15 +212,15 @@ describe('ingest failures', () => {
     const { platform } = env;
     const other = env.secondConnection();
     other.exec('BEGIN EXCLUSIVE');
-    const error = (await platform.ingest([item([record('t-1', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'x/1')])
+    const error = (await platform
+      .ingest([item([record('t-1', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'x/1')])
       .catch((e: unknown) => e)) as DeliveryError;
     expect(error.code).toBe('DELIVERY_FAILED');
     expect(error.retryable).toBe(true);
     expect(error.context).toMatchObject({ sqlite: 'BUSY' });
     other.exec('ROLLBACK');
     expect(countTelemetryRows(other)).toBe(0);
-    expect(await platform.ingest([item([record('t-1', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'x/1')]))
-      .toEqual({ stored: 1, duplicates: 0 });
+    expect(await platform.ingest([item([record('t-1', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'x/1')])).toEqual({ stored: 1, duplicates: 0 });
     expect(countTelemetryRows(other)).toBe(1);
     other.close();
   });
@@ -191,7 +241,10 @@ describe('ingest failures', () => {
     other.exec(`CREATE TRIGGER boom BEFORE INSERT ON telemetry_recent WHEN NEW.str_v = 'boom' BEGIN SELECT RAISE(ABORT, 'no'); END`);
     const results = await Promise.allSettled([
       platform.ingest([item([record('a', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'a/1')]),
-      platform.ingest([item([record('b', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'b/1'), item([record('b', { telemetry: [{ ts: 2, values: { v: 'boom' } }] })], 'b/2')]),
+      platform.ingest([
+        item([record('b', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'b/1'),
+        item([record('b', { telemetry: [{ ts: 2, values: { v: 'boom' } }] })], 'b/2'),
+      ]),
       platform.ingest([item([record('c', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'c/1')]),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

@@ -37,8 +37,15 @@ describe('telemetry staging and merge', () => {
     });
     const before = queries();
     expect(before.raw.map((p) => p.value)).toEqual(Array.from({ length: 100 }, (_, i) => i % 50));
-    expect(before.newest).toEqual([{ ts: 1099, value: 49 }, { ts: 1098, value: 48 }, { ts: 1097, value: 47 }]);
-    expect(before.buckets).toEqual([{ ts: 1000, value: 24.5, count: 50 }, { ts: 1050, value: 24.5, count: 50 }]);
+    expect(before.newest).toEqual([
+      { ts: 1099, value: 49 },
+      { ts: 1098, value: 48 },
+      { ts: 1097, value: 47 },
+    ]);
+    expect(before.buckets).toEqual([
+      { ts: 1000, value: 24.5, count: 50 },
+      { ts: 1050, value: 24.5, count: 50 },
+    ]);
     expect(before.other).toEqual([{ ts: 0, value: 20, count: 20 }]);
     expect(before.latest).toEqual({ v: { ts: 1099, value: 49 } });
 
@@ -57,12 +64,34 @@ describe('telemetry staging and merge', () => {
   it('replaces a value stored again at the same ts, whether the older one is merged or still staged', async () => {
     env = await tempPlatform({}, MANUAL_MERGE);
     const { platform } = env;
-    await platform.ingest([item([record('r', { telemetry: [{ ts: 10, values: { v: 1 } }, { ts: 20, values: { v: 2 } }] })])]);
+    await platform.ingest([
+      item([
+        record('r', {
+          telemetry: [
+            { ts: 10, values: { v: 1 } },
+            { ts: 20, values: { v: 2 } },
+          ],
+        }),
+      ]),
+    ]);
     await mergeNow(platform);
     // ts 10 again (the old value is merged), ts 30 twice while staged.
-    await platform.ingest([item([record('r', { telemetry: [{ ts: 10, values: { v: 'ten' } }, { ts: 30, values: { v: 3 } }] })])]);
+    await platform.ingest([
+      item([
+        record('r', {
+          telemetry: [
+            { ts: 10, values: { v: 'ten' } },
+            { ts: 30, values: { v: 3 } },
+          ],
+        }),
+      ]),
+    ]);
     await platform.ingest([item([record('r', { telemetry: [{ ts: 30, values: { v: 'thirty' } }] })])]);
-    const expected = [{ ts: 10, value: 'ten' }, { ts: 20, value: 2 }, { ts: 30, value: 'thirty' }];
+    const expected = [
+      { ts: 10, value: 'ten' },
+      { ts: 20, value: 2 },
+      { ts: 30, value: 'thirty' },
+    ];
     expect(platform.telemetry('r', 'v', { from: 0, to: 100, order: 'asc' })).toEqual(expected);
     expect(platform.telemetry('r', 'v', { from: 0, to: 100, agg: 'count' })).toEqual([{ ts: 0, value: 3, count: 3 }]);
     // min/max/avg see only the surviving numeric value of each ts: 2.
@@ -75,7 +104,16 @@ describe('telemetry staging and merge', () => {
     other.close();
     expect(platform.telemetry('r', 'v', { from: 0, to: 100, order: 'asc' })).toEqual(expected);
     // The same call storing a ts twice: the later sample wins, as it did before staging.
-    await platform.ingest([item([record('r', { telemetry: [{ ts: 40, values: { v: 'a' } }, { ts: 40, values: { v: 'b' } }] })])]);
+    await platform.ingest([
+      item([
+        record('r', {
+          telemetry: [
+            { ts: 40, values: { v: 'a' } },
+            { ts: 40, values: { v: 'b' } },
+          ],
+        }),
+      ]),
+    ]);
     expect(platform.telemetry('r', 'v', { from: 40, to: 41 })).toEqual([{ ts: 40, value: 'b' }]);
     await mergeNow(platform);
     expect(platform.telemetry('r', 'v', { from: 40, to: 41 })).toEqual([{ ts: 40, value: 'b' }]);
@@ -94,8 +132,13 @@ describe('telemetry staging and merge', () => {
     expect((await platform.runRetention()).telemetry).toBe(17);
     expect(countTelemetryRows(other)).toBe(5);
     other.close();
-    expect(platform.telemetry('t', 'v', { from: 0, to: clock.now() + DAY, order: 'asc' }).map((p) => p.ts))
-      .toEqual([clock.now(), clock.now() + 1, clock.now() + 100, clock.now() + 101, clock.now() + 102]);
+    expect(platform.telemetry('t', 'v', { from: 0, to: clock.now() + DAY, order: 'asc' }).map((p) => p.ts)).toEqual([
+      clock.now(),
+      clock.now() + 1,
+      clock.now() + 100,
+      clock.now() + 101,
+      clock.now() + 102,
+    ]);
   });
 
   it('rolls a failed merge back entirely: every row stays staged and readable, and the next merge moves it', async () => {
@@ -116,8 +159,10 @@ describe('telemetry staging and merge', () => {
     expect(countRows(other, 'telemetry')).toBe(110);
     expect(countRows(other, 'telemetry_recent')).toBe(0);
     other.close();
-    expect(platform.telemetry('f', 'v', { from: 0, to: 1000, order: 'asc', limit: 1000 }).map((p) => p.value))
-      .toEqual([...Array.from({ length: 100 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => i)]);
+    expect(platform.telemetry('f', 'v', { from: 0, to: 1000, order: 'asc', limit: 1000 }).map((p) => p.value)).toEqual([
+      ...Array.from({ length: 100 }, (_, i) => i),
+      ...Array.from({ length: 10 }, (_, i) => i),
+    ]);
   });
 
   it('loses nothing staged when the process stops between merges', async () => {

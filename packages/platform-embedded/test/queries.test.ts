@@ -18,10 +18,13 @@ describe('telemetry queries', () => {
   it('returns raw values in [from, to), newest first by default, with a limit', async () => {
     const platform = await series();
     expect(platform.telemetry('s-1', 'temp', { from: 20, to: 50 })).toEqual([
-      { ts: 40, value: 4 }, { ts: 30, value: 3 }, { ts: 20, value: 2 },
+      { ts: 40, value: 4 },
+      { ts: 30, value: 3 },
+      { ts: 20, value: 2 },
     ]);
     expect(platform.telemetry('s-1', 'temp', { from: 0, to: 100, limit: 2, order: 'asc' })).toEqual([
-      { ts: 0, value: 0 }, { ts: 10, value: 1 },
+      { ts: 0, value: 0 },
+      { ts: 10, value: 1 },
     ]);
     expect(platform.telemetry('s-1', 'nope', { from: 0, to: 100 })).toEqual([]);
   });
@@ -31,7 +34,10 @@ describe('telemetry queries', () => {
     const q = { from: 0, to: 100, intervalMs: 30, order: 'asc' as const };
     // Buckets [0,30) [30,60) [60,90) [90,120): values 0-2, 3-5, 6-8, 9 and 'n/a'.
     expect(platform.telemetry('s-1', 'temp', { ...q, agg: 'min' })).toEqual([
-      { ts: 0, value: 0, count: 3 }, { ts: 30, value: 3, count: 3 }, { ts: 60, value: 6, count: 3 }, { ts: 90, value: 9, count: 2 },
+      { ts: 0, value: 0, count: 3 },
+      { ts: 30, value: 3, count: 3 },
+      { ts: 60, value: 6, count: 3 },
+      { ts: 90, value: 9, count: 2 },
     ]);
     expect(platform.telemetry('s-1', 'temp', { ...q, agg: 'max' }).map((p) => p.value)).toEqual([2, 5, 8, 9]);
     expect(platform.telemetry('s-1', 'temp', { ...q, agg: 'avg' }).map((p) => p.value)).toEqual([1, 4, 7, 9]);
@@ -39,7 +45,8 @@ describe('telemetry queries', () => {
     // Without an interval the whole range is one bucket; newest bucket first by default.
     expect(platform.telemetry('s-1', 'temp', { from: 0, to: 100, agg: 'avg' })).toEqual([{ ts: 0, value: 4.5, count: 11 }]);
     expect(platform.telemetry('s-1', 'temp', { from: 5, to: 100, intervalMs: 50, agg: 'count' })).toEqual([
-      { ts: 55, value: 5, count: 5 }, { ts: 5, value: 5, count: 5 },
+      { ts: 55, value: 5, count: 5 },
+      { ts: 5, value: 5, count: 5 },
     ]);
   });
 
@@ -56,10 +63,15 @@ describe('telemetry queries', () => {
 describe('listDevices', () => {
   it('searches by name substring (wildcards literal), filters by type, and pages', async () => {
     env = await tempPlatform();
-    await env.platform.ingest([item([
-      record('boiler-1', { deviceType: 'boiler' }), record('boiler-2', { deviceType: 'boiler' }),
-      record('pump_1', { deviceType: 'pump' }), record('pumpX1', { deviceType: 'pump' }), record('Boiler-3', { deviceType: 'pump' }),
-    ])]);
+    await env.platform.ingest([
+      item([
+        record('boiler-1', { deviceType: 'boiler' }),
+        record('boiler-2', { deviceType: 'boiler' }),
+        record('pump_1', { deviceType: 'pump' }),
+        record('pumpX1', { deviceType: 'pump' }),
+        record('Boiler-3', { deviceType: 'pump' }),
+      ]),
+    ]);
     const { platform } = env;
     expect(platform.listDevices().total).toBe(5);
     expect(platform.listDevices({ search: 'BOILER' }).data.map((d) => d.name)).toEqual(['Boiler-3', 'boiler-1', 'boiler-2']);

@@ -12,13 +12,15 @@ describe('retention', () => {
     const { platform, clock } = env;
     const now = clock.now();
     // 3 devices x 3 keys; per key 4000 old points (more than one 5000-row chunk overall) and 2 recent.
-    const records = ['a', 'b', 'c'].map((name) => record(name, {
-      telemetry: [
-        ...Array.from({ length: 4000 }, (_, i) => ({ ts: now - 10 * DAY + i, values: { x: i, y: i, z: i } })),
-        { ts: now - DAY, values: { x: -1, y: -1, z: -1 } },
-        { ts: now, values: { x: -2, y: -2, z: -2 } },
-      ],
-    }));
+    const records = ['a', 'b', 'c'].map((name) =>
+      record(name, {
+        telemetry: [
+          ...Array.from({ length: 4000 }, (_, i) => ({ ts: now - 10 * DAY + i, values: { x: i, y: i, z: i } })),
+          { ts: now - DAY, values: { x: -1, y: -1, z: -1 } },
+          { ts: now, values: { x: -2, y: -2, z: -2 } },
+        ],
+      }),
+    );
     await platform.ingest([item(records)]);
     const result = await platform.runRetention();
     expect(result.telemetry).toBe(3 * 3 * 4000);
@@ -53,7 +55,16 @@ describe('retention', () => {
   it('runs on its interval in the background', async () => {
     env = await tempPlatform({ telemetryTtlDays: 1, retentionIntervalMs: 50 });
     const { platform, clock } = env;
-    await platform.ingest([item([record('a', { telemetry: [{ ts: clock.now() - 3 * DAY, values: { v: 1 } }, { ts: clock.now(), values: { v: 2 } }] })])]);
+    await platform.ingest([
+      item([
+        record('a', {
+          telemetry: [
+            { ts: clock.now() - 3 * DAY, values: { v: 1 } },
+            { ts: clock.now(), values: { v: 2 } },
+          ],
+        }),
+      ]),
+    ]);
     const db = env.secondConnection();
     const deadline = Date.now() + 10_000;
     while (countTelemetryRows(db) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -11,10 +11,23 @@ afterEach(async () => env?.cleanup());
 async function api() {
   env = await tempPlatform();
   const app = new Hono().route('/api', createPlatformRoutes(env.platform));
-  await env.platform.ingest([item([
-    record('boiler/1', { deviceType: 'boiler', attributes: { fw: '2.0' }, telemetry: [{ ts: 1000, values: { temp: 60 } }, { ts: 2000, values: { temp: 64, on: true } }] }),
-    record('pump-1', { deviceType: 'pump' }),
-  ], undefined, 'mqtt-1')]);
+  await env.platform.ingest([
+    item(
+      [
+        record('boiler/1', {
+          deviceType: 'boiler',
+          attributes: { fw: '2.0' },
+          telemetry: [
+            { ts: 1000, values: { temp: 60 } },
+            { ts: 2000, values: { temp: 64, on: true } },
+          ],
+        }),
+        record('pump-1', { deviceType: 'pump' }),
+      ],
+      undefined,
+      'mqtt-1',
+    ),
+  ]);
   const call = async (path: string, init?: RequestInit) => {
     const res = await app.request(path, init);
     // biome-ignore lint/suspicious/noExplicitAny: the tests read whatever JSON the route answers.
@@ -42,7 +55,10 @@ describe('REST routes', () => {
     const { call } = await api();
     expect((await call(`${boiler}/telemetry/latest`)).body).toEqual({ on: { ts: 2000, value: true }, temp: { ts: 2000, value: 64 } });
     expect((await call(`${boiler}/telemetry/latest?keys=temp`)).body).toEqual({ temp: { ts: 2000, value: 64 } });
-    expect((await call(`${boiler}/telemetry/temp?from=0&to=3000&order=asc`)).body).toEqual([{ ts: 1000, value: 60 }, { ts: 2000, value: 64 }]);
+    expect((await call(`${boiler}/telemetry/temp?from=0&to=3000&order=asc`)).body).toEqual([
+      { ts: 1000, value: 60 },
+      { ts: 2000, value: 64 },
+    ]);
     expect((await call(`${boiler}/telemetry/temp?from=0&to=3000&agg=avg&interval=3000`)).body).toEqual([{ ts: 0, value: 62, count: 2 }]);
     expect((await call(`${boiler}/telemetry/temp?from=0&to=3000&limit=1`)).body).toEqual([{ ts: 2000, value: 64 }]);
     expect(await call(`${boiler}/telemetry/temp?to=3000`)).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
@@ -85,8 +101,11 @@ describe('REST routes', () => {
     expect((await post('/api/devices/ghost/rpc', { method: 'm' })).status).toBe(404);
 
     const history = await call(`${boiler}/commands?limit=10`);
-    expect(history.body.map((c: { msg: { method: string }; status: string }) => [c.msg.method, c.status]))
-      .toEqual([['slow', 'expired'], ['getTemp', 'replied'], ['reset', 'queued']]);
+    expect(history.body.map((c: { msg: { method: string }; status: string }) => [c.msg.method, c.status])).toEqual([
+      ['slow', 'expired'],
+      ['getTemp', 'replied'],
+      ['reset', 'queued'],
+    ]);
     expect((await call(`${boiler}/commands?status=replied`)).body).toHaveLength(1);
     expect((await call(`${boiler}/commands?status=bogus`)).status).toBe(400);
   });

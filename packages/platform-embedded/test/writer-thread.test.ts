@@ -9,9 +9,16 @@ afterEach(async () => env?.cleanup());
 
 /** A batch of `n` records of 200 devices, 3 values each (a commit writes a page per series). */
 function batch(n: number, from: number): IngestItem[] {
-  return Array.from({ length: n }, (_, i) => item([record(`load-${(from + i) % 200}`, {
-    telemetry: [{ ts: from + i, values: { a: i, b: i / 2, c: 'x' } }],
-  })], `load/${from + i}`));
+  return Array.from({ length: n }, (_, i) =>
+    item(
+      [
+        record(`load-${(from + i) % 200}`, {
+          telemetry: [{ ts: from + i, values: { a: i, b: i / 2, c: 'x' } }],
+        }),
+      ],
+      `load/${from + i}`,
+    ),
+  );
 }
 
 describe('writer thread', () => {
@@ -26,13 +33,15 @@ describe('writer thread', () => {
     let seq = 0;
     // Six callers, each storing its next batch as soon as the last one resolves: the writer
     // thread always has calls waiting and commits back to back.
-    const load = Promise.all(Array.from({ length: 6 }, async () => {
-      while (running) {
-        const from = seq;
-        seq += 100;
-        stored += (await platform.ingest(batch(100, from))).stored;
-      }
-    }));
+    const load = Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (running) {
+          const from = seq;
+          seq += 100;
+          stored += (await platform.ingest(batch(100, from))).stored;
+        }
+      }),
+    );
     try {
       for (let i = 0; i < 60; i++) {
         const { requestId } = await platform.sendRpc('valve', { method: 'm', oneway: true });
@@ -59,7 +68,10 @@ describe('writer thread', () => {
     await platform.ingest([item([record('a')], 'a/1')]);
     const inFlight = platform.ingest([item([record('b', { telemetry: [{ ts: 1, values: { v: 1 } }] })], 'b/1')]);
     await writer.worker!.terminate();
-    const outcome = await inFlight.then(() => undefined, (e: unknown) => e as DeliveryError);
+    const outcome = await inFlight.then(
+      () => undefined,
+      (e: unknown) => e as DeliveryError,
+    );
     if (outcome !== undefined) {
       expect(outcome.code).toBe('DELIVERY_FAILED');
       expect(outcome.retryable).toBe(true);

@@ -35,7 +35,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function connect(options) {
   const client = mqtt.connect({ host: '127.0.0.1', port: PORTS.plain, protocolVersion: 5, reconnectPeriod: 0, ...options });
-  await new Promise((resolve, reject) => { client.once('connect', resolve); client.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('error', reject);
+  });
   return client;
 }
 
@@ -47,7 +50,10 @@ async function backlog(clientId, topic) {
   let pending = [];
   for (let i = 0; i < N; i++) {
     pending.push(pub.publishAsync(topic, JSON.stringify({ seq: i }), { qos: 1 }));
-    if (pending.length >= 1000) { await Promise.all(pending); pending = []; }
+    if (pending.length >= 1000) {
+      await Promise.all(pending);
+      pending = [];
+    }
   }
   await Promise.all(pending);
   await pub.endAsync();
@@ -66,8 +72,18 @@ async function rawDrain() {
   let done;
   const finished = new Promise((r) => (done = r));
   const started = performance.now();
-  const client = mqtt.connect({ host: '127.0.0.1', port: PORTS.plain, protocolVersion: 5, reconnectPeriod: 0, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } });
-  client.on('message', () => { if (++received === N) done(performance.now()); });
+  const client = mqtt.connect({
+    host: '127.0.0.1',
+    port: PORTS.plain,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    clientId,
+    clean: false,
+    properties: { sessionExpiryInterval: 3600 },
+  });
+  client.on('message', () => {
+    if (++received === N) done(performance.now());
+  });
   const ended = await finished;
   await client.endAsync();
   await dropSession(clientId);
@@ -81,18 +97,37 @@ async function tbiDrain(dir) {
   const tb = await startGatewayTestServer({ accessToken: GW });
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'tbi.yaml');
-  await writeFile(file, JSON.stringify({
-    http: { host: '127.0.0.1', port: 0 }, auth: { token: TOKEN }, dataDir: path.join(dir, 'data'), plugins: [MQTT_PLUGIN], log: { level: 'info' },
-    platform: { type: 'thingsboard', host: '127.0.0.1', port: tb.port, accessToken: GW },
-    integrations: [{ name: 'bench', type: 'mqtt', config: { host: '127.0.0.1', port: PORTS.plain, protocolVersion: '5', clientId, topicFilters: [{ filter: topic, qos: 1 }], receiveMaximum: 4000 }, uplinkConverter: { inline: UPLINK }, debug: { mode: 'off' } }],
-  }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      http: { host: '127.0.0.1', port: 0 },
+      auth: { token: TOKEN },
+      dataDir: path.join(dir, 'data'),
+      plugins: [MQTT_PLUGIN],
+      log: { level: 'info' },
+      platform: { type: 'thingsboard', host: '127.0.0.1', port: tb.port, accessToken: GW },
+      integrations: [
+        {
+          name: 'bench',
+          type: 'mqtt',
+          config: { host: '127.0.0.1', port: PORTS.plain, protocolVersion: '5', clientId, topicFilters: [{ filter: topic, qos: 1 }], receiveMaximum: 4000 },
+          uplinkConverter: { inline: UPLINK },
+          debug: { mode: 'off' },
+        },
+      ],
+    }),
+  );
   const child = spawn(process.execPath, [TBI, 'start', '--config', file, '--no-pretty'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   let connectedAt;
   child.stdout.setEncoding('utf8').on('data', (chunk) => {
     if (connectedAt === undefined && chunk.includes('connected to the MQTT broker')) connectedAt = performance.now();
   });
   const exited = new Promise((r) => child.once('exit', r));
-  const count = () => { let n = 0; for (const d of tb.devices.values()) n += d.telemetry.length; return n; };
+  const count = () => {
+    let n = 0;
+    for (const d of tb.devices.values()) n += d.telemetry.length;
+    return n;
+  };
   const deadline = Date.now() + 600_000;
   while (count() < N && Date.now() < deadline) await sleep(20);
   const ended = performance.now();
@@ -109,14 +144,30 @@ async function outboxWhileDown(dir) {
   const tb = await startGatewayTestServer({ accessToken: GW });
   const port = tb.port;
   await tb.stop(); // nobody listens there now: ThingsBoard is down
-  const p = await openThingsBoardPlatform({ host: '127.0.0.1', port, accessToken: GW, dataDir: dir, outboxMaxRecords: M + 1, reconnect: { initialDelayMs: 1000, maxDelayMs: 5000 } });
+  const p = await openThingsBoardPlatform({
+    host: '127.0.0.1',
+    port,
+    accessToken: GW,
+    dataDir: dir,
+    outboxMaxRecords: M + 1,
+    reconnect: { initialDelayMs: 1000, maxDelayMs: 5000 },
+  });
   const samples = [];
   const started = performance.now();
   const BATCH = 1000;
   for (let i = 0; i < M; i += BATCH) {
     const items = Array.from({ length: BATCH }, (_, k) => ({
-      integration: 'bench', sourceId: `s${i + k}`,
-      records: [{ entityType: 'DEVICE', deviceName: `dev-${(i + k) % 1000}`, deviceType: 'bench', attributes: {}, telemetry: [{ ts: TS0 + i + k, values: { seq: i + k, t: 21.5 } }] }],
+      integration: 'bench',
+      sourceId: `s${i + k}`,
+      records: [
+        {
+          entityType: 'DEVICE',
+          deviceName: `dev-${(i + k) % 1000}`,
+          deviceType: 'bench',
+          attributes: {},
+          telemetry: [{ ts: TS0 + i + k, values: { seq: i + k, t: 21.5 } }],
+        },
+      ],
     }));
     await p.ingest(items);
     if ((i + BATCH) % Math.max(BATCH, M / 10) === 0) {
@@ -143,18 +194,24 @@ try {
   const down = await outboxWhileDown(path.join(dir, 'outbox'));
   const first = down.samples[0];
   const last = down.samples.at(-1);
-  console.log(JSON.stringify({
-    suite: 'platform-thingsboard',
-    title: 'To ThingsBoard (gateway MQTT API, durable outbox)',
-    description: `A backlog of ${N.toLocaleString('en-US')} QoS 1 messages in the MQTT connector's persistent session, drained by a real tbi into the in-process gateway-API test server (until every sample is PUBACKed), against a bare mqtt subscriber draining the same backlog on the same broker in the same run; then ${M.toLocaleString('en-US')} records taken by the outbox with ThingsBoard down.`,
-    columns: ['case', 'msg/s', 'note'],
-    rows: [
-      ['bare mqtt subscriber (baseline)', Math.round(raw), 'no-op handler'],
-      ['tbi: MQTT → converter → outbox → ThingsBoard PUBACK', Math.round(host.rate), `${host.publishes} gateway messages`],
-      [`outbox ingest, ThingsBoard down (${M.toLocaleString('en-US')} records)`, Math.round(down.rate), `RSS ${first.rssMb.toFixed(0)} MiB at ${first.records.toLocaleString('en-US')}, ${last.rssMb.toFixed(0)} MiB at ${last.records.toLocaleString('en-US')}; ${down.waiting.toLocaleString('en-US')} rows waiting`],
-    ],
-    notes: ['The test server runs in the benchmark process and acknowledges at once: the figure is tbi\'s own cost, not a real ThingsBoard\'s.'],
-  }));
+  console.log(
+    JSON.stringify({
+      suite: 'platform-thingsboard',
+      title: 'To ThingsBoard (gateway MQTT API, durable outbox)',
+      description: `A backlog of ${N.toLocaleString('en-US')} QoS 1 messages in the MQTT connector's persistent session, drained by a real tbi into the in-process gateway-API test server (until every sample is PUBACKed), against a bare mqtt subscriber draining the same backlog on the same broker in the same run; then ${M.toLocaleString('en-US')} records taken by the outbox with ThingsBoard down.`,
+      columns: ['case', 'msg/s', 'note'],
+      rows: [
+        ['bare mqtt subscriber (baseline)', Math.round(raw), 'no-op handler'],
+        ['tbi: MQTT → converter → outbox → ThingsBoard PUBACK', Math.round(host.rate), `${host.publishes} gateway messages`],
+        [
+          `outbox ingest, ThingsBoard down (${M.toLocaleString('en-US')} records)`,
+          Math.round(down.rate),
+          `RSS ${first.rssMb.toFixed(0)} MiB at ${first.records.toLocaleString('en-US')}, ${last.rssMb.toFixed(0)} MiB at ${last.records.toLocaleString('en-US')}; ${down.waiting.toLocaleString('en-US')} rows waiting`,
+        ],
+      ],
+      notes: ["The test server runs in the benchmark process and acknowledges at once: the figure is tbi's own cost, not a real ThingsBoard's."],
+    }),
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

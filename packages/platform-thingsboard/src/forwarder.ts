@@ -111,7 +111,10 @@ export class Forwarder {
           this.#d.logger.warn({ messagesPerSecond: this.#selfLimit }, 'ThingsBoard refused a message (quota exceeded); pacing down');
         }
         const refused = isAuthRefusal(error);
-        this.#d.logger[refused ? 'error' : 'warn']({ err: error, attempt: this.#d.backoff.attempt + 1 }, 'ThingsBoard session ended; reconnecting with backoff');
+        this.#d.logger[refused ? 'error' : 'warn'](
+          { err: error, attempt: this.#d.backoff.attempt + 1 },
+          'ThingsBoard session ended; reconnecting with backoff',
+        );
         this.#d.onState({ connected: false, error: (error as Error).message });
       }
       connection?.close();
@@ -146,7 +149,10 @@ export class Forwarder {
     const send = async (m: GatewayMessage) => {
       while (inflight.size >= inflightMax) await Promise.race([Promise.race(inflight), lost]);
       // Every limit must have room before any is charged, so waiting on one does not use up another.
-      const costs: Array<[Pacer, number]> = [[paceSelf, 1], [paceAll, 1]];
+      const costs: Array<[Pacer, number]> = [
+        [paceSelf, 1],
+        [paceAll, 1],
+      ];
       if (m.topic.endsWith('telemetry')) costs.push([paceTele, 1], [pacePoints, m.points]);
       for (;;) {
         const now = Date.now();
@@ -156,30 +162,39 @@ export class Forwarder {
       }
       for (const [pacer, n] of costs) pacer.consume(n);
       if (failure !== undefined) throw failure;
-      const p = c.publish(m.topic, m.payload).then(() => {
-        if (m.seqs.length === 1) this.#solo.delete(m.seqs[0]!);
-        if (m.seqs.length > 0) {
-          d.outbox.remove(m.seqs);
-          d.onRemoved(m.seqs);
-        }
-        if (!acked) {
-          acked = true;
-          d.backoff.reset();
-        }
-      }, (error: unknown) => {
-        failure ??= error;
-        if (isQuotaRefusal(error)) this.#quotaHit = true;
-        const refusal = formatRefusal(error);
-        if (refusal !== undefined && m.seqs.length > 1) {
-          // Which row is bad? Send each alone next time; only a row refused alone is moved aside.
-          for (const seq of m.seqs) this.#solo.add(seq);
-        } else if (refusal !== undefined && m.seqs.length === 1) {
-          this.#solo.delete(m.seqs[0]!);
-          d.outbox.quarantine(m.seqs, refusal, d.now());
-          d.onRemoved(m.seqs, true);
-          d.logger.error({ server: c.where, rows: m.seqs.length, devices: m.devices, reason: refusal }, 'ThingsBoard refused a message as malformed; its rows are kept in the outbox\'s refused table');
-        }
-      }).finally(() => inflight.delete(p));
+      const p = c
+        .publish(m.topic, m.payload)
+        .then(
+          () => {
+            if (m.seqs.length === 1) this.#solo.delete(m.seqs[0]!);
+            if (m.seqs.length > 0) {
+              d.outbox.remove(m.seqs);
+              d.onRemoved(m.seqs);
+            }
+            if (!acked) {
+              acked = true;
+              d.backoff.reset();
+            }
+          },
+          (error: unknown) => {
+            failure ??= error;
+            if (isQuotaRefusal(error)) this.#quotaHit = true;
+            const refusal = formatRefusal(error);
+            if (refusal !== undefined && m.seqs.length > 1) {
+              // Which row is bad? Send each alone next time; only a row refused alone is moved aside.
+              for (const seq of m.seqs) this.#solo.add(seq);
+            } else if (refusal !== undefined && m.seqs.length === 1) {
+              this.#solo.delete(m.seqs[0]!);
+              d.outbox.quarantine(m.seqs, refusal, d.now());
+              d.onRemoved(m.seqs, true);
+              d.logger.error(
+                { server: c.where, rows: m.seqs.length, devices: m.devices, reason: refusal },
+                "ThingsBoard refused a message as malformed; its rows are kept in the outbox's refused table",
+              );
+            }
+          },
+        )
+        .finally(() => inflight.delete(p));
       inflight.add(p);
     };
     const connectDevice = async (name: string, type: string) => {

@@ -16,11 +16,18 @@ export interface ConnectionSettings {
 
 /** Why ThingsBoard refused the CONNECT, by CONNACK code (MQTT 3.1.1 and 5). */
 const REFUSALS: Record<number, string> = {
-  1: 'unacceptable protocol version', 2: 'client id rejected', 3: 'server unavailable',
-  4: 'bad user name or password', 5: 'not authorized (wrong or unknown access token)',
+  1: 'unacceptable protocol version',
+  2: 'client id rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorized (wrong or unknown access token)',
   // MQTT 5 reason codes 0x84, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x97:
-  132: 'unsupported protocol version', 134: 'bad user name or password',
-  135: 'not authorized (wrong or unknown access token)', 136: 'server unavailable', 137: 'server busy', 138: 'banned',
+  132: 'unsupported protocol version',
+  134: 'bad user name or password',
+  135: 'not authorized (wrong or unknown access token)',
+  136: 'server unavailable',
+  137: 'server busy',
+  138: 'banned',
   151: 'quota exceeded',
 };
 
@@ -66,9 +73,17 @@ export class GatewayConnection {
   static connect(s: ConnectionSettings, onMessage: (topic: string, payload: Buffer) => void): Promise<GatewayConnection> {
     const where = `${s.tls ? 'mqtts' : 'mqtt'}://${s.host}:${s.port}`;
     const options: IClientOptions = {
-      host: s.host, port: s.port, protocol: s.tls ? 'mqtts' : 'mqtt', protocolVersion: s.protocolVersion,
-      username: s.accessToken, clientId: s.clientId, clean: true, reconnectPeriod: 0,
-      connectTimeout: s.connectTimeoutMs, keepalive: s.keepaliveSeconds, resubscribe: false,
+      host: s.host,
+      port: s.port,
+      protocol: s.tls ? 'mqtts' : 'mqtt',
+      protocolVersion: s.protocolVersion,
+      username: s.accessToken,
+      clientId: s.clientId,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: s.connectTimeoutMs,
+      keepalive: s.keepaliveSeconds,
+      resubscribe: false,
       ...(s.tls ? { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key, rejectUnauthorized: s.tls.rejectUnauthorized } : {}),
     };
     return new Promise((resolve, reject) => {
@@ -79,11 +94,20 @@ export class GatewayConnection {
         client.end(true);
         const code = (error as { code?: unknown }).code;
         if (typeof code === 'number' && REFUSALS[code] !== undefined && (code === 4 || code === 5 || code === 0x86 || code === 0x87 || code === 0x8a)) {
-          reject(new PluginError('THINGSBOARD_REFUSED', `ThingsBoard at ${where} refused the gateway's connection: ${REFUSALS[code]} (CONNACK code ${code}). Check platform.accessToken: it must be the access token of a device marked "Is gateway".`, {
-            context: { server: where, code }, cause: error,
-          }));
+          reject(
+            new PluginError(
+              'THINGSBOARD_REFUSED',
+              `ThingsBoard at ${where} refused the gateway's connection: ${REFUSALS[code]} (CONNACK code ${code}). Check platform.accessToken: it must be the access token of a device marked "Is gateway".`,
+              {
+                context: { server: where, code },
+                cause: error,
+              },
+            ),
+          );
         } else {
-          reject(new DeliveryError(`cannot connect to ThingsBoard at ${where}: ${(error as Error).message ?? String(error)}`, { retryable: true, cause: error }));
+          reject(
+            new DeliveryError(`cannot connect to ThingsBoard at ${where}: ${(error as Error).message ?? String(error)}`, { retryable: true, cause: error }),
+          );
         }
       };
       client.once('error', fail);
@@ -93,14 +117,18 @@ export class GatewayConnection {
         client.removeAllListeners('close');
         const connection = new GatewayConnection(client, where);
         client.on('message', (topic, payload) => onMessage(topic, payload));
-        client.subscribe(['v1/gateway/rpc', 'v1/gateway/attributes', 'v1/gateway/attributes/response', 'v1/gateway/disconnect', 'v1/devices/me/rpc/response/+'], { qos: 1 }, (error) => {
-          if (error) {
-            connection.close();
-            reject(new DeliveryError(`subscribing at ThingsBoard ${where} failed: ${error.message}`, { retryable: true, cause: error }));
-          } else {
-            resolve(connection);
-          }
-        });
+        client.subscribe(
+          ['v1/gateway/rpc', 'v1/gateway/attributes', 'v1/gateway/attributes/response', 'v1/gateway/disconnect', 'v1/devices/me/rpc/response/+'],
+          { qos: 1 },
+          (error) => {
+            if (error) {
+              connection.close();
+              reject(new DeliveryError(`subscribing at ThingsBoard ${where} failed: ${error.message}`, { retryable: true, cause: error }));
+            } else {
+              resolve(connection);
+            }
+          },
+        );
       });
     });
   }

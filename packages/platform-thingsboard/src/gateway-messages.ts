@@ -27,7 +27,13 @@ export function packMessages(rows: readonly OutboxRow[], maxBytes: number, solo:
   for (const row of rows) {
     if (row.kind === 'rpc') {
       const reply = JSON.parse(row.body) as { id: number; data: unknown };
-      out.push({ topic: TOPIC.rpc, payload: Buffer.from(JSON.stringify({ device: row.device, id: reply.id, data: reply.data })), seqs: [row.seq], devices: [row.device], points: 0 });
+      out.push({
+        topic: TOPIC.rpc,
+        payload: Buffer.from(JSON.stringify({ device: row.device, id: reply.id, data: reply.data })),
+        seqs: [row.seq],
+        devices: [row.device],
+        points: 0,
+      });
       continue;
     }
     if (solo.has(row.seq)) {

@@ -90,7 +90,10 @@ export class Outbox {
    * @param maxRowBytes largest telemetry row: a record's samples are split into rows below it, and
    *   a single larger sample is refused (not retryable), as it would never fit one PUBLISH.
    */
-  constructor(dataDir: string, readonly maxRowBytes = 50_000) {
+  constructor(
+    dataDir: string,
+    readonly maxRowBytes = 50_000,
+  ) {
     mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, OUTBOX_FILE);
     this.#db = new DatabaseSync(this.file);
@@ -126,8 +129,11 @@ export class Outbox {
    * appended before is skipped (a redelivery), in the same transaction, so a crash cannot
    * separate "seen" from "stored". Returns the new rows' sequence numbers.
    */
-  append(items: readonly IngestItem[], now: number, extra: ReadonlyArray<{ device: string; kind: OutboxKind; body: string }> = []):
-    { stored: number; duplicates: number; seqs: number[] } {
+  append(
+    items: readonly IngestItem[],
+    now: number,
+    extra: ReadonlyArray<{ device: string; kind: OutboxKind; body: string }> = [],
+  ): { stored: number; duplicates: number; seqs: number[] } {
     let stored = 0;
     let duplicates = 0;
     const seqs: number[] = [];
@@ -138,11 +144,19 @@ export class Outbox {
       for (const sample of samples) checkValues(device, sample.values);
       const body = JSON.stringify(samples);
       if (Buffer.byteLength(body) <= this.maxRowBytes) {
-        insert(device, 'telemetry', body, samples.reduce((n, s) => n + Object.keys(s.values).length, 0));
+        insert(
+          device,
+          'telemetry',
+          body,
+          samples.reduce((n, s) => n + Object.keys(s.values).length, 0),
+        );
       } else if (samples.length > 1) {
         for (const sample of samples) insertTelemetry(device, [sample]);
       } else {
-        throw new DeliveryError(`a telemetry sample of ${device} is ${Buffer.byteLength(body)} bytes; ThingsBoard takes at most ${this.maxRowBytes} in one message`, { retryable: false });
+        throw new DeliveryError(
+          `a telemetry sample of ${device} is ${Buffer.byteLength(body)} bytes; ThingsBoard takes at most ${this.maxRowBytes} in one message`,
+          { retryable: false },
+        );
       }
     };
     const learned: Array<[string, string]> = [];
@@ -196,8 +210,10 @@ export class Outbox {
     const list = JSON.stringify(seqs);
     this.#db.exec('BEGIN IMMEDIATE');
     try {
-      this.#db.prepare(`INSERT OR IGNORE INTO refused (seq, device, kind, body, created_at, refused_at, reason)
-        SELECT seq, device, kind, body, created_at, ?, ? FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`).run(now, reason, list);
+      this.#db
+        .prepare(`INSERT OR IGNORE INTO refused (seq, device, kind, body, created_at, refused_at, reason)
+        SELECT seq, device, kind, body, created_at, ?, ? FROM outbox WHERE seq IN (SELECT value FROM json_each(?))`)
+        .run(now, reason, list);
       this.#rows -= Number(this.#deleteRows.run(list).changes);
       this.#db.exec('COMMIT');
     } catch (error) {
@@ -219,14 +235,19 @@ export class Outbox {
 
   device(name: string): KnownDevice | undefined {
     const row = this.#db.prepare('SELECT name, type, integration, last_seen AS lastSeen, connected FROM devices WHERE name = ?').get(name) as
-      (Omit<KnownDevice, 'connected'> & { connected: number }) | undefined;
+      | (Omit<KnownDevice, 'connected'> & { connected: number })
+      | undefined;
     return row && { ...row, connected: row.connected === 1 };
   }
 
   /** Devices connected at ThingsBoard when the host last ran (to re-connect them). */
   connectedDevices(): KnownDevice[] {
-    return (this.#db.prepare('SELECT name, type, integration, last_seen AS lastSeen FROM devices WHERE connected = 1').all() as unknown as
-      Omit<KnownDevice, 'connected'>[]).map((d) => ({ ...d, connected: true }));
+    return (
+      this.#db.prepare('SELECT name, type, integration, last_seen AS lastSeen FROM devices WHERE connected = 1').all() as unknown as Omit<
+        KnownDevice,
+        'connected'
+      >[]
+    ).map((d) => ({ ...d, connected: true }));
   }
 
   /** Writes the last-seen times kept in memory. */

@@ -3,19 +3,29 @@ import { DEFAULT_LIMITS, Pacer, parseRateLimits, parseSessionLimits } from './se
 
 describe('session limits', () => {
   it('parses ThingsBoard rate limit strings', () => {
-    expect(parseRateLimits('10:1,300:60')).toEqual([{ count: 10, seconds: 1 }, { count: 300, seconds: 60 }]);
+    expect(parseRateLimits('10:1,300:60')).toEqual([
+      { count: 10, seconds: 1 },
+      { count: 300, seconds: 60 },
+    ]);
     expect(parseRateLimits('')).toEqual([]);
     expect(parseRateLimits(undefined)).toEqual([]);
     expect(parseRateLimits('x:1, 5:0, 7:2')).toEqual([{ count: 7, seconds: 2 }]);
   });
 
   it('reads the gateway limits of a getSessionLimits reply, falling back to the session-wide ones', () => {
-    expect(parseSessionLimits({
-      maxPayloadSize: 4096, maxInflightMessages: 5,
-      rateLimits: { messages: '1:1' }, gatewayRateLimits: { messages: '20:1', telemetryMessages: '10:1', telemetryDataPoints: '100:1' },
-    })).toEqual({
-      maxPayloadSize: 4096, maxInflightMessages: 5, messages: [{ count: 20, seconds: 1 }],
-      telemetryMessages: [{ count: 10, seconds: 1 }], telemetryDataPoints: [{ count: 100, seconds: 1 }],
+    expect(
+      parseSessionLimits({
+        maxPayloadSize: 4096,
+        maxInflightMessages: 5,
+        rateLimits: { messages: '1:1' },
+        gatewayRateLimits: { messages: '20:1', telemetryMessages: '10:1', telemetryDataPoints: '100:1' },
+      }),
+    ).toEqual({
+      maxPayloadSize: 4096,
+      maxInflightMessages: 5,
+      messages: [{ count: 20, seconds: 1 }],
+      telemetryMessages: [{ count: 10, seconds: 1 }],
+      telemetryDataPoints: [{ count: 100, seconds: 1 }],
     });
     expect(parseSessionLimits({ rateLimits: { messages: '3:1' } }).messages).toEqual([{ count: 3, seconds: 1 }]);
     expect(parseSessionLimits('garbage')).toEqual(DEFAULT_LIMITS);

@@ -18,7 +18,11 @@ export interface RateLimit {
 
 /** What a session assumes before (or without) an answer: ThingsBoard's defaults, no rate limits. */
 export const DEFAULT_LIMITS: SessionLimits = {
-  maxPayloadSize: 65_536, maxInflightMessages: 100, messages: [], telemetryMessages: [], telemetryDataPoints: [],
+  maxPayloadSize: 65_536,
+  maxInflightMessages: 100,
+  messages: [],
+  telemetryMessages: [],
+  telemetryDataPoints: [],
 };
 
 /** Parses `"10:1,300:60"` (empty: none); malformed parts are ignored. */

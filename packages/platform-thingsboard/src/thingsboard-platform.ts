@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import {
-  Backoff, DeliveryError, ShutdownError, type Clock, type Counter, type Gauge, type IngestItem, type Logger, type PlatformClient, type PlatformCommand,
+  Backoff,
+  DeliveryError,
+  ShutdownError,
+  type Clock,
+  type Counter,
+  type Gauge,
+  type IngestItem,
+  type Logger,
+  type PlatformClient,
+  type PlatformCommand,
 } from '@tbi/plugin-api';
 import { Forwarder } from './forwarder.js';
 import { Outbox, type OutboxKind } from './outbox.js';
@@ -11,7 +20,6 @@ type CommandHandler = (command: PlatformCommand) => void;
 const silent: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 const RPC_MEMORY_MS = 3_600_000;
-
 
 /**
  * The platform client for a real ThingsBoard over its Gateway MQTT API. `ingest` commits records
@@ -55,9 +63,13 @@ export class ThingsBoardPlatform implements PlatformClient {
     this.#forwarder = new Forwarder({
       outbox: this.outbox,
       settings: {
-        host: options.host, port: options.port ?? (tls ? 8883 : 1883), accessToken: options.accessToken,
-        protocolVersion: options.protocolVersion ?? 4, clientId: options.clientId ?? `tbi-gateway-${randomUUID().slice(0, 8)}`,
-        connectTimeoutMs: options.connectTimeoutMs ?? 10_000, keepaliveSeconds: 60,
+        host: options.host,
+        port: options.port ?? (tls ? 8883 : 1883),
+        accessToken: options.accessToken,
+        protocolVersion: options.protocolVersion ?? 4,
+        clientId: options.clientId ?? `tbi-gateway-${randomUUID().slice(0, 8)}`,
+        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+        keepaliveSeconds: 60,
         ...(tls ? { tls: { ...tls, rejectUnauthorized: tls.rejectUnauthorized ?? true } } : {}),
       },
       logger: this.#logger,
@@ -270,7 +282,10 @@ export class ThingsBoardPlatform implements PlatformClient {
       this.#forgetOldRpcs();
       this.#rpcs.set(id, { device: deviceName, id: rpcId, at: this.#clock.now() });
       command = {
-        id, deviceName, msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE', msg: { method: data.method, params: data.params ?? {} },
+        id,
+        deviceName,
+        msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE',
+        msg: { method: data.method, params: data.params ?? {} },
         metadata: { ...base, requestUUID: id, requestId: String(rpcId), oneway: 'false' },
       };
     } else if (topic === 'v1/gateway/attributes') {

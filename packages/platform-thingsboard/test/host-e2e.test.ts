@@ -73,19 +73,31 @@ async function startHost(label: string, tb: GatewayTestServer, prefix: string, e
     token: TOKEN,
     env: { TB_GATEWAY_TOKEN: GATEWAY_TOKEN },
     config: {
-      http: { host: '127.0.0.1', port: 0 }, auth: { token: TOKEN }, dataDir: path.join(hostDir, 'data'), plugins: [MQTT_PLUGIN, HTTP_PLUGIN],
+      http: { host: '127.0.0.1', port: 0 },
+      auth: { token: TOKEN },
+      dataDir: path.join(hostDir, 'data'),
+      plugins: [MQTT_PLUGIN, HTTP_PLUGIN],
       platform: { type: 'thingsboard', host: '127.0.0.1', port: tb.port, accessToken: '${env:TB_GATEWAY_TOKEN}' },
-      integrations: [{
-        name: 'meters', type: 'mqtt',
-        config: {
-          host: '127.0.0.1', port: BROKER.plain, protocolVersion: '5', topicFilters: [{ filter: `${prefix}/+/data`, qos: 1 }],
-          deviceNamePattern: '${topic[-2]}', clientId: `tb-e2e-${label}-${prefix.slice(-8)}`, cleanSession: false,
-          reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },
+      integrations: [
+        {
+          name: 'meters',
+          type: 'mqtt',
+          config: {
+            host: '127.0.0.1',
+            port: BROKER.plain,
+            protocolVersion: '5',
+            topicFilters: [{ filter: `${prefix}/+/data`, qos: 1 }],
+            deviceNamePattern: '${topic[-2]}',
+            clientId: `tb-e2e-${label}-${prefix.slice(-8)}`,
+            cleanSession: false,
+            reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },
+          },
+          metadata: { prefix },
+          uplinkConverter: { inline: UPLINK },
+          downlinkConverter: { inline: DOWNLINK },
         },
-        metadata: { prefix },
-        uplinkConverter: { inline: UPLINK },
-        downlinkConverter: { inline: DOWNLINK },
-      }, ...extra],
+        ...extra,
+      ],
     },
   });
   hosts.push(host);
@@ -93,7 +105,13 @@ async function startHost(label: string, tb: GatewayTestServer, prefix: string, e
 }
 
 async function client(): Promise<MqttClient> {
-  const c = mqtt.connect({ host: '127.0.0.1', port: BROKER.plain, protocolVersion: 5, reconnectPeriod: 300, clientId: `tb-e2e-pub-${randomUUID().slice(0, 8)}` });
+  const c = mqtt.connect({
+    host: '127.0.0.1',
+    port: BROKER.plain,
+    protocolVersion: 5,
+    reconnectPeriod: 300,
+    clientId: `tb-e2e-pub-${randomUUID().slice(0, 8)}`,
+  });
   clients.push(c);
   await new Promise<void>((resolve, reject) => {
     c.once('connect', () => resolve());
@@ -119,12 +137,30 @@ describe('MQTT connector → tbi → ThingsBoard (gateway-API test server)', () 
     const host = await startHost('http', tb, 'tbi-test/tb-http/unused', [
       { name: 'hooks', type: 'http', config: { routingKey: 'tb-e2e-hook' }, uplinkConverter: { inline: HTTP_UPLINK } },
     ]);
-    const body = { readings: [{ id: 'hook-a', ts: TS0 + 7, temp: 20.5, ok: true, fw: '2.0.1' }, { id: 'hook-b', ts: TS0 + 8, temp: -3, ok: false, fw: 'beta' }] };
-    const response = await fetch(`${host.url}/api/v1/integrations/http/tb-e2e-hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const body = {
+      readings: [
+        { id: 'hook-a', ts: TS0 + 7, temp: 20.5, ok: true, fw: '2.0.1' },
+        { id: 'hook-b', ts: TS0 + 8, temp: -3, ok: false, fw: 'beta' },
+      ],
+    };
+    const response = await fetch(`${host.url}/api/v1/integrations/http/tb-e2e-hook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(response.status).toBeLessThan(300);
     await tb.waitFor(() => tb.device('hook-b')?.telemetry.length === 1 && tb.device('hook-a')?.attributes.fw !== undefined, 20_000, 'both webhook devices');
-    expect(tb.device('hook-a')).toMatchObject({ type: 'hook-profile', connected: true, telemetry: [{ ts: TS0 + 7, values: { temp: 20.5, ok: true } }], attributes: { fw: '2.0.1' } });
-    expect(tb.device('hook-b')).toMatchObject({ type: 'hook-profile', telemetry: [{ ts: TS0 + 8, values: { temp: -3, ok: false } }], attributes: { fw: 'beta' } });
+    expect(tb.device('hook-a')).toMatchObject({
+      type: 'hook-profile',
+      connected: true,
+      telemetry: [{ ts: TS0 + 7, values: { temp: 20.5, ok: true } }],
+      attributes: { fw: '2.0.1' },
+    });
+    expect(tb.device('hook-b')).toMatchObject({
+      type: 'hook-profile',
+      telemetry: [{ ts: TS0 + 8, values: { temp: -3, ok: false } }],
+      attributes: { fw: 'beta' },
+    });
   }, 60_000);
 
   it('delivers records with device name, profile, timestamp and values; an RPC round-trips to an MQTT device and an attribute update reaches it', async () => {
@@ -140,7 +176,11 @@ describe('MQTT connector → tbi → ThingsBoard (gateway-API test server)', () 
     device.on('message', (topic, payload) => {
       if (topic.endsWith('/attributes')) return void attributeUpdates.push(JSON.parse(payload.toString()));
       const rpc = JSON.parse(payload.toString()) as { requestId: string; params: { n: number } };
-      void device.publishAsync(`${prefix}/valve-1/data`, JSON.stringify({ seq: 2, reply: { requestId: rpc.requestId, response: { doubled: rpc.params.n * 2 } } }), { qos: 1 });
+      void device.publishAsync(
+        `${prefix}/valve-1/data`,
+        JSON.stringify({ seq: 2, reply: { requestId: rpc.requestId, response: { doubled: rpc.params.n * 2 } } }),
+        { qos: 1 },
+      );
     });
     await device.publishAsync(`${prefix}/valve-1/data`, JSON.stringify({ seq: 1 }), { qos: 1 });
     await tb.waitFor(() => tb.device('valve-1')?.telemetry.length === 1, 20_000, 'the first record');

@@ -28,19 +28,33 @@ async function server(options: Partial<Parameters<typeof startGatewayTestServer>
 }
 
 async function platform(tb: GatewayTestServer, dir: string, extra: object = {}): Promise<ThingsBoardPlatform> {
-  const p = await openThingsBoardPlatform({ host: '127.0.0.1', port: tb.port, accessToken: TOKEN, dataDir: dir, reconnect: { initialDelayMs: 50, maxDelayMs: 300 }, ...extra });
+  const p = await openThingsBoardPlatform({
+    host: '127.0.0.1',
+    port: tb.port,
+    accessToken: TOKEN,
+    dataDir: dir,
+    reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
+    ...extra,
+  });
   closers.push(() => p.close());
   return p;
 }
 
 const record = (device: string, seq: number, type = 'thermometer'): DeviceRecord => ({
-  entityType: 'DEVICE', deviceName: device, deviceType: type, attributes: {}, telemetry: [{ ts: 1_700_000_000_000 + seq, values: { seq } }],
+  entityType: 'DEVICE',
+  deviceName: device,
+  deviceType: type,
+  attributes: {},
+  telemetry: [{ ts: 1_700_000_000_000 + seq, values: { seq } }],
 });
 const items = (from: number, to: number, devices = 10): IngestItem[] =>
   Array.from({ length: to - from }, (_, i) => ({ integration: 'it', sourceId: `s${from + i}`, records: [record(`dev-${(from + i) % devices}`, from + i)] }));
 
 function storedSeqs(tb: GatewayTestServer): number[] {
-  return tb.allTelemetry().map((s) => s.values.seq as number).sort((a, b) => a - b);
+  return tb
+    .allTelemetry()
+    .map((s) => s.values.seq as number)
+    .sort((a, b) => a - b);
 }
 
 describe('ThingsBoard platform client against the gateway test server', () => {
@@ -155,8 +169,18 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     p.onCommand((c) => commands.push(c));
     const reply = tb.rpc('valve', 'open', { pct: 50 });
     await tb.waitFor(() => commands.length === 1);
-    expect(commands[0]).toMatchObject({ deviceName: 'valve', integration: 'mqtt-in', msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE', msg: { method: 'open', params: { pct: 50 } } });
-    await p.ingest([{ integration: 'mqtt-in', records: [{ ...record('valve', 2, 'valve'), rpcReplies: [{ requestId: commands[0]!.metadata.requestUUID!, response: { ok: 1 } }] }] }]);
+    expect(commands[0]).toMatchObject({
+      deviceName: 'valve',
+      integration: 'mqtt-in',
+      msgType: 'RPC_CALL_FROM_SERVER_TO_DEVICE',
+      msg: { method: 'open', params: { pct: 50 } },
+    });
+    await p.ingest([
+      {
+        integration: 'mqtt-in',
+        records: [{ ...record('valve', 2, 'valve'), rpcReplies: [{ requestId: commands[0]!.metadata.requestUUID!, response: { ok: 1 } }] }],
+      },
+    ]);
     expect(await reply).toEqual({ ok: 1 });
     tb.updateAttributes('valve', { target: 21 });
     await tb.waitFor(() => commands.length === 2);
@@ -201,7 +225,9 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     const tb = await server({ ackMode: 'stall' });
     const p = await platform(tb, dataDir(), { delivery: 'strict' });
     let done = false;
-    const ingest = p.ingest(items(0, 3)).then(() => { done = true; });
+    const ingest = p.ingest(items(0, 3)).then(() => {
+      done = true;
+    });
     await tb.waitFor(() => tb.allTelemetry().length === 3);
     await new Promise((r) => setTimeout(r, 200));
     expect(done).toBe(false);
@@ -234,7 +260,9 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     await tb.waitFor(() => tb.device('bulk')?.telemetry.length === 400, 10_000, '400 samples');
     expect(tb.refusals).toEqual([]);
     const huge = [{ ts: 1, values: { blob: 'y'.repeat(60_000) } }];
-    const error = await p.ingest([{ integration: 'it', records: [{ entityType: 'DEVICE', deviceName: 'huge', deviceType: 't', attributes: {}, telemetry: huge }] }]).catch((e: unknown) => e);
+    const error = await p
+      .ingest([{ integration: 'it', records: [{ entityType: 'DEVICE', deviceName: 'huge', deviceType: 't', attributes: {}, telemetry: huge }] }])
+      .catch((e: unknown) => e);
     expect(isRetryable(error)).toBe(false);
     expect((error as Error).message).toContain('ThingsBoard takes at most');
   });
@@ -250,7 +278,11 @@ describe('ThingsBoard platform client against the gateway test server', () => {
     await p.close();
     const dir = dataDir();
     const offline = await openThingsBoardPlatform({ host: '127.0.0.1', port: 1, accessToken: TOKEN, dataDir: dir, connectTimeoutMs: 200 });
-    await offline.ingest([...items(0, 3), { integration: 'it', records: [{ ...record('bad', 1), telemetry: [{ ts: 1.5, values: { v: 1 } }] }] }, ...items(3, 5)]);
+    await offline.ingest([
+      ...items(0, 3),
+      { integration: 'it', records: [{ ...record('bad', 1), telemetry: [{ ts: 1.5, values: { v: 1 } }] }] },
+      ...items(3, 5),
+    ]);
     await offline.close();
     const q = await platform(tb, dir, { protocolVersion: 5 });
     await tb.waitFor(() => q.outbox.refused().length === 1 && tb.allTelemetry().length === 5, 15_000, 'the good rows and the refused one');

@@ -1,11 +1,7 @@
 import type { Metadata } from './messages.js';
 
 /** The kinds of platform command a downlink converter receives as `msgType`. */
-export type DownlinkMsgType =
-  | 'ATTRIBUTES_UPDATED'
-  | 'RPC_CALL_FROM_SERVER_TO_DEVICE'
-  | 'POST_TELEMETRY_REQUEST'
-  | (string & {});
+export type DownlinkMsgType = 'ATTRIBUTES_UPDATED' | 'RPC_CALL_FROM_SERVER_TO_DEVICE' | 'POST_TELEMETRY_REQUEST' | (string & {});
 
 /** What a downlink converter is called with: `Encoder(msg, metadata, msgType, integrationMetadata)`. */
 export interface DownlinkRequest {

@@ -22,9 +22,7 @@ export interface PluginManifest {
 }
 
 /** Reads the `tbi` field of a parsed package.json; returns the problems instead of throwing. */
-export function parseManifest(
-  pkg: unknown,
-): { ok: true; manifest: PluginManifest } | { ok: false; problems: string[] } {
+export function parseManifest(pkg: unknown): { ok: true; manifest: PluginManifest } | { ok: false; problems: string[] } {
   const field = (pkg as { tbi?: unknown } | null)?.tbi;
   if (field === undefined) return { ok: false, problems: ['package.json has no "tbi" field'] };
   if (typeof field !== 'object' || field === null) {

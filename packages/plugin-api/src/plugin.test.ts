@@ -5,7 +5,12 @@ const schema = { '~standard': { version: 1 as const, vendor: 'test', validate: (
 
 describe('definePlugin', () => {
   it('brands the definition with the contract version, checked by value', () => {
-    const plugin = definePlugin({ type: 'echo', configSchema: schema, downlink: 'none', create: () => ({ start: async () => {}, stop: async () => {}, health: () => ({ status: 'up' as const }) }) });
+    const plugin = definePlugin({
+      type: 'echo',
+      configSchema: schema,
+      downlink: 'none',
+      create: () => ({ start: async () => {}, stop: async () => {}, health: () => ({ status: 'up' as const }) }),
+    });
     expect(plugin.apiVersion).toBe(PLUGIN_API_VERSION);
     expect(isPluginDefinition({ ...plugin })).toBe(true);
     expect(isPluginDefinition({ type: 'echo', create: () => {} })).toBe(false);

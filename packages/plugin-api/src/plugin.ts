@@ -1,15 +1,7 @@
 import type { BackoffOptions } from './backoff.js';
 import type { OutboundDownlink } from './downlink.js';
 import type { Metadata } from './messages.js';
-import type {
-  Clock,
-  ConverterSandbox,
-  HttpRouter,
-  Logger,
-  Metrics,
-  PendingDownlinks,
-  UplinkService,
-} from './services.js';
+import type { Clock, ConverterSandbox, HttpRouter, Logger, Metrics, PendingDownlinks, UplinkService } from './services.js';
 import type { PlatformView } from './platform-view.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { PLUGIN_API_VERSION } from './version.js';

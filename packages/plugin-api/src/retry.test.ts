@@ -47,10 +47,26 @@ describe('retry', () => {
   it('throws a non-retryable error at once and the last error after maxAttempts', async () => {
     let calls = 0;
     const fatal = new DeliveryError('bad request', { retryable: false });
-    await expect(retry(async () => { calls++; throw fatal; }, { initialDelayMs: 1 })).rejects.toBe(fatal);
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw fatal;
+        },
+        { initialDelayMs: 1 },
+      ),
+    ).rejects.toBe(fatal);
     expect(calls).toBe(1);
     calls = 0;
-    await expect(retry(async () => { calls++; throw new Error(`n${calls}`); }, { initialDelayMs: 1, maxAttempts: 3 })).rejects.toThrow('n3');
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error(`n${calls}`);
+        },
+        { initialDelayMs: 1, maxAttempts: 3 },
+      ),
+    ).rejects.toThrow('n3');
     expect(calls).toBe(3);
   });
 
@@ -72,7 +88,13 @@ describe('retry', () => {
     const abort = new AbortController();
     let calls = 0;
     const started = Date.now();
-    const running = retry(async () => { calls++; throw new Error('down'); }, { signal: abort.signal, initialDelayMs: 60_000, jitter: 0 });
+    const running = retry(
+      async () => {
+        calls++;
+        throw new Error('down');
+      },
+      { signal: abort.signal, initialDelayMs: 60_000, jitter: 0 },
+    );
     await sleep(20);
     abort.abort();
     const error = await running.catch((e: unknown) => e);

@@ -78,9 +78,7 @@ export type UplinkResult =
   | { ok: true; records: DeviceRecord[]; output: unknown; logs: ConverterLog[] }
   | { ok: false; error: ConverterFailure; logs: ConverterLog[] };
 
-export type DownlinkResult =
-  | { ok: true; encoded: EncodedDownlink; logs: ConverterLog[] }
-  | { ok: false; error: ConverterFailure; logs: ConverterLog[] };
+export type DownlinkResult = { ok: true; encoded: EncodedDownlink; logs: ConverterLog[] } | { ok: false; error: ConverterFailure; logs: ConverterLog[] };
 
 /** A compiled converter. `replace` swaps the source atomically: calls in progress finish on the old one. */
 export interface Converter<I, R> {

@@ -1,13 +1,5 @@
 import type { HttpRouter } from './services.js';
-import type {
-  Clock,
-  ConverterSandbox,
-  Logger,
-  Metrics,
-  PendingDownlinks,
-  PlatformClient,
-  UplinkService,
-} from './services.js';
+import type { Clock, ConverterSandbox, Logger, Metrics, PendingDownlinks, PlatformClient, UplinkService } from './services.js';
 import type { Metadata } from './messages.js';
 import type { PlatformView } from './platform-view.js';
 

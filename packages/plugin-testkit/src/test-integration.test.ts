@@ -3,7 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestIntegration, type TestIntegration } from './test-integration.js';
 
 const anyConfig: StandardSchemaV1<unknown, { key: string }> = {
-  '~standard': { version: 1, vendor: 'test', validate: (v) => (typeof (v as { key?: unknown }).key === 'string' ? { value: v as { key: string } } : { issues: [{ message: 'expected a key', path: ['key'] }] }) },
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: (v) =>
+      typeof (v as { key?: unknown }).key === 'string' ? { value: v as { key: string } } : { issues: [{ message: 'expected a key', path: ['key'] }] },
+  },
 };
 
 /** A webhook plugin in ten lines: POST /<key> submits the body and answers once it is stored. */

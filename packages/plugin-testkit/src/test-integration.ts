@@ -3,15 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createConverterSandbox } from '@tbi/converter-sandbox';
 import { openEmbeddedPlatform, type EmbeddedPlatform } from '@tbi/platform-embedded';
-import type {
-  Integration,
-  IntegrationContext,
-  IntegrationHealth,
-  PluginDefinition,
-  RawMessage,
-  SubmitOptions,
-  UplinkOutcome,
-} from '@tbi/plugin-api';
+import type { Integration, IntegrationContext, IntegrationHealth, PluginDefinition, RawMessage, SubmitOptions, UplinkOutcome } from '@tbi/plugin-api';
 import {
   createRootContainer,
   IntegrationInstance,
@@ -150,7 +142,8 @@ export async function startTestIntegration<Config>(
   const logger = memoryLogger({ echo: options.echoLogs });
   const clock = { now: () => Date.now() };
   const metrics = new PromMetrics({ defaultMetrics: false });
-  const embedded = options.platform === 'memory' ? undefined : await openEmbeddedPlatform({ dataDir: dir, clock, logger: logger.child({ component: 'platform' }) });
+  const embedded =
+    options.platform === 'memory' ? undefined : await openEmbeddedPlatform({ dataDir: dir, clock, logger: logger.child({ component: 'platform' }) });
   const platform = new TestPlatform(embedded);
   const sandbox = createConverterSandbox({ logger: logger.child({ component: 'sandbox' }), poolSize: 1 });
   const pipeline = await openPipeline({ platform, logger, metrics, clock, dataDir: dir, retry: { initialMs: 20, maxMs: 250 } });
@@ -227,7 +220,12 @@ export async function startTestIntegration<Config>(
     async deadLetters() {
       const res = await pipeline.routes().request(`/dead-letters?integration=${encodeURIComponent(name)}&limit=1000`);
       const body = (await res.json()) as { items?: Array<{ id: number; error: { kind: string; message: string }; payload: { text?: string } }> };
-      return (body.items ?? []).map((d) => ({ id: d.id, kind: d.error.kind, reason: d.error.message, ...(d.payload.text === undefined ? {} : { payloadText: d.payload.text }) }));
+      return (body.items ?? []).map((d) => ({
+        id: d.id,
+        kind: d.error.kind,
+        reason: d.error.message,
+        ...(d.payload.text === undefined ? {} : { payloadText: d.payload.text }),
+      }));
     },
     async metric(metricName, labels = {}) {
       const { body } = await metrics.text();
@@ -241,7 +239,13 @@ export async function startTestIntegration<Config>(
       return sum;
     },
     downlink: (command) =>
-      platform.sendCommand({ deviceName: command.deviceName, integration: name, msg: command.msg, msgType: command.msgType ?? 'RPC_CALL_FROM_SERVER_TO_DEVICE', metadata: { deviceName: command.deviceName, ...command.metadata } }),
+      platform.sendCommand({
+        deviceName: command.deviceName,
+        integration: name,
+        msg: command.msg,
+        msgType: command.msgType ?? 'RPC_CALL_FROM_SERVER_TO_DEVICE',
+        metadata: { deviceName: command.deviceName, ...command.metadata },
+      }),
     async request(pathUnderType, init = {}) {
       const router = instance.liveRouter();
       if (!router) return Response.json({ error: `integration "${name}" is not running` }, { status: 503 });

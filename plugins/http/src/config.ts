@@ -15,9 +15,7 @@ const headerName = z
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a valid HTTP header name')
   .transform((name) => name.toLowerCase());
 
-const cidr = z
-  .string()
-  .refine(isCidr, { message: 'an IPv4 or IPv6 address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32' });
+const cidr = z.string().refine(isCidr, { message: 'an IPv4 or IPv6 address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32' });
 
 /** HMAC signature check of the raw body (GitHub / Stripe style webhooks). */
 const hmacSchema = z
@@ -25,17 +23,10 @@ const hmacSchema = z
     header: headerName.describe('Header that carries the signature, e.g. x-hub-signature-256 (GitHub).'),
     secret: z.string().min(1).describe('Shared secret; write ${env:NAME} so it comes from the environment.'),
     algorithm: z.enum(['sha256', 'sha512', 'sha1']).default('sha256'),
-    encoding: z
-      .enum(['auto', 'hex', 'base64'])
-      .default('auto')
-      .describe('auto accepts sha256=<hex> (GitHub), plain hex and Base64.'),
-    timestampHeader: headerName
-      .optional()
-      .describe('Header with the send time (epoch s or ms); when set, "<timestamp>.<body>" is what is signed.'),
+    encoding: z.enum(['auto', 'hex', 'base64']).default('auto').describe('auto accepts sha256=<hex> (GitHub), plain hex and Base64.'),
+    timestampHeader: headerName.optional().describe('Header with the send time (epoch s or ms); when set, "<timestamp>.<body>" is what is signed.'),
     toleranceSeconds: int().positive().default(300).describe('Replay window: timestamps further from now are refused.'),
-    replayProtection: bool()
-      .default(true)
-      .describe('Refuse (409) a signature already accepted within toleranceSeconds: an exact replay of a request.'),
+    replayProtection: bool().default(true).describe('Refuse (409) a signature already accepted within toleranceSeconds: an exact replay of a request.'),
     replayCacheSize: int()
       .positive()
       .max(10_000_000)
@@ -59,17 +50,19 @@ const downlinkSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Outbound downlink URL; ${deviceName}, ${commandId} and ${metadata.<key>} are replaced (URL-encoded). Without it, downlinks go back in uplink responses.'),
+      .describe(
+        'Outbound downlink URL; ${deviceName}, ${commandId} and ${metadata.<key>} are replaced (URL-encoded). Without it, downlinks go back in uplink responses.',
+      ),
     method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE', 'GET']).default('POST'),
     headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers; values may use the same placeholders.'),
     timeoutMs: int().positive().default(10_000).describe('Time limit of one request.'),
     retries: int().min(0).max(20).default(3).describe('Extra attempts after network errors, timeouts, 408, 429 and 5xx.'),
-    backoffMs: int().positive().default(500).describe('First backoff; doubles each attempt (each wait 80–100 % of its step); a longer Retry-After is honoured.'),
-    maxBackoffMs: int().positive().default(30_000),
-    maxPendingPerDevice: int()
+    backoffMs: int()
       .positive()
-      .default(100)
-      .describe('Without url: downlinks kept per device until its next uplink; beyond it the oldest fails.'),
+      .default(500)
+      .describe('First backoff; doubles each attempt (each wait 80–100 % of its step); a longer Retry-After is honoured.'),
+    maxBackoffMs: int().positive().default(30_000),
+    maxPendingPerDevice: int().positive().default(100).describe('Without url: downlinks kept per device until its next uplink; beyond it the oldest fails.'),
   })
   .describe('Downlinks: outbound URL, or synchronous (in the response to the next uplink).');
 
@@ -85,19 +78,14 @@ export const httpConfigSchema = z.strictObject({
     .regex(/^[A-Za-z0-9._~-]+$/, 'a URL path segment of letters, digits, ".", "_", "~" or "-"')
     .optional()
     .describe('Path segment of the endpoint; generated (UUID) and kept in the data dir when absent.'),
-  replaceNoContentToOk: bool()
-    .default(false)
-    .describe('ThingsBoard "Replace response status from No-Content to OK": 200 instead of 204.'),
+  replaceNoContentToOk: bool().default(false).describe('ThingsBoard "Replace response status from No-Content to OK": 200 instead of 204.'),
   maxBodyBytes: int().positive().default(1_048_576).describe('Larger bodies are refused with 413.'),
   responseTimeoutMs: int()
     .positive()
     .default(30_000)
     .describe('How long a request waits for its message to be stored before it gets 503 (the sender retries).'),
   retryAfterSeconds: int().positive().default(5).describe('Retry-After sent with 503 answers.'),
-  headersFilter: z
-    .record(headerName, z.string())
-    .default({})
-    .describe('Headers that must be present with exactly these values, else 403.'),
+  headersFilter: z.record(headerName, z.string()).default({}).describe('Headers that must be present with exactly these values, else 403.'),
   hmac: hmacSchema.optional(),
   ipAllowlist: z.array(cidr).default([]).describe('Client addresses or CIDR ranges (IPv4, IPv6) allowed; empty allows all.'),
   rateLimit: rateLimitSchema.optional(),

@@ -24,7 +24,11 @@ export async function createHttpIntegration(ctx: IntegrationContext<HttpConfig>)
   const downlink: Pick<Integration, 'send' | 'downlinkMode' | 'downlinkRetry' | 'downlinkPendingPerDevice'> =
     url === undefined
       ? { downlinkMode: 'pull', downlinkPendingPerDevice: config.downlink.maxPendingPerDevice }
-      : { downlinkMode: 'push', send: outboundSender({ ...config.downlink, url }, { logger, signal: ctx.signal }), downlinkRetry: outboundRetry(config.downlink) };
+      : {
+          downlinkMode: 'push',
+          send: outboundSender({ ...config.downlink, url }, { logger, signal: ctx.signal }),
+          downlinkRetry: outboundRetry(config.downlink),
+        };
   const downlinkMode = url === undefined ? 'in the response to the next uplink' : 'to the downlink URL';
 
   return {

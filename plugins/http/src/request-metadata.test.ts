@@ -24,7 +24,14 @@ describe('requestMetadata', () => {
   });
 
   it('leaves pathSuffix out when there is none', () => {
-    const metadata = requestMetadata({ method: 'POST', headers: new Headers(), url: new URL('http://h/k'), pathSuffix: '', remoteAddress: '127.0.0.1', hiddenHeaders: new Set() });
+    const metadata = requestMetadata({
+      method: 'POST',
+      headers: new Headers(),
+      url: new URL('http://h/k'),
+      pathSuffix: '',
+      remoteAddress: '127.0.0.1',
+      hiddenHeaders: new Set(),
+    });
     expect(metadata).toEqual({ remoteAddress: '127.0.0.1', httpMethod: 'POST' });
   });
 });

@@ -87,7 +87,10 @@ describe('outboundSender', () => {
 
   it('hands its retry budget to the host: retries + 1 attempts, doubling from backoffMs, Retry-After honoured', async () => {
     expect(outboundRetry(httpConfigSchema.parse({ downlink: { retries: 2, backoffMs: 50, maxBackoffMs: 900 } }).downlink)).toEqual({
-      attempts: 3, initialDelayMs: 50, maxDelayMs: 900, jitter: 0.2,
+      attempts: 3,
+      initialDelayMs: 50,
+      maxDelayMs: 900,
+      jitter: 0.2,
     });
     script = [503, 500, 429];
     const delays: number[] = [];

@@ -1,4 +1,12 @@
-import { isRetryable, isShutdownError, isTbiError, type HttpRequestContext, type IntegrationContext, type OutboundDownlink, type UplinkOutcome } from '@tbi/plugin-api';
+import {
+  isRetryable,
+  isShutdownError,
+  isTbiError,
+  type HttpRequestContext,
+  type IntegrationContext,
+  type OutboundDownlink,
+  type UplinkOutcome,
+} from '@tbi/plugin-api';
 import type { HttpConfig } from './config.js';
 import { downlinkResponse } from './downlink-response.js';
 import { readBody } from './read-body.js';
@@ -45,8 +53,7 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
   const headersOk = headersFilter(config.headersFilter);
   const verify = config.hmac === undefined ? undefined : hmacVerifier(config.hmac, now);
   const toleranceMs = (config.hmac?.toleranceSeconds ?? 0) * 1000;
-  const replays =
-    config.hmac?.replayProtection === true ? replayGuard({ windowMs: toleranceMs, maxEntries: config.hmac.replayCacheSize }, now) : undefined;
+  const replays = config.hmac?.replayProtection === true ? replayGuard({ windowMs: toleranceMs, maxEntries: config.hmac.replayCacheSize }, now) : undefined;
   const takeToken = config.rateLimit === undefined ? undefined : rateLimiter(config.rateLimit, now);
   const hidden = new Set(Object.keys(config.headersFilter));
   const requests = ctx.metrics.counter('tbi_http_uplink_requests_total', 'Uplink requests of the HTTP integration by response status', ['status']);
@@ -70,7 +77,11 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
     if (kind === 'uplink') {
       const limited = takeToken?.();
       if (limited !== undefined && !limited.ok) {
-        return answer(429, { error: 'RATE_LIMITED', message: 'too many requests' }, { 'retry-after': String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))) });
+        return answer(
+          429,
+          { error: 'RATE_LIMITED', message: 'too many requests' },
+          { 'retry-after': String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))) },
+        );
       }
     }
     if (!headersOk((name) => c.req.raw.headers.get(name) ?? undefined)) {
@@ -154,7 +165,10 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
       return answer(400, { error: `CONVERTER_${kind}`, message, ...(path === undefined ? {} : { path }) });
     }
     if (outcome.records.length === 0) return answer(204);
-    const downlink = takeDownlink(ctx, outcome.records.map((r) => r.deviceName));
+    const downlink = takeDownlink(
+      ctx,
+      outcome.records.map((r) => r.deviceName),
+    );
     if (downlink !== undefined) {
       requests.inc({ status: '200' });
       logger.debug({ deviceName: downlink.deviceName, commandId: downlink.commandId }, 'downlink delivered in the uplink response');

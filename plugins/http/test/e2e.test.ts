@@ -69,7 +69,14 @@ const received: Array<{ method: string; url: string; headers: IncomingMessage['h
 const outboundScript: number[] = [];
 
 function integration(name: string, config: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return { name, type: 'http', config: { routingKey: `e2e-${name}`, ...config }, uplinkConverter: { inline: UPLINK }, downlinkConverter: { inline: DOWNLINK }, ...extra };
+  return {
+    name,
+    type: 'http',
+    config: { routingKey: `e2e-${name}`, ...config },
+    uplinkConverter: { inline: UPLINK },
+    downlinkConverter: { inline: DOWNLINK },
+    ...extra,
+  };
 }
 
 function hostConfig(dataDir: string, integrations: unknown[], http: Record<string, unknown> = {}) {
@@ -93,7 +100,27 @@ beforeAll(async () => {
 
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+    ],
+    { stdio: 'ignore' },
+  );
   tlsCert = await readFile(cert, 'utf8');
 
   const main = startHostProcess({
@@ -109,7 +136,9 @@ beforeAll(async () => {
       integration('small', { maxBodyBytes: 64 }),
       integration('limited', { rateLimit: { requestsPerSecond: 0.2, burst: 2 } }),
       integration('slow', { responseTimeoutMs: 1500, retryAfterSeconds: 3 }),
-      integration('outbound', { downlink: { url: `${outboundUrl}/down/\${deviceName}?eui=\${metadata.eui}`, headers: { 'x-device': '${deviceName}' }, retries: 2, backoffMs: 200 } }),
+      integration('outbound', {
+        downlink: { url: `${outboundUrl}/down/\${deviceName}?eui=\${metadata.eui}`, headers: { 'x-device': '${deviceName}' }, retries: 2, backoffMs: 200 },
+      }),
       // No routing key: generated and logged.
       { name: 'generated', type: 'http', uplinkConverter: { inline: UPLINK } },
     ]),
@@ -117,7 +146,11 @@ beforeAll(async () => {
   const tls = startHostProcess({
     dir: await mkdtemp(path.join(dir, 'tls-')),
     host: '::1',
-    config: hostConfig(path.join(dir, 'tls-data'), [integration('tls', { ipAllowlist: ['::1/128'] }), integration('tls-deny', { ipAllowlist: ['2001:db8::/32'] })], { tls: { cert, key } }),
+    config: hostConfig(
+      path.join(dir, 'tls-data'),
+      [integration('tls', { ipAllowlist: ['::1/128'] }), integration('tls-deny', { ipAllowlist: ['2001:db8::/32'] })],
+      { tls: { cert, key } },
+    ),
   });
   [host, tlsHost] = await Promise.all([main, tls]);
 }, 120_000);
@@ -135,7 +168,10 @@ const send = (name: string, init: RequestInit & { query?: string; suffix?: strin
   fetch(`${host.url}${PREFIX}/e2e-${name}${init.suffix ?? ''}${init.query ?? ''}`, { method: 'POST', ...init });
 const json = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 const api = async (p: string, init: RequestInit = {}) => {
-  const res = await fetch(`${host.url}/api${p}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
+  const res = await fetch(`${host.url}/api${p}`, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
+  });
   // biome-ignore lint/suspicious/noExplicitAny: the tests read whatever JSON the route answers.
   return { status: res.status, body: (await res.json()) as any };
 };
@@ -144,8 +180,10 @@ const clientAttributes = async (device: string) => {
   const list = (await api(`/devices/${encodeURIComponent(device)}/attributes/client`)).body as Array<{ key: string; value: unknown }>;
   return Object.fromEntries(list.map((a) => [a.key, a.value]));
 };
-const rpc = (device: string, body: Record<string, unknown>) => api(`/devices/${encodeURIComponent(device)}/rpc`, { method: 'POST', body: JSON.stringify({ oneway: true, ...body }) });
-const commands = async (device: string) => (await api(`/devices/${encodeURIComponent(device)}/commands`)).body as Array<{ id: string; status: string; error: string | null }>;
+const rpc = (device: string, body: Record<string, unknown>) =>
+  api(`/devices/${encodeURIComponent(device)}/rpc`, { method: 'POST', body: JSON.stringify({ oneway: true, ...body }) });
+const commands = async (device: string) =>
+  (await api(`/devices/${encodeURIComponent(device)}/commands`)).body as Array<{ id: string; status: string; error: string | null }>;
 
 async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -205,16 +243,32 @@ describe('HTTP integration in a real host', () => {
 
   it('stores JSON, text and binary bodies untouched, with headers, query, suffix and address in metadata', async () => {
     const jsonBody = { deviceName: 'json-1', temperature: 21.5 };
-    const r1 = await send('plain', { ...json(jsonBody), suffix: '/site/a', query: '?tag=x&tag=y', headers: { 'content-type': 'application/json', 'x-custom': 'hello' } });
+    const r1 = await send('plain', {
+      ...json(jsonBody),
+      suffix: '/site/a',
+      query: '?tag=x&tag=y',
+      headers: { 'content-type': 'application/json', 'x-custom': 'hello' },
+    });
     expect(r1.status).toBe(204);
     const r2 = await send('plain', { method: 'PUT', body: 'temp=21.5 °C', query: '?device=text-1', headers: { 'content-type': 'text/plain; charset=utf-8' } });
     expect(r2.status).toBe(204);
-    const r3 = await send('plain', { body: new Uint8Array([0x00, 0x01, 0xfe, 0xff]), query: '?device=bin-1', headers: { 'content-type': 'application/octet-stream' } });
+    const r3 = await send('plain', {
+      body: new Uint8Array([0x00, 0x01, 0xfe, 0xff]),
+      query: '?device=bin-1',
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(r3.status).toBe(204);
 
     // 2xx means stored: the data is readable right away.
     expect(await latest('json-1')).toMatchObject({ temperature: { value: 21.5 }, size: { value: JSON.stringify(jsonBody).length } });
-    expect(await clientAttributes('json-1')).toMatchObject({ pathSuffix: 'site/a', tags: 'x,y', customHeader: 'hello', method: 'POST', remoteAddress: '127.0.0.1', integration: 'plain' });
+    expect(await clientAttributes('json-1')).toMatchObject({
+      pathSuffix: 'site/a',
+      tags: 'x,y',
+      customHeader: 'hello',
+      method: 'POST',
+      remoteAddress: '127.0.0.1',
+      integration: 'plain',
+    });
     expect(await latest('text-1')).toMatchObject({ text: { value: 'temp=21.5 °C' } });
     expect(await clientAttributes('text-1')).toMatchObject({ method: 'PUT' });
     expect(await latest('bin-1')).toMatchObject({ hex: { value: '0001feff' }, size: { value: 4 } });
@@ -254,13 +308,21 @@ describe('HTTP integration in a real host', () => {
   it('answers a converter that returns rpcReplies with the name it meant (rpcReply)', async () => {
     const res = await send('plain', { ...json({ deviceName: 'replier' }), query: '?replies=1' });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'CONVERTER_INVALID_OUTPUT', path: 'rpcReplies', message: 'rpcReplies: unknown field rpcReplies — did you mean rpcReply?' });
+    expect(await res.json()).toMatchObject({
+      error: 'CONVERTER_INVALID_OUTPUT',
+      path: 'rpcReplies',
+      message: 'rpcReplies: unknown field rpcReplies — did you mean rpcReply?',
+    });
   });
 
   it('enforces the headers filter (403)', async () => {
     expect((await send('headers', json({ deviceName: 'hf-1' }))).status).toBe(403);
-    expect((await send('headers', { ...json({ deviceName: 'hf-1' }), headers: { 'content-type': 'application/json', 'x-api-key': 'wrong' } })).status).toBe(403);
-    expect((await send('headers', { ...json({ deviceName: 'hf-1' }), headers: { 'content-type': 'application/json', 'x-api-key': 'e2e-key' } })).status).toBe(204);
+    expect((await send('headers', { ...json({ deviceName: 'hf-1' }), headers: { 'content-type': 'application/json', 'x-api-key': 'wrong' } })).status).toBe(
+      403,
+    );
+    expect((await send('headers', { ...json({ deviceName: 'hf-1' }), headers: { 'content-type': 'application/json', 'x-api-key': 'e2e-key' } })).status).toBe(
+      204,
+    );
   });
 
   it('checks HMAC signatures: good 204, bad 401, stale 401', async () => {
@@ -268,7 +330,11 @@ describe('HTTP integration in a real host', () => {
     const signed = (ts: string, secret = HMAC_SECRET) => ({
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', 'x-timestamp': ts, 'x-signature': `sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}` },
+      headers: {
+        'content-type': 'application/json',
+        'x-timestamp': ts,
+        'x-signature': `sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`,
+      },
     });
     const now = String(Math.floor(Date.now() / 1000));
     expect((await send('hmac', signed(now))).status).toBe(204);
@@ -287,7 +353,11 @@ describe('HTTP integration in a real host', () => {
     const request = () => ({
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', 'x-timestamp': ts, 'x-signature': `sha256=${createHmac('sha256', HMAC_SECRET).update(`${ts}.${body}`).digest('hex')}` },
+      headers: {
+        'content-type': 'application/json',
+        'x-timestamp': ts,
+        'x-signature': `sha256=${createHmac('sha256', HMAC_SECRET).update(`${ts}.${body}`).digest('hex')}`,
+      },
     });
     expect((await send('hmac', request())).status).toBe(204);
     const replay = await send('hmac', request());
@@ -327,7 +397,10 @@ describe('HTTP integration in a real host', () => {
     expect((await rpc('sync-1', { method: 'raw', params: { kind: 'binary', base64: Buffer.from([1, 2, 255]).toString('base64') } })).status).toBe(200);
 
     // The host hands commands to the plugin asynchronously: poll with uplinks until one carries it.
-    const first = await eventually(() => send('plain', json({ deviceName: 'sync-1' })), (r) => r.status === 200);
+    const first = await eventually(
+      () => send('plain', json({ deviceName: 'sync-1' })),
+      (r) => r.status === 200,
+    );
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toContain('text/plain');
     expect(await first.text()).toBe('LED ON');
@@ -339,11 +412,18 @@ describe('HTTP integration in a real host', () => {
     expect(third.headers.get('content-type')).toBe('application/octet-stream');
     expect([...new Uint8Array(await third.arrayBuffer())]).toEqual([1, 2, 255]);
     expect((await send('plain', json({ deviceName: 'sync-1' }))).status).toBe(204);
-    const statuses = await eventually(() => commands('sync-1'), (list) => list.every((c) => c.status === 'delivered'), 10_000);
+    const statuses = await eventually(
+      () => commands('sync-1'),
+      (list) => list.every((c) => c.status === 'delivered'),
+      10_000,
+    );
     expect(statuses.map((c) => c.status)).toEqual(['delivered', 'delivered', 'delivered']);
 
     expect((await api('/devices/sync-1/attributes/shared', { method: 'POST', body: JSON.stringify({ interval: 30 }) })).status).toBe(200);
-    const shared = await eventually(() => send('plain', json({ deviceName: 'sync-1' })), (r) => r.status === 200);
+    const shared = await eventually(
+      () => send('plain', json({ deviceName: 'sync-1' })),
+      (r) => r.status === 200,
+    );
     expect(await shared.json()).toMatchObject({ shared: { interval: 30 } });
   });
 
@@ -351,7 +431,11 @@ describe('HTTP integration in a real host', () => {
     expect((await send('outbound', json({ deviceName: 'out 1', temperature: 3 }))).status).toBe(204);
     outboundScript.push(503);
     expect((await rpc('out 1', { method: 'open', params: { valve: 2 } })).status).toBe(200);
-    await eventually(async () => received.length, (n) => n >= 2, 15_000);
+    await eventually(
+      async () => received.length,
+      (n) => n >= 2,
+      15_000,
+    );
     expect(received.map((r) => r.status)).toEqual([503, 200]);
     const last = received[1]!;
     expect(last.method).toBe('POST');
@@ -359,7 +443,11 @@ describe('HTTP integration in a real host', () => {
     expect(last.headers['content-type']).toBe('application/json');
     expect(last.headers['x-device']).toBe('out 1');
     expect(JSON.parse(last.body.toString())).toEqual({ method: 'open', params: { valve: 2 } });
-    const list = await eventually(() => commands('out 1'), (l) => l[0]?.status === 'delivered', 10_000);
+    const list = await eventually(
+      () => commands('out 1'),
+      (l) => l[0]?.status === 'delivered',
+      10_000,
+    );
     expect(list[0]?.status).toBe('delivered');
   });
 
@@ -379,7 +467,11 @@ describe('HTTP integration in a real host', () => {
     expect(res.headers.get('retry-after')).toBe('3');
     expect(await res.json()).toMatchObject({ error: 'UNAVAILABLE' });
     // At-least-once: the pipeline still stores it once the platform is back.
-    const stored = await eventually(() => api('/devices/late-1/telemetry/latest'), (r) => r.status === 200, 45_000);
+    const stored = await eventually(
+      () => api('/devices/late-1/telemetry/latest'),
+      (r) => r.status === 200,
+      45_000,
+    );
     expect(stored.body).toMatchObject({ temperature: { value: 9 } });
   }, 90_000);
 

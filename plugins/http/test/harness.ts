@@ -30,7 +30,10 @@ export const silentLogger: Logger = { trace() {}, debug() {}, info() {}, warn() 
 function memoryMetrics(): Metrics & { values: Map<string, number> } {
   const values = new Map<string, number>();
   const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
-  const add = (name: string) => (labels?: Record<string, string>, v = 1) => values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
+  const add =
+    (name: string) =>
+    (labels?: Record<string, string>, v = 1) =>
+      values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
   return {
     values,
     counter: (name) => ({ inc: add(name) }),
@@ -209,10 +212,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       },
       reject: () => Promise.reject(new Error('the http plugin rejects with a status code, never through uplink.reject')),
     },
-    downlinks: { take: (deviceName) => {
-      const i = h.hostPending.findIndex((d) => d.deviceName === deviceName);
-      return i === -1 ? undefined : h.hostPending.splice(i, 1)[0];
-    } },
+    downlinks: {
+      take: (deviceName) => {
+        const i = h.hostPending.findIndex((d) => d.deviceName === deviceName);
+        return i === -1 ? undefined : h.hostPending.splice(i, 1)[0];
+      },
+    },
     sandbox,
     platform: view,
     dataDir,

@@ -92,7 +92,10 @@ describe('HTTP uplink endpoint (in-process)', () => {
   it('gives the converter headers, query parameters, path suffix, address, method and integration name', async () => {
     const t = await harness({ config: { routingKey: 'k', headersFilter: { 'X-Api-Key': 's3cret' } }, metadata: { site: 'north' } });
     t.remoteAddress = '::ffff:10.1.2.3';
-    const res = await t.request('/k/lora/uplink?device=d1&tag=a&tag=b', post('x', { 'X-Api-Key': 's3cret', 'X-Custom': 'Value', 'content-type': 'text/plain' }, 'PUT'));
+    const res = await t.request(
+      '/k/lora/uplink?device=d1&tag=a&tag=b',
+      post('x', { 'X-Api-Key': 's3cret', 'X-Custom': 'Value', 'content-type': 'text/plain' }, 'PUT'),
+    );
     expect(res.status).toBe(204);
     const metadata = t.converterMetadata[0]!;
     expect(metadata).toMatchObject({

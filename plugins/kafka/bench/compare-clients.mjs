@@ -41,13 +41,21 @@ async function platformatic() {
     const t = Date.now();
     for (let i = 0; i < N; i += 1000) {
       const messages = [];
-      for (let j = i; j < Math.min(N, i + 1000); j++) messages.push({ topic, key: Buffer.from(`d${j % 50}`), value: payload, headers: new Map([[Buffer.from('h'), Buffer.from('v')]]) });
+      for (let j = i; j < Math.min(N, i + 1000); j++)
+        messages.push({ topic, key: Buffer.from(`d${j % 50}`), value: payload, headers: new Map([[Buffer.from('h'), Buffer.from('v')]]) });
       await producer.send({ messages });
     }
     return `${Math.round(N / ((Date.now() - t) / 1000))} msg/s`;
   });
   await producer.close();
-  const consumer = new Consumer({ clientId: 'eval', groupId: `g-${topic}`, bootstrapBrokers: brokers, autocommit: false, sessionTimeout: 10000, heartbeatInterval: 1000 });
+  const consumer = new Consumer({
+    clientId: 'eval',
+    groupId: `g-${topic}`,
+    bootstrapBrokers: brokers,
+    autocommit: false,
+    sessionTimeout: 10000,
+    heartbeatInterval: 1000,
+  });
   await check('platformatic', `join group, consume ${N}, commit`, async () => {
     const t = Date.now();
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
@@ -55,7 +63,11 @@ async function platformatic() {
     let last;
     let first;
     await new Promise((resolve, reject) => {
-      stream.on('data', (m) => { if (n++ === 0) first = Date.now(); last = m; if (n === N) resolve(); });
+      stream.on('data', (m) => {
+        if (n++ === 0) first = Date.now();
+        last = m;
+        if (n === N) resolve();
+      });
       stream.on('error', reject);
     });
     const secs = (Date.now() - first) / 1000;
@@ -68,14 +80,30 @@ async function platformatic() {
   await consumer.close();
   for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']) {
     await check('platformatic', `SASL ${mechanism}`, async () => {
-      const p = new Producer({ clientId: 'eval', bootstrapBrokers: [SASL], autocreateTopics: true, sasl: { mechanism, username: 'tbi', password: 'tbi-secret' } });
+      const p = new Producer({
+        clientId: 'eval',
+        bootstrapBrokers: [SASL],
+        autocreateTopics: true,
+        sasl: { mechanism, username: 'tbi', password: 'tbi-secret' },
+      });
       await p.send({ messages: [{ topic, value: payload }] });
       await p.close();
     });
   }
   await check('platformatic', 'SASL wrong password rejected', async () => {
-    const p = new Producer({ clientId: 'eval', bootstrapBrokers: [SASL], autocreateTopics: true, retries: 0, sasl: { mechanism: 'SCRAM-SHA-256', username: 'tbi', password: 'nope' } });
-    try { await p.send({ messages: [{ topic, value: payload }] }); } catch { await p.close(); return 'rejected'; }
+    const p = new Producer({
+      clientId: 'eval',
+      bootstrapBrokers: [SASL],
+      autocreateTopics: true,
+      retries: 0,
+      sasl: { mechanism: 'SCRAM-SHA-256', username: 'tbi', password: 'nope' },
+    });
+    try {
+      await p.send({ messages: [{ topic, value: payload }] });
+    } catch {
+      await p.close();
+      return 'rejected';
+    }
     throw new Error('accepted a wrong password');
   });
   await check('platformatic', 'SSL (CA)', async () => {
@@ -91,7 +119,11 @@ async function kafkajsEval() {
   const topic = `eval-kjs-${run}`;
   const kafka = new Kafka({ clientId: 'eval', brokers: [PLAINTEXT], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
-  await check('kafkajs', 'create topic (admin)', async () => { await admin.connect(); await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] }); await admin.disconnect(); });
+  await check('kafkajs', 'create topic (admin)', async () => {
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] });
+    await admin.disconnect();
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await check('kafkajs', `produce ${N} (idempotent, acks=all, gzip)`, async () => {
     await producer.connect();
@@ -112,16 +144,22 @@ async function kafkajsEval() {
     let n = 0;
     let first;
     await new Promise((resolve, reject) => {
-      consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => {
-        if (n === 0) first = Date.now();
-        n += batch.messages.length;
-        await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
-        if (n >= N) resolve();
-      } }).catch(reject);
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            if (n === 0) first = Date.now();
+            n += batch.messages.length;
+            await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+            if (n >= N) resolve();
+          },
+        })
+        .catch(reject);
     });
     const secs = (Date.now() - first) / 1000;
     const joinMs = first - t;
-    const admin2 = kafka.admin(); await admin2.connect();
+    const admin2 = kafka.admin();
+    await admin2.connect();
     const offs = await admin2.fetchOffsets({ groupId: `g-${topic}`, topics: [topic] });
     await admin2.disconnect();
     await consumer.disconnect();
@@ -130,12 +168,18 @@ async function kafkajsEval() {
   for (const mechanism of ['scram-sha-256', 'scram-sha-512', 'plain']) {
     await check('kafkajs', `SASL ${mechanism}`, async () => {
       const k = new Kafka({ clientId: 'eval', brokers: [SASL], logLevel: logLevel.NOTHING, sasl: { mechanism, username: 'tbi', password: 'tbi-secret' } });
-      const p = k.producer(); await p.connect(); await p.send({ topic, messages: [{ value: payload }] }); await p.disconnect();
+      const p = k.producer();
+      await p.connect();
+      await p.send({ topic, messages: [{ value: payload }] });
+      await p.disconnect();
     });
   }
   await check('kafkajs', 'SSL (CA)', async () => {
     const k = new Kafka({ clientId: 'eval', brokers: [SSL], logLevel: logLevel.NOTHING, ssl: { ca: [ca] } });
-    const p = k.producer(); await p.connect(); await p.send({ topic, messages: [{ value: payload }] }); await p.disconnect();
+    const p = k.producer();
+    await p.connect();
+    await p.send({ topic, messages: [{ value: payload }] });
+    await p.disconnect();
   });
   await check('kafkajs', 'compression lz4/snappy/zstd', async () => 'not built in: kafkajs ships gzip only; others need codec packages');
 }

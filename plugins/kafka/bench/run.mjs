@@ -81,9 +81,16 @@ async function pluginNoop(topic) {
   const done = new Promise((resolve) => (resolveDone = resolve));
   const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
   const metric = { inc() {}, set() {}, dec() {}, observe() {} };
-  const config = kafkaPlugin.configSchema['~standard'].validate({ bootstrapServers: BROKERS, uplink: { topics: [topic], groupId: `bench-plugin-${run}` } }).value;
+  const config = kafkaPlugin.configSchema['~standard'].validate({
+    bootstrapServers: BROKERS,
+    uplink: { topics: [topic], groupId: `bench-plugin-${run}` },
+  }).value;
   const ctx = {
-    name: 'bench', type: 'kafka', config, metadata: {}, logger: silent,
+    name: 'bench',
+    type: 'kafka',
+    config,
+    metadata: {},
+    logger: silent,
     metrics: { counter: () => metric, gauge: () => metric, histogram: () => metric },
     clock: { now: () => Date.now() },
     uplink: {
@@ -93,7 +100,9 @@ async function pluginNoop(topic) {
         return messages.map(() => ({ status: 'stored', records: [] }));
       },
     },
-    downlinks: { take: () => undefined }, signal: new AbortController().signal, dataDir: tmpdir(),
+    downlinks: { take: () => undefined },
+    signal: new AbortController().signal,
+    dataDir: tmpdir(),
   };
   const integration = await kafkaPlugin.create(ctx);
   await integration.start();
@@ -109,7 +118,14 @@ async function startHost(dir, topic, groupId) {
     dataDir: path.join(dir, 'data'),
     plugins: [pluginDir],
     log: { level: 'info' },
-    integrations: [{ name: 'bench', type: 'kafka', config: { bootstrapServers: BROKERS, uplink: { topics: [topic], groupId, ...UPLINK_OPTIONS } }, uplinkConverter: { inline: UPLINK } }],
+    integrations: [
+      {
+        name: 'bench',
+        type: 'kafka',
+        config: { bootstrapServers: BROKERS, uplink: { topics: [topic], groupId, ...UPLINK_OPTIONS } },
+        uplinkConverter: { inline: UPLINK },
+      },
+    ],
   };
   const host = await startHostProcess({ dir, config });
   return { db: path.join(dir, 'data', 'platform.db'), stop: () => host.stop() };

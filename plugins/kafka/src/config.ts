@@ -54,10 +54,7 @@ const uplinkSchema = z
       .default(-1)
       .describe("Replication factor of a topic made by autoCreateTopics; -1: the broker's default.replication.factor."),
     groupId: z.string().min(1).optional().describe('Consumer group; default "tbi-<integration name>".'),
-    autoOffsetReset: z
-      .enum(['earliest', 'latest'])
-      .default('earliest')
-      .describe('Where a group without a committed offset starts.'),
+    autoOffsetReset: z.enum(['earliest', 'latest']).default('earliest').describe('Where a group without a committed offset starts.'),
     sessionTimeoutMs: int().min(3000).default(30_000).describe('Group session timeout: a silent member is dropped after it.'),
     heartbeatIntervalMs: int().positive().default(3000).describe('Group heartbeat interval (well below sessionTimeoutMs).'),
     rebalanceTimeoutMs: int().positive().default(60_000).describe('How long members get to rejoin during a rebalance.'),

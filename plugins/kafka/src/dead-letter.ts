@@ -18,12 +18,7 @@ export const DLQ_HEADERS = {
  * original key, value and headers, plus the Kafka Connect error headers (where it came from,
  * which integration, the failure kind and message).
  */
-export function deadLetterRecord(
-  dlqTopic: string,
-  record: ConsumedRecord,
-  error: ConverterFailure,
-  integration: string,
-): ProducerRecord {
+export function deadLetterRecord(dlqTopic: string, record: ConsumedRecord, error: ConverterFailure, integration: string): ProducerRecord {
   const text = (v: string) => Buffer.from(v, 'utf8');
   const headers: Array<[string, Buffer]> = [
     ...record.headers,

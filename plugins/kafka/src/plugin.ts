@@ -29,7 +29,12 @@ export function createKafkaIntegration(ctx: IntegrationContext<KafkaConfig>, dri
       await source?.start();
       state = 'running';
       logger.info(
-        { bootstrapServers: config.bootstrapServers, securityProtocol: config.securityProtocol, uplink: source !== undefined, downlinkTopic: config.downlink.topic },
+        {
+          bootstrapServers: config.bootstrapServers,
+          securityProtocol: config.securityProtocol,
+          uplink: source !== undefined,
+          downlinkTopic: config.downlink.topic,
+        },
         'kafka integration started',
       );
     },

@@ -12,7 +12,10 @@ const record: ConsumedRecord = {
   key: Buffer.from('dev-1'),
   value: Buffer.from('{"t":1}'),
   timestamp: 1700000000000n,
-  headers: [['trace', Buffer.from('abc')], ['topic', Buffer.from('spoofed')]],
+  headers: [
+    ['trace', Buffer.from('abc')],
+    ['topic', Buffer.from('spoofed')],
+  ],
   generation: 1,
 };
 

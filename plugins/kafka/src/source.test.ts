@@ -48,7 +48,10 @@ function setup(uplinkInput: Record<string, unknown> = {}) {
   const consumer = new FakeConsumer();
   const produced: ProducerRecord[] = [];
   const producer: ProducerDriver = { send: async (r) => void produced.push(...r), close: async () => {} };
-  const driver: KafkaDriver = { consumer: () => consumer, producer: () => producer, listTopics: async () => [],
+  const driver: KafkaDriver = {
+    consumer: () => consumer,
+    producer: () => producer,
+    listTopics: async () => [],
     missingTopics: async () => [],
     createTopics: async () => {},
     describeError: (e) => describeKafkaError(e, ['h:1']),
@@ -87,7 +90,10 @@ describe('KafkaSource', () => {
     consumer.events.assigned([{ topic: 't', partition: 0 }], 1);
     consumer.events.records([record(0, 0), record(0, 1), record(0, 2), record(0, 3)]);
     await tick();
-    expect(pending.map((p) => p.messages.map((m) => m.sourceId))).toEqual([['t/0/0', 't/0/1'], ['t/0/2', 't/0/3']]);
+    expect(pending.map((p) => p.messages.map((m) => m.sourceId))).toEqual([
+      ['t/0/0', 't/0/1'],
+      ['t/0/2', 't/0/3'],
+    ]);
     await finish(1);
     expect(consumer.commits).toEqual([]);
     await finish(0);
@@ -113,7 +119,13 @@ describe('KafkaSource', () => {
   it('on a rebalance commits what is stored, forgets revoked partitions and drops stale records', async () => {
     const { source, consumer, pending, finish } = setup();
     await source.start();
-    consumer.events.assigned([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }], 1);
+    consumer.events.assigned(
+      [
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 1 },
+      ],
+      1,
+    );
     consumer.events.records([record(0, 0), record(1, 0)]);
     await tick();
     consumer.events.records([record(1, 1)]);
@@ -121,10 +133,21 @@ describe('KafkaSource', () => {
     await finish(0); // 0/0 and 1/0 stored
     // Partition 1 moves away while 1/1 is still in the pipeline.
     const before = consumer.commits.length;
-    consumer.events.assigned([{ topic: 't', partition: 0 }, { topic: 't', partition: 2 }], 2);
+    consumer.events.assigned(
+      [
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 2 },
+      ],
+      2,
+    );
     await tick();
     await finish(1); // 1/1 stored late: not committed by this member any more
-    expect(consumer.commits.slice(before).flat().some((p) => p.partition === 1 && p.offset > 1n)).toBe(false);
+    expect(
+      consumer.commits
+        .slice(before)
+        .flat()
+        .some((p) => p.partition === 1 && p.offset > 1n),
+    ).toBe(false);
     // A record of the new partition fetched under the old generation is dropped unseen.
     consumer.events.records([record(2, 7, 1)]);
     await tick();
@@ -142,7 +165,12 @@ describe('KafkaSource', () => {
     await tick();
     const refused = Object.assign(new Error('joinGroup failed 4 times. findGroupCoordinator failed 4 times.'), {
       code: 'PLT_KFK_MULTIPLE',
-      errors: [Object.assign(new Error('Connection to h:1 failed.'), { code: 'PLT_KFK_NETWORK', cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })],
+      errors: [
+        Object.assign(new Error('Connection to h:1 failed.'), {
+          code: 'PLT_KFK_NETWORK',
+          cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+        }),
+      ],
     });
     consumer.events.restarted(refused);
     expect(source.health()).toEqual({ status: 'degraded', detail: 'consumer restarting: cannot reach Kafka at h:1 (ECONNREFUSED)' });

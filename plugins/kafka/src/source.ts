@@ -105,7 +105,11 @@ export class KafkaSource {
 
   async #connect(): Promise<void> {
     const created = await ensureTopics(this.#config, this.#driver);
-    if (created.length > 0) this.#ctx.logger.info({ topics: created, partitions: this.#config.newTopicPartitions, replicationFactor: this.#config.newTopicReplicationFactor }, 'created the missing kafka topics (autoCreateTopics)');
+    if (created.length > 0)
+      this.#ctx.logger.info(
+        { topics: created, partitions: this.#config.newTopicPartitions, replicationFactor: this.#config.newTopicReplicationFactor },
+        'created the missing kafka topics (autoCreateTopics)',
+      );
     await this.#join();
     if (this.#stopping) {
       // Stopped while this attempt ran in the background: undo what it set up.
@@ -286,7 +290,8 @@ export class KafkaSource {
             initialDelayMs: 200,
             maxDelayMs: 5000,
             retryIf: () => true, // a dead-letter topic that cannot be written holds the partition, as an outage would
-            onRetry: ({ error, attempt, delayMs }) => this.#ctx.logger.warn({ err: error, attempt, retryInMs: delayMs }, 'dead-letter produce failed; retrying'),
+            onRetry: ({ error, attempt, delayMs }) =>
+              this.#ctx.logger.warn({ err: error, attempt, retryInMs: delayMs }, 'dead-letter produce failed; retrying'),
           });
         } catch (error) {
           if (!isShutdownError(error)) throw error;
@@ -361,7 +366,10 @@ export class KafkaSource {
     const shouldPause = this.#hostPaused || full || this.#stopping;
     if (shouldPause === this.#flowPaused) return;
     this.#flowPaused = shouldPause;
-    this.#ctx.logger.debug({ paused: shouldPause, host: this.#hostPaused, inFlight: this.#inFlight.size, backlog: this.#backlog.length }, 'kafka fetching paused/resumed');
+    this.#ctx.logger.debug(
+      { paused: shouldPause, host: this.#hostPaused, inFlight: this.#inFlight.size, backlog: this.#backlog.length },
+      'kafka fetching paused/resumed',
+    );
     this.#metrics.paused.set({}, shouldPause ? 1 : 0);
     if (shouldPause) this.#consumer?.pause();
     else this.#consumer?.resume();

@@ -176,7 +176,10 @@ describe('kafka uplink against a real broker', () => {
     await createTopic(`${prefix}.b`, 2);
     await createTopic(unique('other'), 1);
     const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const h = await startIntegration({ bootstrapServers: PLAINTEXT, uplink: uplink('unused', { topics: [], topicPattern: `^${escaped}\\.`, topicRefreshMs: 500 }) });
+    const h = await startIntegration({
+      bootstrapServers: PLAINTEXT,
+      uplink: uplink('unused', { topics: [], topicPattern: `^${escaped}\\.`, topicRefreshMs: 500 }),
+    });
     try {
       await produce(`${prefix}.a`, numbered(5));
       await produce(`${prefix}.b`, numbered(5));
@@ -214,7 +217,10 @@ describe('kafka uplink against a real broker', () => {
     const topic = unique('lag');
     await createTopic(topic, 1);
     const recording = new RecordingUplink();
-    const h = await startIntegration({ bootstrapServers: PLAINTEXT, uplink: uplink(topic, { lagIntervalMs: 200, maxPollRecords: 5, maxInFlightBatches: 1 }) }, recording);
+    const h = await startIntegration(
+      { bootstrapServers: PLAINTEXT, uplink: uplink(topic, { lagIntervalMs: 200, maxPollRecords: 5, maxInFlightBatches: 1 }) },
+      recording,
+    );
     try {
       await produce(topic, numbered(5));
       await waitFor(() => recording.stored.size === 5, 30_000, '5 stored');
@@ -237,7 +243,10 @@ describe('kafka brokers unreachable at start', () => {
     const topic = unique('late');
     const h = await startIntegration({ bootstrapServers: bootstrap, uplink: uplink(topic), properties: { retries: 1, retryDelay: 200 } });
     try {
-      expect(h.integration.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(new RegExp(`^cannot reach Kafka at ${bootstrap.replace(/\./g, '\\.')} \\(ECONNREFUSED\\)`)) });
+      expect(h.integration.health()).toMatchObject({
+        status: 'down',
+        detail: expect.stringMatching(new RegExp(`^cannot reach Kafka at ${bootstrap.replace(/\./g, '\\.')} \\(ECONNREFUSED\\)`)),
+      });
       await brokerScript('start', env);
       await createTopic(topic, 1, [bootstrap]);
       await produce(topic, numbered(10), [bootstrap]);
@@ -264,7 +273,12 @@ describe('kafka security against a real broker', () => {
         downlink: { topic },
       });
       try {
-        await h.integration.send!({ commandId: 'c', deviceName: 'd', payload: Buffer.from('via-sasl'), encoded: { contentType: 'TEXT', data: 'via-sasl', metadata: {} } });
+        await h.integration.send!({
+          commandId: 'c',
+          deviceName: 'd',
+          payload: Buffer.from('via-sasl'),
+          encoded: { contentType: 'TEXT', data: 'via-sasl', metadata: {} },
+        });
         await waitFor(() => [...h.uplink.stored.values()].some((m) => Buffer.from(m.payload).toString() === 'via-sasl'), 30_000, 'round trip');
       } finally {
         await h.stop();
@@ -296,7 +310,12 @@ describe('kafka security against a real broker', () => {
       downlink: { topic, compression: 'zstd' },
     });
     try {
-      await h.integration.send!({ commandId: 'c', deviceName: 'd', payload: Buffer.from('via-ssl'), encoded: { contentType: 'TEXT', data: 'via-ssl', metadata: {} } });
+      await h.integration.send!({
+        commandId: 'c',
+        deviceName: 'd',
+        payload: Buffer.from('via-ssl'),
+        encoded: { contentType: 'TEXT', data: 'via-ssl', metadata: {} },
+      });
       await waitFor(() => [...h.uplink.stored.values()].some((m) => Buffer.from(m.payload).toString() === 'via-ssl'), 30_000, 'round trip');
     } finally {
       await h.stop();

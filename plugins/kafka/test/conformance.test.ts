@@ -46,7 +46,11 @@ runConformanceSuite({
     await createTopic(`conf-${run}`, 1, [brokerOf(run)]);
     await createTopic(`conf-${run}-down`, 1, [brokerOf(run)]);
   },
-  produce: (_kit, payloads, run) => (brokerOf(run) === SHARED_BROKER ? shared : outage).send(`conf-${run}`, payloads.map((value) => ({ value }))),
+  produce: (_kit, payloads, run) =>
+    (brokerOf(run) === SHARED_BROKER ? shared : outage).send(
+      `conf-${run}`,
+      payloads.map((value) => ({ value })),
+    ),
   downlink: {
     metadata: () => ({}),
     async listen(run) {

@@ -66,7 +66,12 @@ async function withLogs<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     for (const h of hosts) {
-      const lines = process.env.KAFKA_E2E_ALL_LOGS ? h.logs : h.logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-15).concat(h.logs.slice(-10));
+      const lines = process.env.KAFKA_E2E_ALL_LOGS
+        ? h.logs
+        : h.logs
+            .filter((l) => /"level":(40|50|60)/.test(l))
+            .slice(-15)
+            .concat(h.logs.slice(-10));
       process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
     }
     throw error;
@@ -143,10 +148,14 @@ describe('kafka integration in a real host', { timeout: 240_000 }, () => {
     await produce(early, [{ key: 'early-bad', value: JSON.stringify({ n: -1, bad: true }) }]);
     const dataDir = path.join(dir, 'basic');
     const host = await startHost(dataDir, [
-      kafkaIntegration('early', { uplink: { topics: [early], autoOffsetReset: 'earliest', deadLetterTopic: dlq } }, {
-        downlinkConverter: { inline: DOWNLINK },
-        metadata: { commandTopic: commands },
-      }),
+      kafkaIntegration(
+        'early',
+        { uplink: { topics: [early], autoOffsetReset: 'earliest', deadLetterTopic: dlq } },
+        {
+          downlinkConverter: { inline: DOWNLINK },
+          metadata: { commandTopic: commands },
+        },
+      ),
       kafkaIntegration('late', { uplink: { topics: [late], autoOffsetReset: 'latest' } }),
     ]);
     await withLogs(() => waitFor(() => storedRows(dataDir, 'early-') === 600, 90_000, '600 early rows'));
@@ -207,7 +216,9 @@ describe('kafka integration in a real host', { timeout: 240_000 }, () => {
     await createTopic(topic, 4);
     const a = path.join(dir, 'group-a');
     const b = path.join(dir, 'group-b');
-    const integration = kafkaIntegration('grouped', { uplink: { topics: [topic], groupId: unique('e2e-g'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 } });
+    const integration = kafkaIntegration('grouped', {
+      uplink: { topics: [topic], groupId: unique('e2e-g'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 },
+    });
     await Promise.all([startHost(a, [integration]), startHost(b, [integration])]);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await produce(topic, messages('grp', 800, 0, 40));
@@ -230,9 +241,15 @@ describe('a kafka integration that cannot consume yet, in a real host', { timeou
       kafkaIntegration('unreachable', { bootstrapServers: '127.0.0.1:1', uplink: { topics: [topic] } }),
     ]);
     expect(Date.now() - started).toBeLessThan(15_000); // the host used to wait 15 s for the unreachable one alone
-    const health = async (name: string) => ((await host.api(`/integrations/${name}`)).body as { state: string; health: { status: string; detail?: string } });
-    expect(await health('waiting')).toMatchObject({ state: 'running', health: { status: 'degraded', detail: expect.stringMatching(new RegExp(`^waiting for topic ${topic} to exist; retrying in \\d+ s$`)) } });
-    expect(await health('unreachable')).toMatchObject({ state: 'running', health: { status: 'down', detail: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED\); retrying in \d+ s$/) } });
+    const health = async (name: string) => (await host.api(`/integrations/${name}`)).body as { state: string; health: { status: string; detail?: string } };
+    expect(await health('waiting')).toMatchObject({
+      state: 'running',
+      health: { status: 'degraded', detail: expect.stringMatching(new RegExp(`^waiting for topic ${topic} to exist; retrying in \\d+ s$`)) },
+    });
+    expect(await health('unreachable')).toMatchObject({
+      state: 'running',
+      health: { status: 'down', detail: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED\); retrying in \d+ s$/) },
+    });
     expect((await fetch(`${host.url}/readyz`)).status).toBe(503);
     await produce(topic, messages('waiting', 10)); // the broker creates the topic for the producer
     await withLogs(() => waitFor(() => storedRows(dataDir, 'waiting-') === 10, 60_000, '10 rows'));

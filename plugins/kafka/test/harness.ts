@@ -69,7 +69,15 @@ export interface TestRecord {
 export function testProducer(brokers = [PLAINTEXT], retries = 20) {
   // Idempotent: a retried send (slow broker, restart) must not write a record twice, or the
   // tests' exact counts would be off.
-  const producer = new Producer({ clientId: 'test-producer', bootstrapBrokers: brokers, autocreateTopics: true, idempotent: true, acks: -1, retries, retryDelay: 500 });
+  const producer = new Producer({
+    clientId: 'test-producer',
+    bootstrapBrokers: brokers,
+    autocreateTopics: true,
+    idempotent: true,
+    acks: -1,
+    retries,
+    retryDelay: 500,
+  });
   return {
     async send(topic: string, records: TestRecord[]): Promise<void> {
       for (let i = 0; i < records.length; i += 1000) {
@@ -105,7 +113,10 @@ export async function readTopic(topic: string, count: number, timeoutMs = 30_000
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`read ${records.length} of ${count} records of ${topic}`)), timeoutMs);
-      if (count === 0) { clearTimeout(timer); resolve(); }
+      if (count === 0) {
+        clearTimeout(timer);
+        resolve();
+      }
       stream.on('data', (m) => {
         records.push({
           key: m.key?.toString(),
@@ -218,7 +229,10 @@ function replacer(_key: string, value: unknown) {
 export function memoryMetrics(): Metrics & { values: Map<string, number> } {
   const values = new Map<string, number>();
   const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
-  const add = (name: string) => (labels?: Record<string, string>, v = 1) => void values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
+  const add =
+    (name: string) =>
+    (labels?: Record<string, string>, v = 1) =>
+      void values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
   return {
     values,
     counter: (name) => ({ inc: add(name) }),

@@ -61,7 +61,10 @@ describe('kafka brokers that cannot be reached', () => {
     const h = await startIntegration({ bootstrapServers: '127.0.0.1:1', uplink: uplink(unique('unreachable')) });
     try {
       expect(Date.now() - started).toBeLessThan(3000);
-      expect(h.integration.health()).toEqual({ status: 'down', detail: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED\); retrying in \d s$/) });
+      expect(h.integration.health()).toEqual({
+        status: 'down',
+        detail: expect.stringMatching(/^cannot reach Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED\); retrying in \d s$/),
+      });
       await new Promise((resolve) => setTimeout(resolve, 1500)); // past the first retry: same words
       expect(h.integration.health().detail).toMatch(/^cannot reach Kafka at 127\.0\.0\.1:1 \(ECONNREFUSED\); retrying in \d s$/);
     } finally {

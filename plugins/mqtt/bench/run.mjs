@@ -40,7 +40,13 @@ const UPLINK = `
 
 const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const brokerEnv = { ...process.env, MOSQUITTO_INSTANCE: 'bench', MOSQUITTO_PLAIN_PORT: String(PORTS.plain), MOSQUITTO_AUTH_PORT: String(PORTS.auth), MOSQUITTO_TLS_PORT: String(PORTS.tls) };
+const brokerEnv = {
+  ...process.env,
+  MOSQUITTO_INSTANCE: 'bench',
+  MOSQUITTO_PLAIN_PORT: String(PORTS.plain),
+  MOSQUITTO_AUTH_PORT: String(PORTS.auth),
+  MOSQUITTO_TLS_PORT: String(PORTS.tls),
+};
 const broker = (cmd) => execFileSync(SCRIPT, [cmd], { env: brokerEnv, stdio: ['ignore', 'ignore', 'inherit'] });
 
 async function connect(options) {
@@ -87,7 +93,15 @@ async function rawDrain(qos) {
   let done;
   const finished = new Promise((r) => (done = r));
   const started = performance.now();
-  const client = mqtt.connect({ host: '127.0.0.1', port: PORTS.plain, protocolVersion: 5, reconnectPeriod: 0, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } });
+  const client = mqtt.connect({
+    host: '127.0.0.1',
+    port: PORTS.plain,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    clientId,
+    clean: false,
+    properties: { sessionExpiryInterval: 3600 },
+  });
   client.on('message', () => {
     if (++received === N) done(performance.now());
   });
@@ -108,7 +122,14 @@ function hostConfig(dir, qos, clientId, topic) {
       {
         name: 'bench',
         type: 'mqtt',
-        config: { host: '127.0.0.1', port: PORTS.plain, protocolVersion: '5', clientId, topicFilters: [{ filter: topic, qos }], receiveMaximum: RECEIVE_MAXIMUM },
+        config: {
+          host: '127.0.0.1',
+          port: PORTS.plain,
+          protocolVersion: '5',
+          clientId,
+          topicFilters: [{ filter: topic, qos }],
+          receiveMaximum: RECEIVE_MAXIMUM,
+        },
         uplinkConverter: { inline: UPLINK },
         debug: { mode: 'off' },
       },
@@ -121,7 +142,10 @@ async function startHost(dir, config) {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'tbi.yaml');
   await writeFile(file, JSON.stringify(config));
-  const child = spawn(process.execPath, [TBI, 'start', '--config', file, '--port', '0', '--host', '127.0.0.1', '--no-pretty'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [TBI, 'start', '--config', file, '--port', '0', '--host', '127.0.0.1', '--no-pretty'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let connectedAt;
   let buffered = '';
   const lines = [];
@@ -201,9 +225,24 @@ async function pluginDrain(qos, base) {
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
   const metrics = { counter: () => ({ inc() {} }), gauge: () => ({ set() {}, inc() {}, dec() {} }), histogram: () => ({ observe() {} }) };
   const make = async () => {
-    const config = plugin.configSchema['~standard'].validate({ host: '127.0.0.1', port: PORTS.plain, protocolVersion: '5', clientId, topicFilters: [{ filter: topic, qos }], receiveMaximum: RECEIVE_MAXIMUM }).value;
+    const config = plugin.configSchema['~standard'].validate({
+      host: '127.0.0.1',
+      port: PORTS.plain,
+      protocolVersion: '5',
+      clientId,
+      topicFilters: [{ filter: topic, qos }],
+      receiveMaximum: RECEIVE_MAXIMUM,
+    }).value;
     const ctx = {
-      name: 'bench', type: 'mqtt', config, metadata: {}, logger: quiet, metrics, clock: { now: Date.now }, dataDir, signal: new AbortController().signal,
+      name: 'bench',
+      type: 'mqtt',
+      config,
+      metadata: {},
+      logger: quiet,
+      metrics,
+      clock: { now: Date.now },
+      dataDir,
+      signal: new AbortController().signal,
       uplink: {
         async submit(messages) {
           submitted += messages.length;
@@ -324,7 +363,14 @@ try {
     const tbiLat = await tbiLatency(qos, base);
     log(`  raw p50 ${rawLat.p50} ms p99 ${rawLat.p99} ms; tbi p50 ${tbiLat.p50} ms p99 ${tbiLat.p99} ms`);
     rows.push([`QoS ${qos}: raw mqtt subscriber, no-op handler (baseline)`, N, Math.round(raw), '100 %', rawLat.p50, rawLat.p99]);
-    rows.push([`QoS ${qos}: mqtt plugin alone, no-op pipeline (connector overhead)`, N, Math.round(connector), `${((connector / raw) * 100).toFixed(0)} %`, '', '']);
+    rows.push([
+      `QoS ${qos}: mqtt plugin alone, no-op pipeline (connector overhead)`,
+      N,
+      Math.round(connector),
+      `${((connector / raw) * 100).toFixed(0)} %`,
+      '',
+      '',
+    ]);
     rows.push([`QoS ${qos}: tbi host (converter + SQLite + ack)`, N, Math.round(tbi), `${((tbi / raw) * 100).toFixed(0)} %`, tbiLat.p50, tbiLat.p99]);
   }
   notes.push(
@@ -342,7 +388,8 @@ console.log(
   JSON.stringify({
     suite: 'plugin-mqtt',
     title: 'MQTT: backlog drain rate and end-to-end latency',
-    description: 'A real tbi host process (mqtt plugin, isolated-vm converter, embedded SQLite, PUBACK after storage) against a raw mqtt.js subscriber with a no-op handler, on the same local Mosquitto 2.0, in the same run.',
+    description:
+      'A real tbi host process (mqtt plugin, isolated-vm converter, embedded SQLite, PUBACK after storage) against a raw mqtt.js subscriber with a no-op handler, on the same local Mosquitto 2.0, in the same run.',
     columns: ['case', 'messages', 'drain msg/s', 'vs baseline', 'latency p50 ms', 'latency p99 ms'],
     rows,
     notes,

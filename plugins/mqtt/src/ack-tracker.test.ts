@@ -31,7 +31,7 @@ describe('AckTracker', () => {
   it('stays correct across many deliveries (internal compaction)', () => {
     let count = 0;
     const t = new AckTracker(() => count++);
-    const all = Array.from({ length: 5000 }, (_, i) => t.track(i % 65535 + 1, 1));
+    const all = Array.from({ length: 5000 }, (_, i) => t.track((i % 65535) + 1, 1));
     for (const d of all) t.settle(d);
     expect(count).toBe(5000);
     expect(t.pending).toBe(0);

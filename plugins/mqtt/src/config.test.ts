@@ -42,11 +42,21 @@ describe('mqtt config', () => {
     ]);
     // A shared pattern is checked against every filter that uses it, reported once per problem.
     expect(
-      issues({ topicFilters: [{ filter: 'a/+' }, { filter: 'b/+' }, { filter: 'c/+/+/+', deviceTypePattern: '${topic[0]}' }], deviceNamePattern: '${topic[2]}', deviceTypePattern: '${topic[1:2' }),
+      issues({
+        topicFilters: [{ filter: 'a/+' }, { filter: 'b/+' }, { filter: 'c/+/+/+', deviceTypePattern: '${topic[0]}' }],
+        deviceNamePattern: '${topic[2]}',
+        deviceTypePattern: '${topic[1:2',
+      }),
     ).toEqual([
-      { path: 'deviceNamePattern', message: 'expected levels that topics matching "a/+" have (2 levels, 0 to 1): ${topic[2]} is out of range, received "${topic[2]}"' },
+      {
+        path: 'deviceNamePattern',
+        message: 'expected levels that topics matching "a/+" have (2 levels, 0 to 1): ${topic[2]} is out of range, received "${topic[2]}"',
+      },
       { path: 'deviceTypePattern', message: expect.stringMatching(/^expected placeholders written as/) },
-      { path: 'deviceNamePattern', message: 'expected levels that topics matching "b/+" have (2 levels, 0 to 1): ${topic[2]} is out of range, received "${topic[2]}"' },
+      {
+        path: 'deviceNamePattern',
+        message: 'expected levels that topics matching "b/+" have (2 levels, 0 to 1): ${topic[2]} is out of range, received "${topic[2]}"',
+      },
     ]);
     expect(issues({ topicFilters: [{ filter: 'a/+', deviceNamePattern: '${topic[:0]}' }] })).toEqual([
       { path: 'topicFilters.0.deviceNamePattern', message: expect.stringContaining('out of range') },
@@ -54,7 +64,9 @@ describe('mqtt config', () => {
     expect(issues({ topicFilters: [{ filter: 'a' }], downlink: { topicPattern: 'cmd/${topic[1]}' } })).toEqual([
       { path: 'downlink.topicPattern', message: expect.stringContaining('topic levels exist only in device name and type patterns') },
     ]);
-    expect(issues({ topicFilters: [{ filter: 'building/#' }], deviceNamePattern: '${topic[1:3]}', downlink: { topicPattern: 'cmd/${deviceName}' } })).toEqual([]);
+    expect(issues({ topicFilters: [{ filter: 'building/#' }], deviceNamePattern: '${topic[1:3]}', downlink: { topicPattern: 'cmd/${deviceName}' } })).toEqual(
+      [],
+    );
   });
 
   it('is published as JSON Schema', () => {

@@ -9,14 +9,10 @@ import { patternProblem, type PatternScope } from './topic-pattern.js';
 // published JSON Schema asks for at their place (host/src/config/coerce-to-schema.ts).
 const int = () => z.number().int();
 const bool = () => z.boolean();
-const qos = () =>
-  z.union([z.literal(0), z.literal(1), z.literal(2), z.enum(['0', '1', '2']).transform((v) => Number(v) as 0 | 1 | 2)]);
+const qos = () => z.union([z.literal(0), z.literal(1), z.literal(2), z.enum(['0', '1', '2']).transform((v) => Number(v) as 0 | 1 | 2)]);
 
 /** A topic filter: MQTT wildcards `+` (one level) and `#` (the rest, last). */
-const topicFilter = z
-  .string()
-  .min(1)
-  .refine(isValidFilter, { message: 'an MQTT topic filter: "+" only as a whole level, "#" only as the last level' });
+const topicFilter = z.string().min(1).refine(isValidFilter, { message: 'an MQTT topic filter: "+" only as a whole level, "#" only as the last level' });
 
 const topicFilterSchema = z
   .strictObject({
@@ -44,7 +40,12 @@ const reconnectSchema = z
   .strictObject({
     initialDelayMs: int().positive().default(1_000).describe('First wait before reconnecting.'),
     maxDelayMs: int().positive().default(30_000).describe('The wait doubles after each failed attempt, up to this.'),
-    jitter: z.number().min(0).max(1).default(0.2).describe('Random part of each wait: 0.2 waits between 80 % and 100 % of it, 1 anywhere from 0 to all of it (full jitter).'),
+    jitter: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe('Random part of each wait: 0.2 waits between 80 % and 100 % of it, 1 anywhere from 0 to all of it (full jitter).'),
   })
   .describe('Reconnection: for ever, with exponential backoff.');
 
@@ -61,8 +62,10 @@ const downlinkSchema = z
       .string()
       .min(1)
       .default('${topic}')
-      .describe('Topic when the downlink converter sets no metadata.topic: ${deviceName}, ${deviceType} and converter metadata keys (${key}); the default ${topic} takes the converter\'s metadata.topic.'),
-    qos: qos().default(1).describe('QoS of downlink publishes; 1 and 2 wait for the broker\'s acknowledgement.'),
+      .describe(
+        "Topic when the downlink converter sets no metadata.topic: ${deviceName}, ${deviceType} and converter metadata keys (${key}); the default ${topic} takes the converter's metadata.topic.",
+      ),
+    qos: qos().default(1).describe("QoS of downlink publishes; 1 and 2 wait for the broker's acknowledgement."),
     retain: bool().default(false).describe('Publish downlinks as retained messages.'),
     timeoutMs: int().positive().default(10_000).describe('Time limit for one publish to be acknowledged.'),
   })
@@ -108,7 +111,9 @@ export const mqttConfigSchema = z
       .min(1)
       .max(65535)
       .default(4000)
-      .describe('MQTT 5: most QoS 1/2 messages the broker sends before the host acknowledges them (the in-flight window). With 3.1.1, or with a QoS 2 filter, the broker\'s own limit applies.'),
+      .describe(
+        "MQTT 5: most QoS 1/2 messages the broker sends before the host acknowledges them (the in-flight window). With 3.1.1, or with a QoS 2 filter, the broker's own limit applies.",
+      ),
     reconnect: reconnectSchema.prefault({}),
     topicFilters: z.array(topicFilterSchema).min(1).describe('Subscriptions, each with its QoS.'),
     sharedGroup: z
@@ -120,12 +125,10 @@ export const mqttConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Device name from the topic, e.g. ${topic[1]} (second level) or ${topic[1:3]} (levels 1 and 2 joined with "-"); given to the converter as metadata.deviceName.'),
-    deviceTypePattern: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Device type from the topic, e.g. ${topic[0]}; given to the converter as metadata.deviceType.'),
+      .describe(
+        'Device name from the topic, e.g. ${topic[1]} (second level) or ${topic[1:3]} (levels 1 and 2 joined with "-"); given to the converter as metadata.deviceName.',
+      ),
+    deviceTypePattern: z.string().min(1).optional().describe('Device type from the topic, e.g. ${topic[0]}; given to the converter as metadata.deviceType.'),
     maxMessageBytes: int()
       .positive()
       .default(32_368)

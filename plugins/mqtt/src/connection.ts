@@ -41,7 +41,8 @@ export class MqttConnection {
     const { logger, metrics } = options;
     this.client.on('connect', (connack) => {
       const sessionPresent = connack.sessionPresent;
-      if (this.#backoff.attempt > 0 || this.#state !== 'starting') logger.info({ url: options.url, attempts: this.#backoff.attempt, sessionPresent }, 'reconnected to the MQTT broker');
+      if (this.#backoff.attempt > 0 || this.#state !== 'starting')
+        logger.info({ url: options.url, attempts: this.#backoff.attempt, sessionPresent }, 'reconnected to the MQTT broker');
       else logger.info({ url: options.url, clientId: this.client.options.clientId, sessionPresent }, 'connected to the MQTT broker');
       this.#state = 'up';
       this.#backoff.reset();

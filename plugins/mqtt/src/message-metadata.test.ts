@@ -23,6 +23,14 @@ describe('metadataBuilder', () => {
   it('adds MQTT 5 content type, response topic and user properties', () => {
     const build = metadataBuilder(mqttConfigSchema.parse({ host: 'b', topicFilters: [{ filter: '#' }] }));
     const meta = build(packet('t', { properties: { contentType: 'text/plain', responseTopic: 'r/1', userProperties: { a: '1', b: ['x', 'y'] } } }));
-    expect(meta).toEqual({ topic: 't', qos: '1', retain: 'false', contentType: 'text/plain', responseTopic: 'r/1', 'userProperty:a': '1', 'userProperty:b': 'x,y' });
+    expect(meta).toEqual({
+      topic: 't',
+      qos: '1',
+      retain: 'false',
+      contentType: 'text/plain',
+      responseTopic: 'r/1',
+      'userProperty:a': '1',
+      'userProperty:b': 'x,y',
+    });
   });
 });

@@ -16,11 +16,7 @@ const PROTOCOLS = {
 } as const;
 
 /** Builds the `mqtt` client options from a validated config (no I/O besides reading TLS files). */
-export async function clientOptions(
-  config: MqttConfig,
-  clientId: string,
-  configDir = process.cwd(),
-): Promise<{ options: IClientOptions; url: string }> {
+export async function clientOptions(config: MqttConfig, clientId: string, configDir = process.cwd()): Promise<{ options: IClientOptions; url: string }> {
   const tls = await loadTls(config.tls, configDir);
   const port = config.port ?? (tls ? 8883 : 1883);
   const protocol = tls ? 'mqtts' : 'mqtt';
@@ -63,7 +59,9 @@ export async function createMqttIntegration(ctx: IntegrationContext<MqttConfig>)
   const { options, url } = await clientOptions(config, clientId, ctx.configDir);
   // QoS 2 messages between PUBREC and PUBREL exist only in the client's incoming store: keep it on disk.
   const qos2 = config.topicFilters.some((f) => f.qos === 2)
-    ? new DurableIncomingStore(path.join(ctx.dataDir, 'qos2-incoming'), (err) => ctx.logger.error({ err: err.message }, 'could not write a QoS 2 message to disk'))
+    ? new DurableIncomingStore(path.join(ctx.dataDir, 'qos2-incoming'), (err) =>
+        ctx.logger.error({ err: err.message }, 'could not write a QoS 2 message to disk'),
+      )
     : undefined;
   if (qos2) options.incomingStore = qos2;
   let source: MqttSource | undefined;

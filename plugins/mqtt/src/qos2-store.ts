@@ -35,32 +35,51 @@ export class DurableIncomingStore implements IStore {
       messageId: p.messageId,
       properties: p.properties === undefined ? undefined : { ...p.properties, correlationData: p.properties.correlationData?.toString('base64') },
     };
-    this.#run(async () => {
-      await this.#mkdir();
-      const handle = await open(this.#file(p.messageId), 'w');
-      try {
-        await handle.writeFile(JSON.stringify(record));
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-    }, (error) => {
-      // The client sends PUBREC whatever the callback says; all that is left is to tell someone.
-      if (error) this.onError(error);
-      cb(error);
-    });
+    this.#run(
+      async () => {
+        await this.#mkdir();
+        const handle = await open(this.#file(p.messageId), 'w');
+        try {
+          await handle.writeFile(JSON.stringify(record));
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      },
+      (error) => {
+        // The client sends PUBREC whatever the callback says; all that is left is to tell someone.
+        if (error) this.onError(error);
+        cb(error);
+      },
+    );
     return this;
   }
 
   get(packet: Pick<Packet, 'messageId'>, cb: Callback): this {
     readFile(this.#file(packet.messageId), 'utf8').then(
       (text) => {
-        const r = JSON.parse(text) as { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean; messageId: number; properties?: Record<string, unknown> };
+        const r = JSON.parse(text) as {
+          topic: string;
+          payload: string;
+          qos: 0 | 1 | 2;
+          retain: boolean;
+          messageId: number;
+          properties?: Record<string, unknown>;
+        };
         const properties = r.properties && {
           ...r.properties,
           ...(typeof r.properties.correlationData === 'string' && { correlationData: Buffer.from(r.properties.correlationData, 'base64') }),
         };
-        cb(undefined, { cmd: 'publish', topic: r.topic, payload: Buffer.from(r.payload, 'base64'), qos: r.qos, retain: r.retain, dup: false, messageId: r.messageId, ...(properties && { properties }) } as Packet);
+        cb(undefined, {
+          cmd: 'publish',
+          topic: r.topic,
+          payload: Buffer.from(r.payload, 'base64'),
+          qos: r.qos,
+          retain: r.retain,
+          dup: false,
+          messageId: r.messageId,
+          ...(properties && { properties }),
+        } as Packet);
       },
       () => cb(new Error('missing packet')),
     );

@@ -52,7 +52,9 @@ describe('compilePattern', () => {
   });
 
   it('refuses unknown, garbled and out-of-range placeholders of device patterns, naming them', () => {
-    expect(patternProblem('${topik[1]}', 'uplink', 'a/+')).toMatch(/^expected the placeholders of a device name or type pattern: \$\{topic\}, \$\{topic\[i\]\} .*; \$\{topik\[1\]\} is none of them, received "\$\{topik\[1\]\}"$/);
+    expect(patternProblem('${topik[1]}', 'uplink', 'a/+')).toMatch(
+      /^expected the placeholders of a device name or type pattern: \$\{topic\}, \$\{topic\[i\]\} .*; \$\{topik\[1\]\} is none of them, received "\$\{topik\[1\]\}"$/,
+    );
     expect(patternProblem('${deviceName}', 'uplink')).toMatch(/\$\{deviceName\} is none of them/);
     for (const garbled of ['${topic[1}', '${topic[1:2:3]}', '${topic[a:b]}', '${topic[ 1 ]}', '${topic[1]', 'x${']) {
       expect(patternProblem(garbled, 'uplink'), garbled).toMatch(/^expected (a topic level or range|the placeholders|placeholders written as)/);
@@ -65,7 +67,9 @@ describe('compilePattern', () => {
     expect(patternProblem('x-${topic[3:5]}', 'uplink', '$share/g/a/+/c')).toBe(
       'expected levels that topics matching "a/+/c" have (3 levels, 0 to 2): ${topic[3:5]} is out of range, received "x-${topic[3:5]}"',
     );
-    expect(patternProblem('${topic[2:1]}', 'uplink', 'building/#')).toMatch(/^expected levels that topics matching "building\/#" have \(at least 1 level\): \$\{topic\[2:1\]\} is out of range/);
+    expect(patternProblem('${topic[2:1]}', 'uplink', 'building/#')).toMatch(
+      /^expected levels that topics matching "building\/#" have \(at least 1 level\): \$\{topic\[2:1\]\} is out of range/,
+    );
     expect(patternProblem('${topic[7]}', 'uplink', 'building/#')).toBeUndefined();
     expect(patternProblem('${topic[1:3]}', 'uplink', 'a/b')).toBeUndefined();
     // Downlink patterns take converter metadata keys, but topic levels never resolve there.

@@ -35,7 +35,8 @@ type Part = string | ((vars: PatternVariables, levels: () => string[]) => string
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 const TOPIC_LEVEL = /^topic\[(-?\d+)\]$/;
 const TOPIC_RANGE = /^topic\[(-?\d+)?:(-?\d+)?(?:\|([^\]]*))?\]$/;
-const TOPIC_FORMS = '${topic}, ${topic[i]} (0 is the first level, -1 the last) or ${topic[i:j]} (levels i to j-1 joined with "-"; ${topic[i:j|/]} joins with "/")';
+const TOPIC_FORMS =
+  '${topic}, ${topic[i]} (0 is the first level, -1 the last) or ${topic[i:j]} (levels i to j-1 joined with "-"; ${topic[i:j|/]} joins with "/")';
 
 /**
  * Compiles a ThingsBoard-style pattern such as `${topic[1]}`, `${topic[1:3]}` or

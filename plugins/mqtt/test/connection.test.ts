@@ -68,7 +68,14 @@ describe('TLS and authentication', () => {
     const p = uniquePrefix('auth');
     const good = await harness({ host: '127.0.0.1', port: SHARED_PORTS.auth, username: 'tbi', password: 'tbi-secret', topicFilters: [{ filter: `${p}/#` }] });
     expect(good.integration.health().status).toBe('up');
-    const bad = await harness({ host: '127.0.0.1', port: SHARED_PORTS.auth, username: 'tbi', password: 'wrong', topicFilters: [{ filter: `${p}/#` }], reconnect: fast });
+    const bad = await harness({
+      host: '127.0.0.1',
+      port: SHARED_PORTS.auth,
+      username: 'tbi',
+      password: 'wrong',
+      topicFilters: [{ filter: `${p}/#` }],
+      reconnect: fast,
+    });
     expect(bad.integration.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/not authori[sz]ed/i) });
     // It keeps trying (the password may be fixed on the broker side).
     expect(await eventually(() => bad.metrics.get('tbi_mqtt_reconnect_attempts_total') >= 2)).toBe(true);
@@ -112,7 +119,13 @@ describe('reconnection', () => {
 describe('MQTT 5 shared subscriptions', () => {
   it('splits one stream between two integrations in one group, missing nothing', async () => {
     const p = uniquePrefix('shared');
-    const config = { host: '127.0.0.1', port: SHARED_PORTS.plain, protocolVersion: '5' as const, sharedGroup: `g-${p.slice(-8)}`, topicFilters: [{ filter: `${p}/#`, qos: 1 as const }] };
+    const config = {
+      host: '127.0.0.1',
+      port: SHARED_PORTS.plain,
+      protocolVersion: '5' as const,
+      sharedGroup: `g-${p.slice(-8)}`,
+      topicFilters: [{ filter: `${p}/#`, qos: 1 as const }],
+    };
     const a = await harness(config, { name: 'shared-a' });
     const b = await harness(config, { name: 'shared-b' });
     await Promise.all([subscribed(a), subscribed(b)]);

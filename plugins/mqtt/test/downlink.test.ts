@@ -38,7 +38,13 @@ describe('downlink publishes', () => {
   it('publishes to the topic the converter chose (metadata.topic), QoS 1 by default, with the MQTT 5 content type', async () => {
     await h.integration.send!(downlink('dev-1', '{"method":"reboot"}', { topic: `${p}/direct/dev-1` }));
     expect(await eventually(() => received.some((r) => r.topic === `${p}/direct/dev-1`))).toBe(true);
-    expect(received.find((r) => r.topic === `${p}/direct/dev-1`)).toEqual({ topic: `${p}/direct/dev-1`, payload: '{"method":"reboot"}', qos: 1, retain: false, contentType: 'application/json' });
+    expect(received.find((r) => r.topic === `${p}/direct/dev-1`)).toEqual({
+      topic: `${p}/direct/dev-1`,
+      payload: '{"method":"reboot"}',
+      qos: 1,
+      retain: false,
+      contentType: 'application/json',
+    });
     expect(h.metrics.get('tbi_mqtt_downlinks_total', { result: 'published' })).toBe(1);
   });
 
@@ -57,7 +63,11 @@ describe('downlink publishes', () => {
   });
 
   it('refuses a downlink without a topic as not retryable', async () => {
-    await expect(h.integration.send!(downlink('dev-3', '{}'))).rejects.toMatchObject({ code: 'DELIVERY_FAILED', retryable: false, message: expect.stringContaining('no topic') });
+    await expect(h.integration.send!(downlink('dev-3', '{}'))).rejects.toMatchObject({
+      code: 'DELIVERY_FAILED',
+      retryable: false,
+      message: expect.stringContaining('no topic'),
+    });
     expect(h.metrics.get('tbi_mqtt_downlinks_total', { result: 'failed' })).toBe(1);
   });
 });

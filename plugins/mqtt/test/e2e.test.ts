@@ -70,14 +70,29 @@ async function startHost(label: string, integrations: unknown[], env: Record<str
     dir: hostDir,
     token: TOKEN,
     env,
-    config: { http: { host: '127.0.0.1', port: 0 }, auth: { token: TOKEN }, dataDir: path.join(hostDir, 'data'), plugins: [PLUGIN_DIR], log: { level: 'info' }, integrations },
+    config: {
+      http: { host: '127.0.0.1', port: 0 },
+      auth: { token: TOKEN },
+      dataDir: path.join(hostDir, 'data'),
+      plugins: [PLUGIN_DIR],
+      log: { level: 'info' },
+      integrations,
+    },
   });
   hosts.push(host);
   return host;
 }
 
 async function publisher(options: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  const client = mqtt.connect({ host: '127.0.0.1', port: PORTS.plain, protocolVersion: 5, reconnectPeriod: 300, clean: false, clientId: `e2e-pub-${Math.random().toString(16).slice(2, 10)}`, ...options });
+  const client = mqtt.connect({
+    host: '127.0.0.1',
+    port: PORTS.plain,
+    protocolVersion: 5,
+    reconnectPeriod: 300,
+    clean: false,
+    clientId: `e2e-pub-${Math.random().toString(16).slice(2, 10)}`,
+    ...options,
+  });
   clients.push(client);
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
@@ -101,7 +116,9 @@ function storedSeqsInDb(dataDir: string, device: string): Set<number> {
   const db = new DatabaseSync(path.join(dataDir, 'platform.db'), { readOnly: true });
   try {
     const rows = db
-      .prepare(`SELECT t.long_v AS v FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id WHERE d.name = ? AND k.key = 'seq'`)
+      .prepare(
+        `SELECT t.long_v AS v FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id WHERE d.name = ? AND k.key = 'seq'`,
+      )
       .all(device) as Array<{ v: number }>;
     return new Set(rows.map((r) => Number(r.v)));
   } finally {
@@ -148,7 +165,9 @@ describe('MQTT integration in a real host', () => {
     expect([...(await storedSeqs(host, 'boiler-1'))]).toEqual([1]);
     const device = await host.api('/devices/fleet-t-9');
     expect(device.body).toMatchObject({ name: 'fleet-t-9', type: 'truck' });
-    const attrs = Object.fromEntries(((await host.api('/devices/boiler-1/attributes/client')).body as Array<{ key: string; value: unknown }>).map((a) => [a.key, a.value]));
+    const attrs = Object.fromEntries(
+      ((await host.api('/devices/boiler-1/attributes/client')).body as Array<{ key: string; value: unknown }>).map((a) => [a.key, a.value]),
+    );
     expect(attrs).toMatchObject({ lastTopic: `${p}/boiler-1/data`, qos: '1', site: 'north' });
   }, 90_000);
 
@@ -177,7 +196,9 @@ describe('MQTT integration in a real host', () => {
     const p = uniquePrefix('e2e-rpc');
     const host = await startHost('rpc', [integration('rpc', p)]);
     const pub = await publisher();
-    const got = new Promise<{ topic: string; body: unknown }>((resolve) => pub.on('message', (topic, payload) => resolve({ topic, body: JSON.parse(payload.toString()) })));
+    const got = new Promise<{ topic: string; body: unknown }>((resolve) =>
+      pub.on('message', (topic, payload) => resolve({ topic, body: JSON.parse(payload.toString()) })),
+    );
     await pub.subscribeAsync(`${p}/devices/#`, { qos: 1 });
     await eventually(async () => (await host.api('/integrations/rpc')).body?.health?.status === 'up');
     await pub.publishAsync(`${p}/valve-1/data`, JSON.stringify({ seq: 1 }), { qos: 1 });
@@ -185,7 +206,10 @@ describe('MQTT integration in a real host', () => {
     const rpc = await host.api('/devices/valve-1/rpc', { method: 'POST', body: JSON.stringify({ method: 'open', params: { percent: 40 }, oneway: true }) });
     expect(rpc.status).toBe(200);
     expect(await got).toEqual({ topic: `${p}/devices/valve-1/rpc`, body: { method: 'open', params: { percent: 40 } } });
-    const delivered = await eventually(async () => ((await host.api('/devices/valve-1/commands')).body as Array<{ status: string }>)[0]?.status === 'delivered', 15_000);
+    const delivered = await eventually(
+      async () => ((await host.api('/devices/valve-1/commands')).body as Array<{ status: string }>)[0]?.status === 'delivered',
+      15_000,
+    );
     expect(delivered).toBe(true);
   }, 90_000);
 });

@@ -35,7 +35,10 @@ export function memoryLogger(): MemoryLogger {
 export function memoryMetrics(): Metrics & { values: Map<string, number>; get(name: string, labels?: Record<string, string>): number } {
   const values = new Map<string, number>();
   const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
-  const add = (name: string) => (labels?: Record<string, string>, v = 1) => void values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
+  const add =
+    (name: string) =>
+    (labels?: Record<string, string>, v = 1) =>
+      void values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
   return {
     values,
     get: (name, labels) => values.get(key(name, labels)) ?? 0,

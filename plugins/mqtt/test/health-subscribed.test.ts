@@ -17,7 +17,8 @@ function watch(kit: TestIntegration) {
   const seen: Array<{ status: string; subscribed: number; reconnected: number }> = [];
   let on = true;
   const look = () => {
-    if (kit.integration) seen.push({ status: kit.health().status, subscribed: count(kit, 'subscribed'), reconnected: count(kit, 'reconnected to the MQTT broker') });
+    if (kit.integration)
+      seen.push({ status: kit.health().status, subscribed: count(kit, 'subscribed'), reconnected: count(kit, 'reconnected to the MQTT broker') });
   };
   const loop = () => {
     if (!on) return;
@@ -46,8 +47,12 @@ describe('mqtt health and SUBACK', () => {
     await broker().start();
     const clientId = `tbi-health-${Date.now()}`;
     const config = {
-      host: '127.0.0.1', port: SHARED_PORTS.plain, clientId, cleanSession: true,
-      topicFilters: [{ filter: `tbi-health/${clientId}/#`, qos: 1 }], reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
+      host: '127.0.0.1',
+      port: SHARED_PORTS.plain,
+      clientId,
+      cleanSession: true,
+      topicFilters: [{ filter: `tbi-health/${clientId}/#`, qos: 1 }],
+      reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
     };
     const kit = await startTestIntegration(plugin, config);
     kits.push(kit);

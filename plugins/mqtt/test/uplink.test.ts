@@ -50,7 +50,10 @@ describe('uplink against Mosquitto', () => {
     });
     expect(h.integration.health().status).toBe('up');
     await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
-    await publisher.publishAsync(`${p}/sensors/device1/telemetry`, '{"t":1}', { qos: 1, properties: { contentType: 'application/json', userProperties: { site: 'north', tag: ['a', 'b'] } } });
+    await publisher.publishAsync(`${p}/sensors/device1/telemetry`, '{"t":1}', {
+      qos: 1,
+      properties: { contentType: 'application/json', userProperties: { site: 'north', tag: ['a', 'b'] } },
+    });
     await publisher.publishAsync(`${p}/gw/a/b/box7`, 'gw', { qos: 1 });
     await publisher.publishAsync(`${p}/sensors/device1/other`, 'not subscribed', { qos: 1 });
     await publisher.publishAsync(`${p}/sensors/device2/telemetry`, 'q0', { qos: 0 });
@@ -152,7 +155,7 @@ describe('uplink against Mosquitto', () => {
     expect(await eventually(() => h.metrics.get('tbi_mqtt_messages_acked_total') === 300)).toBe(true);
   });
 
-  it('keeps QoS 2 messages it answered with PUBREC on disk: a new process completes them after the broker\'s PUBREL', async () => {
+  it("keeps QoS 2 messages it answered with PUBREC on disk: a new process completes them after the broker's PUBREL", async () => {
     const p = uniquePrefix('qos2-disk');
     const dataDir = await tempDir();
     const config = { ...base, protocolVersion: '5' as const, topicFilters: [{ filter: `${p}/#`, qos: 2 as const }], stopGraceMs: 200 };

@@ -43,15 +43,22 @@ async function validate(mqtt: string[], env: Record<string, string> = {}): Promi
 
 describe('tbi validate checks MQTT topic-pattern placeholders', () => {
   it('refuses ${topik[1]} and a level out of range for the filter, naming the path', async () => {
-    const result = await validate(['topicFilters:', '  - filter: sensors/+/telemetry', '    deviceNamePattern: "${topic[3]}"', 'deviceTypePattern: "${topik[1]}"']);
+    const result = await validate([
+      'topicFilters:',
+      '  - filter: sensors/+/telemetry',
+      '    deviceNamePattern: "${topic[3]}"',
+      'deviceTypePattern: "${topik[1]}"',
+    ]);
     expect(result.code, result.out).not.toBe(0);
     expect(result.out).toContain('deviceTypePattern');
     expect(result.out).toContain('${topik[1]} is none of them');
     expect(result.out).toContain('topicFilters[0].deviceNamePattern');
-    expect(result.out).toContain(':11: integrations[0].config.topicFilters[0].deviceNamePattern: expected levels that topics matching "sensors/+/telemetry" have (3 levels, 0 to 2): ${topic[3]} is out of range');
+    expect(result.out).toContain(
+      ':11: integrations[0].config.topicFilters[0].deviceNamePattern: expected levels that topics matching "sensors/+/telemetry" have (3 levels, 0 to 2): ${topic[3]} is out of range',
+    );
   });
 
-  it('accepts the range form of ThingsBoard\'s table', async () => {
+  it("accepts the range form of ThingsBoard's table", async () => {
     const result = await validate(['topicFilters:', '  - filter: "building/#"', 'deviceNamePattern: "${topic[1:3]}"']);
     expect(result.out).not.toMatch(/deviceNamePattern/);
     expect(result.code, result.out).toBe(0);

@@ -45,14 +45,26 @@ const cases = [...CONNECTIONS.map((n) => `driver-${n}`), 'host'];
 async function createSubscriptions() {
   const driver = websocketDriver(WEB);
   for (const name of cases) {
-    const c = await driver.consumer({ topic: TOPIC, subscription: subscription(name), subscriptionType: 'Shared', initialPosition: 'Earliest', receiverQueueSize: 1, negativeAckRedeliveryDelayMs: 1000, onMessage() {}, onClose() {} });
+    const c = await driver.consumer({
+      topic: TOPIC,
+      subscription: subscription(name),
+      subscriptionType: 'Shared',
+      initialPosition: 'Earliest',
+      receiverQueueSize: 1,
+      negativeAckRedeliveryDelayMs: 1000,
+      onMessage() {},
+      onClose() {},
+    });
     await c.close();
   }
 }
 
 async function produceBacklog() {
   const ws = new WebSocket(`${WEB.replace(/^http/, 'ws')}/ws/v2/producer/${TOPIC.replace('://', '/')}`, { perMessageDeflate: false });
-  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
   const started = Date.now();
   let sent = 0;
   let acked = 0;
@@ -90,7 +102,12 @@ async function driverNoop(n) {
   const connections = [];
   for (let i = 0; i < n; i++) {
     const c = await driver.consumer({
-      topic: TOPIC, subscription: subscription(`driver-${n}`), subscriptionType: 'Shared', initialPosition: 'Earliest', receiverQueueSize: QUEUE, negativeAckRedeliveryDelayMs: 1000,
+      topic: TOPIC,
+      subscription: subscription(`driver-${n}`),
+      subscriptionType: 'Shared',
+      initialPosition: 'Earliest',
+      receiverQueueSize: QUEUE,
+      negativeAckRedeliveryDelayMs: 1000,
       onMessage(m) {
         c.ack(m.messageId);
         lastAt = performance.now();
@@ -137,11 +154,24 @@ async function wholePipeline(dir, connections) {
     dataDir: path.join(dir, 'data'),
     plugins: [pluginDir],
     log: { level: 'info' },
-    integrations: [{
-      name: 'bench', type: 'pulsar',
-      config: { webServiceUrl: WEB, uplink: { topics: [TOPIC], subscriptionName: subscription('host'), subscriptionType: 'Shared', initialPosition: 'Earliest', receiverQueueSize: QUEUE, connections } },
-      uplinkConverter: { inline: UPLINK },
-    }],
+    integrations: [
+      {
+        name: 'bench',
+        type: 'pulsar',
+        config: {
+          webServiceUrl: WEB,
+          uplink: {
+            topics: [TOPIC],
+            subscriptionName: subscription('host'),
+            subscriptionType: 'Shared',
+            initialPosition: 'Earliest',
+            receiverQueueSize: QUEUE,
+            connections,
+          },
+        },
+        uplinkConverter: { inline: UPLINK },
+      },
+    ],
   };
   const host = await startHostProcess({ dir, config });
   const db = path.join(dir, 'data', 'platform.db');
@@ -193,14 +223,29 @@ console.log(
     description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU and peak RSS: the bench process for the driver cases, the host process for the pipeline. Baseline: the fastest driver case.`,
     columns: ['case', 'messages/s', 'vs baseline', 'CPU ms / 1000 msgs', 'peak RSS MiB'],
     rows: [
-      ...driverRuns.map((r) => [`WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`, Math.round(r.rate), ratio(r.rate), r1(r.cpuPer1000), Math.round(r.rssMb)]),
-      [`whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`, Math.round(whole.rate), ratio(whole.rate), r1(whole.cpuPer1000), Math.round(whole.rssMb)],
+      ...driverRuns.map((r) => [
+        `WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`,
+        Math.round(r.rate),
+        ratio(r.rate),
+        r1(r.cpuPer1000),
+        Math.round(r.rssMb),
+      ]),
+      [
+        `whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`,
+        Math.round(whole.rate),
+        ratio(whole.rate),
+        r1(whole.cpuPer1000),
+        Math.round(whole.rssMb),
+      ],
     ],
     notes: [
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
       ...[...driverRuns, { n: best.n, host: true, ...whole }]
         .filter((r) => r.handled < MESSAGES)
-        .map((r) => `${r.host ? 'whole pipeline' : `driver, ${r.n} connection(s)`}: stalled after ${r.handled} of ${MESSAGES} (nothing more for ${STALL_MS / 1000} s; rate is up to the last message)`),
+        .map(
+          (r) =>
+            `${r.host ? 'whole pipeline' : `driver, ${r.n} connection(s)`}: stalled after ${r.handled} of ${MESSAGES} (nothing more for ${STALL_MS / 1000} s; rate is up to the last message)`,
+        ),
     ],
   }),
 );

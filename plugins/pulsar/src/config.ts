@@ -42,7 +42,10 @@ const uplinkSchema = z
       .default({ maxMessages: 1000, maxBytes: 10 * 1024 * 1024, timeoutMs: 100 })
       .describe("Receive batching (ThingsBoard's defaults): a batch goes to the converter when it has this many messages or bytes, or after timeoutMs."),
     maxRedeliverCount: int(0).default(3).describe('A message whose conversion fails is negatively acknowledged this many times, then dead-lettered.'),
-    deadLetterTopic: z.string().optional().describe("The broker's dead-letter topic: failed messages go there after maxRedeliverCount redeliveries (else to the host's dead letters)."),
+    deadLetterTopic: z
+      .string()
+      .optional()
+      .describe("The broker's dead-letter topic: failed messages go there after maxRedeliverCount redeliveries (else to the host's dead letters)."),
     negativeAckRedeliveryDelayMs: int(0).default(1000),
   })
   .superRefine((u, issue) => {
@@ -70,9 +73,20 @@ const downlinkSchema = z
  */
 export const pulsarConfigSchema = z
   .strictObject({
-    driver: z.enum(['websocket', 'native']).default('websocket').describe('websocket: pure JavaScript, the broker WebSocket API; native: the pulsar-client package (install it yourself).'),
-    serviceUrl: z.string().regex(/^pulsar(\+ssl)?:\/\//, 'pulsar://host:6650 or pulsar+ssl://host:6651').optional().describe('Binary-protocol URL (native driver).'),
-    webServiceUrl: z.string().regex(/^(https?|wss?):\/\//, 'http(s)://host:8080 or ws(s)://host:8080').optional().describe('Web service URL (websocket driver): the WebSocket API lives under /ws/v2 there.'),
+    driver: z
+      .enum(['websocket', 'native'])
+      .default('websocket')
+      .describe('websocket: pure JavaScript, the broker WebSocket API; native: the pulsar-client package (install it yourself).'),
+    serviceUrl: z
+      .string()
+      .regex(/^pulsar(\+ssl)?:\/\//, 'pulsar://host:6650 or pulsar+ssl://host:6651')
+      .optional()
+      .describe('Binary-protocol URL (native driver).'),
+    webServiceUrl: z
+      .string()
+      .regex(/^(https?|wss?):\/\//, 'http(s)://host:8080 or ws(s)://host:8080')
+      .optional()
+      .describe('Web service URL (websocket driver): the WebSocket API lives under /ws/v2 there.'),
     token: z.string().optional().describe('JWT; write ${env:NAME} so it comes from the environment. Never logged.'),
     tokenFile: z.string().optional().describe('A file holding the JWT, read again on every (re)connect, so a rotated token is picked up.'),
     tokenEnv: z.string().optional().describe('An environment variable holding the JWT, read again on every (re)connect.'),
@@ -85,10 +99,18 @@ export const pulsarConfigSchema = z
     downlink: downlinkSchema.default({ timeoutMs: 30_000 }),
   })
   .superRefine((c, issue) => {
-    if (c.driver === 'websocket' && !c.webServiceUrl) issue.addIssue({ code: 'custom', path: ['webServiceUrl'], message: 'the websocket driver needs the web service URL (http://host:8080)' });
-    if (c.driver === 'native' && !c.serviceUrl) issue.addIssue({ code: 'custom', path: ['serviceUrl'], message: 'the native driver needs the service URL (pulsar://host:6650)' });
-    if (c.driver === 'websocket' && c.uplink?.topicsPattern) issue.addIssue({ code: 'custom', path: ['uplink', 'topicsPattern'], message: 'the WebSocket API cannot subscribe by pattern: list the topics, or use the native driver' });
-    if ([c.token, c.tokenFile, c.tokenEnv].filter((t) => t !== undefined).length > 1) issue.addIssue({ code: 'custom', path: ['token'], message: 'one of token, tokenFile, tokenEnv' });
+    if (c.driver === 'websocket' && !c.webServiceUrl)
+      issue.addIssue({ code: 'custom', path: ['webServiceUrl'], message: 'the websocket driver needs the web service URL (http://host:8080)' });
+    if (c.driver === 'native' && !c.serviceUrl)
+      issue.addIssue({ code: 'custom', path: ['serviceUrl'], message: 'the native driver needs the service URL (pulsar://host:6650)' });
+    if (c.driver === 'websocket' && c.uplink?.topicsPattern)
+      issue.addIssue({
+        code: 'custom',
+        path: ['uplink', 'topicsPattern'],
+        message: 'the WebSocket API cannot subscribe by pattern: list the topics, or use the native driver',
+      });
+    if ([c.token, c.tokenFile, c.tokenEnv].filter((t) => t !== undefined).length > 1)
+      issue.addIssue({ code: 'custom', path: ['token'], message: 'one of token, tokenFile, tokenEnv' });
   });
 
 /** The validated configuration of one `pulsar` integration instance. */

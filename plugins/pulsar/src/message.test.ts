@@ -5,10 +5,27 @@ import { parseTopic, topicPath } from './topic.js';
 describe('toRawMessage', () => {
   it('puts topic, id, key, times, redelivery count and properties in metadata; sourceId is topic@id', () => {
     const m = toRawMessage(
-      { messageId: 'CAEQAg==', topic: 'persistent://public/default/t', payload: Buffer.from('x'), key: 'k', properties: { site: 'n', topic: 'spoof' }, publishTime: 10, eventTime: 5, redeliveryCount: 2 },
+      {
+        messageId: 'CAEQAg==',
+        topic: 'persistent://public/default/t',
+        payload: Buffer.from('x'),
+        key: 'k',
+        properties: { site: 'n', topic: 'spoof' },
+        publishTime: 10,
+        eventTime: 5,
+        redeliveryCount: 2,
+      },
       99,
     );
-    expect(m.metadata).toEqual({ site: 'n', topic: 'persistent://public/default/t', messageId: 'CAEQAg==', key: 'k', publishTime: '10', eventTime: '5', redeliveryCount: '2' });
+    expect(m.metadata).toEqual({
+      site: 'n',
+      topic: 'persistent://public/default/t',
+      messageId: 'CAEQAg==',
+      key: 'k',
+      publishTime: '10',
+      eventTime: '5',
+      redeliveryCount: '2',
+    });
     expect(m.sourceId).toBe('persistent://public/default/t@CAEQAg==');
     expect(m.receivedAt).toBe(99);
   });

@@ -42,7 +42,10 @@ export class PulsarSink {
     for (const [k, v] of Object.entries(metadata)) if (!STEERING.has(k) && v !== undefined) properties[k] = String(v);
     try {
       const producer = await this.#producer(topic);
-      await producer.send({ payload: Buffer.from(downlink.payload), ...(metadata.key ? { key: metadata.key } : {}), properties }, this.#ctx.config.downlink.timeoutMs);
+      await producer.send(
+        { payload: Buffer.from(downlink.payload), ...(metadata.key ? { key: metadata.key } : {}), properties },
+        this.#ctx.config.downlink.timeoutMs,
+      );
       this.#sent.inc();
     } catch (error) {
       this.#ctx.logger.warn({ err: error, topic, commandId: downlink.commandId }, 'pulsar downlink failed');

@@ -25,10 +25,17 @@ function setup(backlogs: number[]) {
   const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
   const config = pulsarConfigSchema.parse({ webServiceUrl: 'http://127.0.0.1:1', uplink: { topics: ['t'], subscriptionName: 's' } });
   const ctx = {
-    name: 'unit', type: 'pulsar', config, metadata: {}, logger: silent, clock: { now: () => Date.now() },
+    name: 'unit',
+    type: 'pulsar',
+    config,
+    metadata: {},
+    logger: silent,
+    clock: { now: () => Date.now() },
     metrics: { counter: metric, gauge: metric, histogram: metric },
     uplink: { submit: async () => [], reject: async () => {} },
-    signal: new AbortController().signal, dataDir: '/tmp', configDir: '/tmp',
+    signal: new AbortController().signal,
+    dataDir: '/tmp',
+    configDir: '/tmp',
   } as unknown as IntegrationContext<PulsarConfig>;
   const source = new PulsarSource(ctx, config.uplink!, driver);
   return { source, subscribed, closed, counters };

@@ -54,9 +54,20 @@ export class PulsarSource {
     this.#driver = driver;
     const { initialDelayMs, maxDelayMs } = ctx.config.reconnect;
     this.#slots = (config.topics ?? []).flatMap((topic) =>
-      Array.from({ length: config.connections }, (_, index): Slot => ({
-        topic, index, connection: undefined, generation: 0, state: 'connecting', lastError: undefined, backoff: new Backoff({ initialDelayMs, maxDelayMs }), outstanding: 0, lastMessageAt: Date.now(),
-      })),
+      Array.from(
+        { length: config.connections },
+        (_, index): Slot => ({
+          topic,
+          index,
+          connection: undefined,
+          generation: 0,
+          state: 'connecting',
+          lastError: undefined,
+          backoff: new Backoff({ initialDelayMs, maxDelayMs }),
+          outstanding: 0,
+          lastMessageAt: Date.now(),
+        }),
+      ),
     );
     const m = ctx.metrics;
     this.#metrics = {
@@ -107,10 +118,14 @@ export class PulsarSource {
     if (this.#stopping) return { status: 'stopped' };
     const up = this.#slots.filter((s) => s.state === 'up').length;
     const topics = [...new Set(this.#slots.map((s) => s.topic))].join(', ');
-    if (up === this.#slots.length) return { status: 'up', detail: `consuming ${topics} (subscription ${this.#config.subscriptionName}, ${this.#config.subscriptionType})` };
+    if (up === this.#slots.length)
+      return { status: 'up', detail: `consuming ${topics} (subscription ${this.#config.subscriptionName}, ${this.#config.subscriptionType})` };
     const lost = this.#slots.find((s) => s.state === 'down');
     if (lost === undefined) return { status: 'starting', detail: `subscribing to ${topics}` };
-    return { status: 'degraded', detail: `${up} of ${this.#slots.length} consumer connections up; reconnecting to ${lost.topic}: ${lost.lastError?.message ?? 'connection lost'}` };
+    return {
+      status: 'degraded',
+      detail: `${up} of ${this.#slots.length} consumer connections up; reconnecting to ${lost.topic}: ${lost.lastError?.message ?? 'connection lost'}`,
+    };
   }
 
   async #connectionOptions(): Promise<ConnectionOptions> {
@@ -161,7 +176,10 @@ export class PulsarSource {
     slot.lastError = undefined;
     slot.backoff.reset();
     this.#connected();
-    this.#ctx.logger.info({ topic: slot.topic, connection: slot.index, subscription: c.subscriptionName, type: c.subscriptionType, driver: this.#driver.name }, 'pulsar consumer subscribed');
+    this.#ctx.logger.info(
+      { topic: slot.topic, connection: slot.index, subscription: c.subscriptionName, type: c.subscriptionType, driver: this.#driver.name },
+      'pulsar consumer subscribed',
+    );
   }
 
   #reconnectLater(slot: Slot, error: Error): void {
@@ -169,7 +187,10 @@ export class PulsarSource {
     slot.state = 'down';
     slot.generation++;
     slot.lastError = error;
-    this.#ctx.logger.warn({ err: error, topic: slot.topic, connection: slot.index, attempt: slot.backoff.attempt + 1 }, 'pulsar consumer connection lost; reconnecting');
+    this.#ctx.logger.warn(
+      { err: error, topic: slot.topic, connection: slot.index, attempt: slot.backoff.attempt + 1 },
+      'pulsar consumer connection lost; reconnecting',
+    );
     void slot.backoff.wait(this.#ctx.signal).then(
       () => {
         if (this.#stopping) return;
@@ -264,7 +285,10 @@ export class PulsarSource {
       if (outcome.status === 'failed') {
         p.slot.connection.negativeAck(p.message.messageId);
         this.#metrics.nacked.inc();
-        this.#ctx.logger.warn({ topic: p.message.topic, messageId: p.message.messageId, redeliveryCount: p.message.redeliveryCount, error: outcome.error }, 'conversion failed; negatively acknowledged');
+        this.#ctx.logger.warn(
+          { topic: p.message.topic, messageId: p.message.messageId, redeliveryCount: p.message.redeliveryCount, error: outcome.error },
+          'conversion failed; negatively acknowledged',
+        );
         return;
       }
       if (outcome.status === 'dead-lettered') this.#metrics.deadLettered.inc();

@@ -38,7 +38,10 @@ async function withLogs<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     for (const h of hosts) {
-      const lines = h.logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-15).concat(h.logs.slice(-10));
+      const lines = h.logs
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .slice(-15)
+        .concat(h.logs.slice(-10));
       process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
     }
     throw error;
@@ -53,7 +56,14 @@ function integration(topic: string, webServiceUrl = SHARED.webServiceUrl, receiv
     config: {
       webServiceUrl,
       reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },
-      uplink: { topics: [topic], subscriptionName: 'tbi-durable', subscriptionType: 'Shared', initialPosition: 'Earliest', receiverQueueSize, batch: { maxMessages: 50, timeoutMs: 20 } },
+      uplink: {
+        topics: [topic],
+        subscriptionName: 'tbi-durable',
+        subscriptionType: 'Shared',
+        initialPosition: 'Earliest',
+        receiverQueueSize,
+        batch: { maxMessages: 50, timeoutMs: 20 },
+      },
     },
     uplinkConverter: { inline: UPLINK },
   };

@@ -27,7 +27,16 @@ const payload = (run: string, n: number, extra: Record<string, unknown> = {}) =>
 const ns = (kit: TestIntegration) => kit.storedTexts().map((t) => (JSON.parse(t) as { values: { n: number } }).values.n);
 
 async function start(uplink: Record<string, unknown>, extra: Record<string, unknown> = {}, options = {}): Promise<TestIntegration> {
-  const kit = await startTestIntegration(plugin, { webServiceUrl: SHARED.webServiceUrl, reconnect: { initialDelayMs: 200, maxDelayMs: 1000 }, uplink: { subscriptionName: 'tbi-e2e', initialPosition: 'Earliest', batch: { maxMessages: 50, timeoutMs: 10 }, ...uplink }, ...extra }, options);
+  const kit = await startTestIntegration(
+    plugin,
+    {
+      webServiceUrl: SHARED.webServiceUrl,
+      reconnect: { initialDelayMs: 200, maxDelayMs: 1000 },
+      uplink: { subscriptionName: 'tbi-e2e', initialPosition: 'Earliest', batch: { maxMessages: 50, timeoutMs: 10 }, ...uplink },
+      ...extra,
+    },
+    options,
+  );
   kits.push(kit);
   if (kit.status().state === 'failed') throw new Error(`start failed: ${kit.status().error}`);
   await kit.waitFor(() => kit.health().status === 'up', 'up');
@@ -40,7 +49,10 @@ describe('subscription types', () => {
       const run = unique(type.toLowerCase());
       const topic = topicOf(run);
       const kit = await start({ topics: [topic], subscriptionType: type });
-      await produce(topic, Array.from({ length: 20 }, (_, n) => ({ payload: payload(run, n), key: `k${n % 3}`, properties: { site: 'north' } })));
+      await produce(
+        topic,
+        Array.from({ length: 20 }, (_, n) => ({ payload: payload(run, n), key: `k${n % 3}`, properties: { site: 'north' } })),
+      );
       await kit.waitFor(() => kit.stored().length >= 20, '20 stored');
       expect(new Set(ns(kit)).size).toBe(20);
       const m = kit.stored()[0]!;
@@ -57,7 +69,10 @@ describe('subscription types', () => {
     const run = unique('exclusive-busy');
     const topic = topicOf(run);
     await start({ topics: [topic], subscriptionType: 'Exclusive' });
-    const second = await startTestIntegration(plugin, { webServiceUrl: SHARED.webServiceUrl, uplink: { topics: [topic], subscriptionName: 'tbi-e2e', subscriptionType: 'Exclusive' } });
+    const second = await startTestIntegration(plugin, {
+      webServiceUrl: SHARED.webServiceUrl,
+      uplink: { topics: [topic], subscriptionName: 'tbi-e2e', subscriptionType: 'Exclusive' },
+    });
     kits.push(second);
     expect(second.status().state).toBe('failed');
     expect(second.status().error).toMatch(/tbi-e2e/);
@@ -70,7 +85,10 @@ describe('Shared subscription across two integrations', () => {
     const topic = topicOf(run);
     const a = await start({ topics: [topic], subscriptionType: 'Shared', receiverQueueSize: 10 });
     const b = await start({ topics: [topic], subscriptionType: 'Shared', receiverQueueSize: 10 });
-    await produce(topic, Array.from({ length: 400 }, (_, n) => payload(run, n)));
+    await produce(
+      topic,
+      Array.from({ length: 400 }, (_, n) => payload(run, n)),
+    );
     await a.waitFor(() => a.stored().length + b.stored().length >= 400, 'all 400 stored');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const all = [...ns(a), ...ns(b)];
@@ -85,7 +103,10 @@ describe('Shared subscription across two integrations', () => {
     const topic = topicOf(run);
     const kit = await start({ topics: [topic], subscriptionType: 'Key_Shared', connections: 3 });
     expect(await kit.metric('tbi_pulsar_consumers_connected')).toBe(3);
-    await produce(topic, Array.from({ length: 300 }, (_, n) => ({ payload: payload(run, n), key: `k${n % 17}` })));
+    await produce(
+      topic,
+      Array.from({ length: 300 }, (_, n) => ({ payload: payload(run, n), key: `k${n % 17}` })),
+    );
     await kit.waitFor(() => kit.stored().length >= 300, '300 stored');
     expect(new Set(ns(kit)).size).toBe(300);
   });
@@ -182,7 +203,10 @@ describe('TLS', () => {
   it('consumes over wss:// with the CA from a file', { timeout: 60_000 }, async () => {
     const run = unique('tls');
     const topic = topicOf(run);
-    const kit = await start({ topics: [topic], subscriptionType: 'Shared' }, { webServiceUrl: SHARED.webServiceTlsUrl, tls: { ca: path.join(CERTS, 'ca.crt') } });
+    const kit = await start(
+      { topics: [topic], subscriptionType: 'Shared' },
+      { webServiceUrl: SHARED.webServiceTlsUrl, tls: { ca: path.join(CERTS, 'ca.crt') } },
+    );
     await produce(topic, [payload(run, 7)]);
     await kit.waitFor(() => kit.stored().length === 1, 'stored over TLS');
     expect(ns(kit)).toEqual([7]);
@@ -190,7 +214,11 @@ describe('TLS', () => {
 
   it('without the CA the certificate is refused and health says why', { timeout: 60_000 }, async () => {
     const run = unique('tls-refused');
-    const kit = await startTestIntegration(plugin, { webServiceUrl: SHARED.webServiceTlsUrl, reconnect: { initialDelayMs: 200, maxDelayMs: 1000 }, uplink: { topics: [topicOf(run)], subscriptionName: 's' } });
+    const kit = await startTestIntegration(plugin, {
+      webServiceUrl: SHARED.webServiceTlsUrl,
+      reconnect: { initialDelayMs: 200, maxDelayMs: 1000 },
+      uplink: { topics: [topicOf(run)], subscriptionName: 's' },
+    });
     kits.push(kit);
     await kit.waitFor(() => kit.health().status === 'degraded', 'degraded');
     expect(kit.health().detail).toMatch(/certificate/i);
@@ -199,7 +227,10 @@ describe('TLS', () => {
 
 describe('configuration errors', () => {
   it('a wrong namespace fails start with the broker’s "Namespace not found" naming the topic', { timeout: 30_000 }, async () => {
-    const kit = await startTestIntegration(plugin, { webServiceUrl: SHARED.webServiceUrl, uplink: { topics: ['persistent://public/no-such-ns/t'], subscriptionName: 's' } });
+    const kit = await startTestIntegration(plugin, {
+      webServiceUrl: SHARED.webServiceUrl,
+      uplink: { topics: ['persistent://public/no-such-ns/t'], subscriptionName: 's' },
+    });
     kits.push(kit);
     expect(kit.status().state).toBe('failed');
     expect(kit.status().error).toMatch(/persistent:\/\/public\/no-such-ns\/t.*HTTP 404 Namespace not found/);

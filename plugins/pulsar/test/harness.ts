@@ -90,7 +90,14 @@ export async function produce(topic: string, messages: (TestMessage | string)[],
         while (sent < messages.length && sent - acked < 500) {
           const m = messages[sent]!;
           const msg = typeof m === 'string' ? { payload: m } : m;
-          ws.send(JSON.stringify({ payload: Buffer.from(msg.payload).toString('base64'), context: String(sent), ...(msg.key ? { key: msg.key } : {}), ...(msg.properties ? { properties: msg.properties } : {}) }));
+          ws.send(
+            JSON.stringify({
+              payload: Buffer.from(msg.payload).toString('base64'),
+              context: String(sent),
+              ...(msg.key ? { key: msg.key } : {}),
+              ...(msg.properties ? { properties: msg.properties } : {}),
+            }),
+          );
           sent++;
         }
         if (acked === messages.length) resolve();
@@ -110,7 +117,11 @@ export async function produce(topic: string, messages: (TestMessage | string)[],
 }
 
 /** Produces through broker restarts: a chunk not acknowledged is produced again (sourceId differs, so payloads carry their own ids). */
-export async function produceResilient(topic: string, messages: string[], options: { webServiceUrl?: string; chunk?: number; pauseMs?: number } = {}): Promise<void> {
+export async function produceResilient(
+  topic: string,
+  messages: string[],
+  options: { webServiceUrl?: string; chunk?: number; pauseMs?: number } = {},
+): Promise<void> {
   const chunk = options.chunk ?? 100;
   for (let i = 0; i < messages.length; ) {
     try {

@@ -40,11 +40,15 @@ async function amqplibRun(queue) {
     await c.prefetch(PREFETCH);
     let n = 0;
     await new Promise((resolve) => {
-      c.consume(queue, (m) => {
-        n++;
-        if (n % ACK_EVERY === 0 || n === N) c.ack(m, true);
-        if (n === N) resolve();
-      }, { noAck: false });
+      c.consume(
+        queue,
+        (m) => {
+          n++;
+          if (n % ACK_EVERY === 0 || n === N) c.ack(m, true);
+          if (n === N) resolve();
+        },
+        { noAck: false },
+      );
     });
   })();
   await ch.deleteQueue(queue);

@@ -81,11 +81,15 @@ async function rawConsumer(queue) {
     () =>
       new Promise((resolve) => {
         let n = 0;
-        ch.consume(queue, (m) => {
-          n++;
-          if (n % 25 === 0 || n === MESSAGES) ch.ack(m, true);
-          if (n === MESSAGES) resolve();
-        }, { noAck: false });
+        ch.consume(
+          queue,
+          (m) => {
+            n++;
+            if (n % 25 === 0 || n === MESSAGES) ch.ack(m, true);
+            if (n === MESSAGES) resolve();
+          },
+          { noAck: false },
+        );
       }),
   );
   await conn.close();
@@ -100,7 +104,11 @@ async function pluginNoop(queue) {
   const metric = { inc() {}, set() {}, dec() {}, observe() {} };
   const config = rabbitmqPlugin.configSchema['~standard'].validate({ ...connection, uplink: { queues: [queue], prefetch: PREFETCH, ...UPLINK_OPTIONS } }).value;
   const ctx = {
-    name: 'bench', type: 'rabbitmq', config, metadata: {}, logger: silent,
+    name: 'bench',
+    type: 'rabbitmq',
+    config,
+    metadata: {},
+    logger: silent,
     metrics: { counter: () => metric, gauge: () => metric, histogram: () => metric },
     clock: { now: () => Date.now() },
     uplink: {
@@ -111,7 +119,10 @@ async function pluginNoop(queue) {
       },
       async reject() {},
     },
-    downlinks: { take: () => undefined }, signal: new AbortController().signal, dataDir: tmpdir(), configDir: process.cwd(),
+    downlinks: { take: () => undefined },
+    signal: new AbortController().signal,
+    dataDir: tmpdir(),
+    configDir: process.cwd(),
   };
   const integration = await rabbitmqPlugin.create(ctx);
   const result = await measured(async () => {
@@ -140,7 +151,14 @@ async function startHost(dir, queue) {
     dataDir: path.join(dir, 'data'),
     plugins: [pluginDir],
     log: { level: 'info' },
-    integrations: [{ name: 'bench', type: 'rabbitmq', config: { ...connection, uplink: { queues: [queue], prefetch: PREFETCH, messageIdIsUnique: true, ...UPLINK_OPTIONS } }, uplinkConverter: { inline: UPLINK } }],
+    integrations: [
+      {
+        name: 'bench',
+        type: 'rabbitmq',
+        config: { ...connection, uplink: { queues: [queue], prefetch: PREFETCH, messageIdIsUnique: true, ...UPLINK_OPTIONS } },
+        uplinkConverter: { inline: UPLINK },
+      },
+    ],
   };
   const host = await startHostProcess({ dir, config });
   return { db: path.join(dir, 'data', 'platform.db'), pid: host.child.pid, stop: () => host.stop() };
@@ -255,9 +273,36 @@ console.log(
     columns: ['case', 'messages/s', 'vs baseline', 'CPU ms / 1000 msgs', 'peak RSS MiB', 'p50 ms', 'p95 ms', 'p99 ms'],
     rows: [
       ['amqplib consumer, no-op handler, multiple acks (baseline)', Math.round(raw.rate), 1, r1(raw.cpuPer1000), Math.round(raw.rssMb), '', '', ''],
-      ['plugin in-process, no-op uplink (batching, ack tracking, multiple acks)', Math.round(noop.rate), ratio(noop.rate), r1(noop.cpuPer1000), Math.round(noop.rssMb), '', '', ''],
-      ['host pipeline and sandbox in process, memory platform (no SQLite)', Math.round(memory.rate), ratio(memory.rate), r1(memory.cpuPer1000), Math.round(memory.rssMb), '', '', ''],
-      ['whole pipeline: tbi host, sandbox converter, embedded SQLite platform', Math.round(whole.rate), ratio(whole.rate), r1(whole.cpuPer1000), Math.round(whole.rssMb), '', '', ''],
+      [
+        'plugin in-process, no-op uplink (batching, ack tracking, multiple acks)',
+        Math.round(noop.rate),
+        ratio(noop.rate),
+        r1(noop.cpuPer1000),
+        Math.round(noop.rssMb),
+        '',
+        '',
+        '',
+      ],
+      [
+        'host pipeline and sandbox in process, memory platform (no SQLite)',
+        Math.round(memory.rate),
+        ratio(memory.rate),
+        r1(memory.cpuPer1000),
+        Math.round(memory.rssMb),
+        '',
+        '',
+        '',
+      ],
+      [
+        'whole pipeline: tbi host, sandbox converter, embedded SQLite platform',
+        Math.round(whole.rate),
+        ratio(whole.rate),
+        r1(whole.cpuPer1000),
+        Math.round(whole.rssMb),
+        '',
+        '',
+        '',
+      ],
       [`whole pipeline, live at ${RATE} messages/s`, Math.round(lat.rate), '', '', '', lat.p50, lat.p95, lat.p99],
     ],
     notes: [

@@ -40,7 +40,9 @@ describe('rabbitmqConfigSchema', () => {
     expect(o.tls?.ca?.toString()).toContain('BEGIN CERTIFICATE');
     const missing = await connectionOptions(rabbitmqConfigSchema.parse({ tls: { ca: 'ca.pem', key: 'nope.key' } }), dir).catch((e: unknown) => e);
     expect(isTbiError(missing) && missing.code).toBe('CONFIG_INVALID');
-    expect((missing as Error).message).toBe(`config.tls.key: expected PEM text or the path of a readable PEM file, received ${JSON.stringify(path.join(dir, 'nope.key'))}`);
+    expect((missing as Error).message).toBe(
+      `config.tls.key: expected PEM text or the path of a readable PEM file, received ${JSON.stringify(path.join(dir, 'nope.key'))}`,
+    );
   });
 
   it('takes the broker from an amqps:// URL, with fields beside it winning; never prints the password', async () => {
@@ -56,7 +58,13 @@ describe('rabbitmqConfigSchema', () => {
     const r = rabbitmqConfigSchema.safeParse({
       url: 'http://x',
       uplink: { queues: [], prefetch: 0 },
-      topology: { exchanges: [{ name: 'h', type: 'headers' }, { name: 'x', type: 'nope' }], bindings: [{ exchange: 'h', queue: 'q' }] },
+      topology: {
+        exchanges: [
+          { name: 'h', type: 'headers' },
+          { name: 'x', type: 'nope' },
+        ],
+        bindings: [{ exchange: 'h', queue: 'q' }],
+      },
     });
     expect(r.success).toBe(false);
     const paths = r.error!.issues.map((i) => i.path.join('.'));
@@ -73,7 +81,10 @@ describe('rabbitmqConfigSchema', () => {
           { name: 'bound', arguments: { 'x-dead-letter-exchange': 'dlx' } },
           { name: 'events', arguments: { 'x-queue-type': 'stream', 'x-dead-letter-exchange': 'dlx' } },
         ],
-        bindings: [{ exchange: 'amq.topic', queue: 'bound', routingKey: '#' }, { exchange: 'amq.fanout', queue: 'events' }],
+        bindings: [
+          { exchange: 'amq.topic', queue: 'bound', routingKey: '#' },
+          { exchange: 'amq.fanout', queue: 'events' },
+        ],
       },
     });
     expect(unboundQueues(c)).toEqual(['lonely']);

@@ -33,9 +33,7 @@ const queueSchema = z.strictObject({
   durable: bool().default(true),
   exclusive: bool().default(false),
   autoDelete: bool().default(false),
-  arguments: table()
-    .default({})
-    .describe('e.g. {"x-queue-type": "quorum", "x-dead-letter-exchange": "dlx", "x-delivery-limit": 5}'),
+  arguments: table().default({}).describe('e.g. {"x-queue-type": "quorum", "x-dead-letter-exchange": "dlx", "x-delivery-limit": 5}'),
 });
 
 const bindingSchema = z.strictObject({
@@ -57,14 +55,23 @@ const uplinkSchema = z
   .strictObject({
     queues: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-      .transform((v) => (Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean)))
+      .transform((v) =>
+        Array.isArray(v)
+          ? v
+          : v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+      )
       .describe('Queue name(s) to consume: a list or "a,b".'),
     prefetch: int(z.number().min(1).max(65_535)).default(50).describe('Unacknowledged deliveries per queue (basic.qos); 10-50 is the recommended range.'),
     maxBatch: int(z.number().min(1)).optional().describe('Largest batch handed to the converter at once; default: prefetch.'),
     deadLetter: z
       .enum(['auto', 'broker', 'host'])
       .default('auto')
-      .describe("Failed conversions: broker = nack without requeue (the queue's DLX); host = the host's dead letters; auto = broker when the queue's declared arguments name an x-dead-letter-exchange."),
+      .describe(
+        "Failed conversions: broker = nack without requeue (the queue's DLX); host = the host's dead letters; auto = broker when the queue's declared arguments name an x-dead-letter-exchange.",
+      ),
     maxDeliveries: int(z.number().min(1))
       .default(5)
       .describe('A message delivered this often (x-delivery-count, quorum queues) goes to the dead letters unconverted: a poison message never loops.'),
@@ -131,7 +138,11 @@ export const rabbitmqConfigSchema = z
     for (const [i, b] of c.topology.bindings.entries()) {
       const declared = c.topology.exchanges.find((e) => e.name === b.exchange);
       if (declared?.type === 'headers' && Object.keys(b.arguments).length === 0) {
-        issue.addIssue({ code: 'custom', path: ['topology', 'bindings', i, 'arguments'], message: 'header matches for a headers exchange, e.g. {"x-match": "all", "site": "north"}' });
+        issue.addIssue({
+          code: 'custom',
+          path: ['topology', 'bindings', i, 'arguments'],
+          message: 'header matches for a headers exchange, e.g. {"x-match": "all", "site": "north"}',
+        });
       }
     }
   });

@@ -17,8 +17,12 @@ function scriptedDriver(results: Array<'ok' | Error>) {
       const r = results[Math.min(calls++, results.length - 1)]!;
       if (r instanceof Error) throw r;
       const connection: ConnectionDriver = {
-        channel: async () => { throw new Error('unused'); },
-        confirmChannel: async () => { throw new Error('unused'); },
+        channel: async () => {
+          throw new Error('unused');
+        },
+        confirmChannel: async () => {
+          throw new Error('unused');
+        },
         onClose: (listener) => closers.push(listener),
         onBlocked: () => {},
         close: async () => {},

@@ -105,7 +105,9 @@ export class ConnectionKeeper {
       this.#logger.warn({ err: error, broker: this.broker }, 'rabbitmq connection lost; reconnecting');
       this.#schedule(error ?? new Error('connection closed'));
     });
-    connection.onBlocked((blocked, reason) => this.#logger.warn({ blocked, reason }, blocked ? 'rabbitmq blocked publishing (resource alarm)' : 'rabbitmq unblocked publishing'));
+    connection.onBlocked((blocked, reason) =>
+      this.#logger.warn({ blocked, reason }, blocked ? 'rabbitmq blocked publishing (resource alarm)' : 'rabbitmq unblocked publishing'),
+    );
     this.#connection = connection;
     try {
       for (const step of this.#setups) await step(connection);

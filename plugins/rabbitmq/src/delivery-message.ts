@@ -3,8 +3,23 @@ import type { Delivery, TableValue } from './driver/types.js';
 
 /** Metadata keys the connector sets itself; a message header of the same name does not replace them. */
 export const RESERVED_METADATA = [
-  'exchange', 'routingKey', 'queue', 'redelivered', 'deliveryCount', 'contentType', 'contentEncoding',
-  'messageId', 'correlationId', 'replyTo', 'timestamp', 'type', 'appId', 'userId', 'expiration', 'priority', 'streamOffset',
+  'exchange',
+  'routingKey',
+  'queue',
+  'redelivered',
+  'deliveryCount',
+  'contentType',
+  'contentEncoding',
+  'messageId',
+  'correlationId',
+  'replyTo',
+  'timestamp',
+  'type',
+  'appId',
+  'userId',
+  'expiration',
+  'priority',
+  'streamOffset',
 ] as const;
 
 /** How to identify a delivery stably across redeliveries, when the source allows it. */

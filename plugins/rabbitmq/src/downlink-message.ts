@@ -3,7 +3,19 @@ import type { DownlinkConfig } from './config.js';
 import type { MessageProperties } from './driver/types.js';
 
 /** Metadata keys that steer the publish or set a property instead of becoming headers. */
-const STEERING = new Set(['exchange', 'routingKey', 'contentType', 'contentEncoding', 'correlationId', 'messageId', 'replyTo', 'expiration', 'priority', 'type', 'appId']);
+const STEERING = new Set([
+  'exchange',
+  'routingKey',
+  'contentType',
+  'contentEncoding',
+  'correlationId',
+  'messageId',
+  'replyTo',
+  'expiration',
+  'priority',
+  'type',
+  'appId',
+]);
 
 const CONTENT_TYPES = { JSON: 'application/json', TEXT: 'text/plain', BINARY: 'application/octet-stream' } as const;
 
@@ -27,7 +39,10 @@ export function renderTemplate(template: string, values: Record<string, string>,
     const key = name.trim().replace(/^metadata\./, '');
     const value = values[key];
     if (value === undefined) {
-      throw new DeliveryError(`downlink ${field} "${template}" needs "${key}", which neither the device nor the converter's metadata has`, { retryable: false, context: { field, template } });
+      throw new DeliveryError(`downlink ${field} "${template}" needs "${key}", which neither the device nor the converter's metadata has`, {
+        retryable: false,
+        context: { field, template },
+      });
     }
     return value;
   });

@@ -10,7 +10,11 @@ export type ConnectFailureKind = 'AUTH' | 'VHOST' | 'NETWORK' | 'TLS' | 'OTHER';
  */
 export class RabbitmqConnectError extends PluginError {
   readonly kind: ConnectFailureKind;
-  constructor(kind: ConnectFailureKind, message: string, options: { cause?: unknown; context: { host: string; port: number; vhost: string; username: string } }) {
+  constructor(
+    kind: ConnectFailureKind,
+    message: string,
+    options: { cause?: unknown; context: { host: string; port: number; vhost: string; username: string } },
+  ) {
     super(`RABBITMQ_${kind === 'AUTH' || kind === 'VHOST' ? 'ACCESS_REFUSED' : 'CONNECT_FAILED'}`, message, options);
     this.kind = kind;
   }

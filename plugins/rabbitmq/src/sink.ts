@@ -34,7 +34,10 @@ export class RabbitmqSink {
       await Promise.race([
         channel.publish(publish.exchange, publish.routingKey, publish.body, publish.properties),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new DeliveryError(`not confirmed by the broker within ${this.#config.timeoutMs} ms`, { retryable: true })), this.#config.timeoutMs);
+          timer = setTimeout(
+            () => reject(new DeliveryError(`not confirmed by the broker within ${this.#config.timeoutMs} ms`, { retryable: true })),
+            this.#config.timeoutMs,
+          );
         }),
       ]);
     } catch (error) {
@@ -55,15 +58,18 @@ export class RabbitmqSink {
   #confirmChannel(): Promise<ChannelDriver> {
     const connection = this.#keeper.connection;
     if (connection === undefined) {
-      return Promise.reject(new DeliveryError(`not connected to ${this.#keeper.broker}: ${this.#keeper.lastError?.message ?? 'connecting'}`, { retryable: true }));
+      return Promise.reject(
+        new DeliveryError(`not connected to ${this.#keeper.broker}: ${this.#keeper.lastError?.message ?? 'connecting'}`, { retryable: true }),
+      );
     }
     if (this.#channel?.connection !== connection) {
       const entry = { connection, channel: connection.confirmChannel() };
       this.#channel = entry;
       entry.channel.then(
-        (c) => c.onClose(() => {
-          if (this.#channel === entry) this.#channel = undefined;
-        }),
+        (c) =>
+          c.onClose(() => {
+            if (this.#channel === entry) this.#channel = undefined;
+          }),
         () => {
           if (this.#channel === entry) this.#channel = undefined;
         },

@@ -82,7 +82,8 @@ export class RabbitmqSource {
     const state = this.#keeper.state;
     if (state === 'stopped' || this.#stopping) return { status: 'stopped' };
     if (state === 'up') return { status: 'up', detail: `consuming ${this.#config.queues.join(', ')} from ${this.#keeper.broker}` };
-    if (state === 'waiting') return { status: 'degraded', detail: `reconnecting to ${this.#keeper.broker}: ${this.#keeper.lastError?.message ?? 'connection lost'}` };
+    if (state === 'waiting')
+      return { status: 'degraded', detail: `reconnecting to ${this.#keeper.broker}: ${this.#keeper.lastError?.message ?? 'connection lost'}` };
     return { status: 'starting', detail: `connecting to ${this.#keeper.broker}` };
   }
 

@@ -17,7 +17,13 @@ describe('back-pressure', () => {
     const maxBatch = 5;
     const kit = await startTestIntegration(
       plugin,
-      { port: AMQP_PORT, username: 'tbi', password: 'tbi-secret', uplink: { queues: [queue], prefetch: 50, maxBatch }, topology: { queues: [{ name: queue }] } },
+      {
+        port: AMQP_PORT,
+        username: 'tbi',
+        password: 'tbi-secret',
+        uplink: { queues: [queue], prefetch: 50, maxBatch },
+        topology: { queues: [{ name: queue }] },
+      },
       { maxInFlight },
     );
     const open = () => kit.submits.filter((s) => s.outcomes === undefined && s.error === undefined).reduce((n, s) => n + s.messages.length, 0);
@@ -27,7 +33,12 @@ describe('back-pressure', () => {
       await kit.waitFor(() => kit.health().status === 'up', 'up');
       kit.platform.setMode('stall');
       const payloads = Array.from({ length: 60 }, (_, n) => conformancePayload(run, n));
-      await publish('', queue, payloads.map((body) => ({ body })), URL);
+      await publish(
+        '',
+        queue,
+        payloads.map((body) => ({ body })),
+        URL,
+      );
       // Paused with one batch in the pipeline; the broker has sent the rest of the prefetch window.
       await waitFor(async () => (await readyCount(queue)) === payloads.length - 50, 20_000, 'the broker sent 50 (the prefetch)');
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -42,7 +42,12 @@ runConformanceSuite({
     topology: { queues: [{ name: queueOf(run), arguments: { 'x-expires': 600_000 } }] },
   }),
   async produce(_kit, payloads, run) {
-    await publish('amq.direct', queueOf(run), payloads.map((body, n) => ({ body, messageId: `${run}-${n}` })), urlOf(portOf(run)));
+    await publish(
+      'amq.direct',
+      queueOf(run),
+      payloads.map((body, n) => ({ body, messageId: `${run}-${n}` })),
+      urlOf(portOf(run)),
+    );
   },
   downlink: {
     metadata: (run) => ({ routingKey: `${queueOf(run)}-down` }),

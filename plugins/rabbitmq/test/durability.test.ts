@@ -8,7 +8,20 @@ import { DatabaseSync } from 'node:sqlite';
 import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
-import { AMQP_PORT, brokerScript, deleteQueues, numbered, PLUGIN_DIR, publish, publishResilient, storedRows, storedValues, unique, waitFor, withHostLogs } from './harness.js';
+import {
+  AMQP_PORT,
+  brokerScript,
+  deleteQueues,
+  numbered,
+  PLUGIN_DIR,
+  publish,
+  publishResilient,
+  storedRows,
+  storedValues,
+  unique,
+  waitFor,
+  withHostLogs,
+} from './harness.js';
 
 const TOKEN = 'rabbitmq-durability-token-0123456789';
 const TOTAL = 10_000;

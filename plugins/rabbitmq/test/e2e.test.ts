@@ -126,7 +126,14 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     await withLogs(() => waitFor(() => storedRows(dataDir, `${p}-`) >= 4, 30_000, 'four routed messages'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(storedValues(dataDir, `${p}-`).sort()).toEqual([1, 2, 3, 4]);
-    expect(await attributes(host, `${p}-2`)).toMatchObject({ exchange: x('topic'), routingKey: 'sensors.b7.temp', queue: q, messageId: 'm-2', contentType: 'application/json', deliveryCount: '1' });
+    expect(await attributes(host, `${p}-2`)).toMatchObject({
+      exchange: x('topic'),
+      routingKey: 'sensors.b7.temp',
+      queue: q,
+      messageId: 'm-2',
+      contentType: 'application/json',
+      deliveryCount: '1',
+    });
     expect(await attributes(host, `${p}-4`)).toMatchObject({ exchange: x('headers'), site: 'north' });
     expect(host.logs.join('\n')).not.toContain('tbi-secret');
     expect(await readyCount(q)).toBe(0);
@@ -239,7 +246,9 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     expect(badVhost.error).toMatch(/vhost "\/", user "tbi-auth" refused access to the vhost/);
     const badCa = await health(host, 'bad-ca');
     expect(badCa.health.status).toBe('degraded');
-    expect(badCa.health.detail).toMatch(new RegExp(`amqps://127\\.0\\.0\\.1:${AMQPS_PORT}, vhost "/", user "tbi" could not be reached over TLS: .*certificate`));
+    expect(badCa.health.detail).toMatch(
+      new RegExp(`amqps://127\\.0\\.0\\.1:${AMQPS_PORT}, vhost "/", user "tbi" could not be reached over TLS: .*certificate`),
+    );
     const logs = host.logs.join('\n');
     expect(logs).not.toContain('tbi-secret');
     expect(logs).not.toContain('wrong-password');
@@ -294,9 +303,17 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     });
     await publish('', q, numbered(p, 3, 10));
     const dataDir = path.join(dir, 'poison');
-    const host = await startHost(dataDir, [integration('poison', { uplink: { queues: [q], maxDeliveries: 3 }, topology: { queues: [{ name: q, arguments: { 'x-queue-type': 'quorum' } }] } })]);
+    const host = await startHost(dataDir, [
+      integration('poison', { uplink: { queues: [q], maxDeliveries: 3 }, topology: { queues: [{ name: q, arguments: { 'x-queue-type': 'quorum' } }] } }),
+    ]);
     await withLogs(() => waitFor(() => storedRows(dataDir, `${p}-`) === 3, 30_000, 'the three others'));
-    await withLogs(() => waitFor(async () => JSON.stringify((await host.api('/dead-letters')).body).includes('delivered 4 times'), 30_000, 'the poison message in the dead letters'));
+    await withLogs(() =>
+      waitFor(
+        async () => JSON.stringify((await host.api('/dead-letters')).body).includes('delivered 4 times'),
+        30_000,
+        'the poison message in the dead letters',
+      ),
+    );
     expect(storedValues(dataDir, `${p}-`).sort((a, b) => a - b)).toEqual([10, 11, 12]); // n: 1 was never converted
     await waitFor(async () => (await readyCount(q)) === 0, 10_000, 'queue empty');
     await deleteQueues(q);
@@ -312,7 +329,11 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
         'down',
         {
           uplink: { queues: [q] },
-          topology: { exchanges: [{ name: `${p}-cmd`, type: 'topic' }], queues: [{ name: q }, { name: commands }], bindings: [{ exchange: `${p}-cmd`, queue: commands, routingKey: `commands.${p}-1` }] },
+          topology: {
+            exchanges: [{ name: `${p}-cmd`, type: 'topic' }],
+            queues: [{ name: q }, { name: commands }],
+            bindings: [{ exchange: `${p}-cmd`, queue: commands, routingKey: `commands.${p}-1` }],
+          },
           downlink: { exchange: `${p}-cmd`, routingKey: 'commands.${deviceName}' },
         },
         { downlinkConverter: { inline: DOWNLINK } },
@@ -337,7 +358,11 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     expect((await rpc(`${p}-2`)).status).toBeLessThan(300); // one-way: accepted, then delivered or failed
     let failed: Array<{ error?: string }> = [];
     await withLogs(() =>
-      waitFor(async () => (failed = (await host.api(`/devices/${p}-2/commands?status=failed`)).body as typeof failed).length === 1, 30_000, 'the command failed'),
+      waitFor(
+        async () => (failed = (await host.api(`/devices/${p}-2/commands?status=failed`)).body as typeof failed).length === 1,
+        30_000,
+        'the command failed',
+      ),
     );
     expect(failed[0]!.error).toContain(`unroutable: no queue is bound to exchange "${p}-cmd" for routing key "commands.${p}-2"`);
     expect(await readyCount(commands)).toBe(0);

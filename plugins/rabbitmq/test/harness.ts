@@ -82,12 +82,13 @@ export async function publishResilient(exchange: string, routingKey: string, mes
         ch.on('error', () => {});
         for (; i < messages.length; i += 100) {
           for (const m of messages.slice(i, i + 100)) {
-            ch.publish(exchange, m.routingKey ?? routingKey, Buffer.from(m.body), { persistent: true, messageId: m.messageId, ...(m.headers ? { headers: m.headers } : {}) });
+            ch.publish(exchange, m.routingKey ?? routingKey, Buffer.from(m.body), {
+              persistent: true,
+              messageId: m.messageId,
+              ...(m.headers ? { headers: m.headers } : {}),
+            });
           }
-          await Promise.race([
-            ch.waitForConfirms(),
-            new Promise((_, reject) => setTimeout(() => reject(new Error('no confirms within 15 s')), 15_000)),
-          ]);
+          await Promise.race([ch.waitForConfirms(), new Promise((_, reject) => setTimeout(() => reject(new Error('no confirms within 15 s')), 15_000))]);
           if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
         }
       }, url);
@@ -128,7 +129,10 @@ export async function withHostLogs<T>(hosts: HostProcess[], run: () => Promise<T
     return await run();
   } catch (error) {
     for (const h of hosts) {
-      const lines = h.logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-15).concat(h.logs.slice(-10));
+      const lines = h.logs
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .slice(-15)
+        .concat(h.logs.slice(-10));
       process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
     }
     throw error;

@@ -6,7 +6,8 @@ import { findConverterCases } from './find-cases.js';
 import { runConverterCases } from './run-cases.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../../test/fixtures');
-const UPLINK = "var d = decodeToJson(payload); if (!d.serial) throw new Error('no serial'); console.log('seen', d.serial); return {deviceName: d.serial, deviceType: metadata.type || 'sensor', telemetry: {temperature: d.temperature}};";
+const UPLINK =
+  "var d = decodeToJson(payload); if (!d.serial) throw new Error('no serial'); console.log('seen', d.serial); return {deviceName: d.serial, deviceType: metadata.type || 'sensor', telemetry: {temperature: d.temperature}};";
 
 async function dir(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'tbi-cases-'));
@@ -27,11 +28,29 @@ describe('runConverterCases', () => {
           payload: '{"serial":"A","temperature":20}',
           expected: [{ entityType: 'DEVICE', deviceName: 'A', deviceType: 'sensor', attributes: {}, telemetry: [{ ts: 0, values: { temperature: 20 } }] }],
         },
-        { name: 'json payload, converter-style expectation', payload: { json: { serial: 'B', temperature: 1 } }, metadata: { type: 'probe' }, receivedAt: 99, expected: { deviceName: 'B', deviceType: 'probe', telemetry: { temperature: 1 } } },
-        { name: 'base64 payload', payload: { base64: Buffer.from('{"serial":"C","temperature":3}').toString('base64') }, expected: [{ deviceName: 'C', deviceType: 'sensor', telemetry: { temperature: 3 } }] },
-        { name: 'hex payload', payload: { hex: Buffer.from('{"serial":"D","temperature":4}').toString('hex') }, expected: [{ deviceName: 'D', deviceType: 'sensor', telemetry: { temperature: 4 } }] },
+        {
+          name: 'json payload, converter-style expectation',
+          payload: { json: { serial: 'B', temperature: 1 } },
+          metadata: { type: 'probe' },
+          receivedAt: 99,
+          expected: { deviceName: 'B', deviceType: 'probe', telemetry: { temperature: 1 } },
+        },
+        {
+          name: 'base64 payload',
+          payload: { base64: Buffer.from('{"serial":"C","temperature":3}').toString('base64') },
+          expected: [{ deviceName: 'C', deviceType: 'sensor', telemetry: { temperature: 3 } }],
+        },
+        {
+          name: 'hex payload',
+          payload: { hex: Buffer.from('{"serial":"D","temperature":4}').toString('hex') },
+          expected: [{ deviceName: 'D', deviceType: 'sensor', telemetry: { temperature: 4 } }],
+        },
         { name: 'expected error', payload: '{}', expected: { error: 'no serial' } },
-        { name: 'wrong value', payload: '{"serial":"E","temperature":5}', expected: [{ deviceName: 'E', deviceType: 'sensor', telemetry: { temperature: 6 } }] },
+        {
+          name: 'wrong value',
+          payload: '{"serial":"E","temperature":5}',
+          expected: [{ deviceName: 'E', deviceType: 'sensor', telemetry: { temperature: 6 } }],
+        },
         { name: 'error expected but succeeded', payload: '{"serial":"F"}', expected: { error: 'boom' } },
         { name: 'broken case', payload: 5, expected: [] },
       ]),
@@ -68,7 +87,12 @@ describe('runConverterCases', () => {
             metadata: { deviceName: 'A', deviceType: 'thermostat', ss_serialNumber: 'SN1' },
             expected: { contentType: 'JSON', data: { devSerialNumber: 'SN1', humFreq: 30, tempFreq: 60 }, metadata: { topic: 'thermostat/A/upload' } },
           },
-          { name: 'wrong topic', msg: {}, metadata: { deviceName: 'B', deviceType: 't' }, expected: { contentType: 'JSON', data: '{}', metadata: { topic: 'x' } } },
+          {
+            name: 'wrong topic',
+            msg: {},
+            metadata: { deviceName: 'B', deviceType: 't' },
+            expected: { contentType: 'JSON', data: '{}', metadata: { topic: 'x' } },
+          },
         ],
       }),
     });
@@ -91,7 +115,13 @@ describe('runConverterCases', () => {
 
 describe('findConverterCases', () => {
   it('finds case files recursively, skipping node_modules and dot-folders', async () => {
-    const root = await dir({ 'a.cases.json': '[]', 'sub/b.cases.json': '[]', 'node_modules/x/c.cases.json': '[]', '.hidden/d.cases.json': '[]', 'e.json': '{}' });
+    const root = await dir({
+      'a.cases.json': '[]',
+      'sub/b.cases.json': '[]',
+      'node_modules/x/c.cases.json': '[]',
+      '.hidden/d.cases.json': '[]',
+      'e.json': '{}',
+    });
     expect(await findConverterCases(root)).toEqual([path.join(root, 'a.cases.json'), path.join(root, 'sub/b.cases.json')]);
   });
 });

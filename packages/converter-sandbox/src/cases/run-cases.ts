@@ -79,9 +79,16 @@ export async function runConverterCases(file: string): Promise<CaseReport> {
   }
   try {
     const valid = caseFile.cases.filter((c): c is UplinkCase & DownlinkCase => !('invalid' in c));
-    const outcomes = caseFile.kind === 'uplink'
-      ? await pool.run(valid.map((c): UplinkInput => ({ payload: c.payload, metadata: c.metadata })), encodeUplinkBatch)
-      : await pool.run(valid.map((c): DownlinkRequest => c.request), encodeDownlinkBatch);
+    const outcomes =
+      caseFile.kind === 'uplink'
+        ? await pool.run(
+            valid.map((c): UplinkInput => ({ payload: c.payload, metadata: c.metadata })),
+            encodeUplinkBatch,
+          )
+        : await pool.run(
+            valid.map((c): DownlinkRequest => c.request),
+            encodeDownlinkBatch,
+          );
     let next = 0;
     const results = caseFile.cases.map((c): CaseResult => {
       if ('invalid' in c) return { name: c.name, ok: false, message: `the case is invalid: ${c.invalid}`, logs: [] };
@@ -96,9 +103,17 @@ export async function runConverterCases(file: string): Promise<CaseReport> {
 
 type Actual = { ok: true; value: unknown } | { ok: false; message: string };
 
-function judge(name: string, expected: UplinkCase['expected'], actual: Actual, logs: ConverterLog[], expectedValue: () => Actual, differ: (e: unknown, a: unknown) => string | undefined): CaseResult {
+function judge(
+  name: string,
+  expected: UplinkCase['expected'],
+  actual: Actual,
+  logs: ConverterLog[],
+  expectedValue: () => Actual,
+  differ: (e: unknown, a: unknown) => string | undefined,
+): CaseResult {
   if ('error' in expected) {
-    if (actual.ok) return { name, ok: false, message: `expected an error containing "${expected.error}", but the converter succeeded`, actual: actual.value, logs };
+    if (actual.ok)
+      return { name, ok: false, message: `expected an error containing "${expected.error}", but the converter succeeded`, actual: actual.value, logs };
     if (!actual.message.includes(expected.error)) {
       return { name, ok: false, message: `expected an error containing "${expected.error}", got: ${actual.message}`, actual: actual.message, logs };
     }

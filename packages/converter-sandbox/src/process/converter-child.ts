@@ -49,7 +49,10 @@ async function handle(request: HostRequest): Promise<void> {
           request.kind === 'uplink'
             ? await sandbox.uplink(request.name, request.source, request.limits)
             : await sandbox.downlink(request.name, request.source, request.limits);
-        converters.get(request.id)?.converter.dispose().catch(() => {});
+        converters
+          .get(request.id)
+          ?.converter.dispose()
+          .catch(() => {});
         converters.set(request.id, { kind: request.kind, converter: converter as unknown as SandboxConverter<unknown, unknown> });
         send({ op: 'reply', re: request.re, ok: true });
         return;
@@ -92,7 +95,10 @@ setInterval(() => {
   send({ op: 'beat' });
   const call = overdueCall(settings.hangFactor, settings.hangMarginMs);
   if (call) {
-    die('hang', `converter "${call.name}" ran ${Math.round(call.runningMs)} ms, far past its time limit of ${call.limitMs} ms, in a built-in that ignores the limit`);
+    die(
+      'hang',
+      `converter "${call.name}" ran ${Math.round(call.runningMs)} ms, far past its time limit of ${call.limitMs} ms, in a built-in that ignores the limit`,
+    );
   }
 }, 250);
 

@@ -48,10 +48,21 @@ export function describeExit(code: number | null, signal: NodeJS.Signals | null,
   // V8 prints "Fatal JavaScript invalid size error …", "FATAL ERROR: … heap out of memory", or
   // for isolated-vm isolates "<--- Last few GCs --->", GC trace lines ("[pid:0x…] 37 ms: …"),
   // then the reason.
-  let text = (/Fatal JavaScript ([^\n]*)|FATAL ERROR: ([^\n]*)/.exec(stderr)?.slice(1).find((t) => t !== undefined) ?? '').trim();
+  let text = (
+    /Fatal JavaScript ([^\n]*)|FATAL ERROR: ([^\n]*)/
+      .exec(stderr)
+      ?.slice(1)
+      .find((t) => t !== undefined) ?? ''
+  ).trim();
   const gcs = stderr.lastIndexOf('<--- Last few GCs --->');
   if (text === '' && gcs >= 0) {
-    text = stderr.slice(gcs).split('\n').slice(1).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('[') && !l.startsWith('<---')) ?? '';
+    text =
+      stderr
+        .slice(gcs)
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim())
+        .find((l) => l !== '' && !l.startsWith('[') && !l.startsWith('<---')) ?? '';
   }
   if (text) {
     const memory = /out of memory|heap limit|allocation failed|CALL_AND_RETRY_LAST/i.test(text);
@@ -180,7 +191,10 @@ export class ConverterProcess {
     }
     const rss = residentBytes(this.child.pid);
     if (rss !== undefined && rss > this.settings.memoryMb * 1024 * 1024) {
-      this.kill({ cause: 'memory', message: `the converter process grew to ${Math.round(rss / 2 ** 20)} MiB, over its limit of ${this.settings.memoryMb} MiB` });
+      this.kill({
+        cause: 'memory',
+        message: `the converter process grew to ${Math.round(rss / 2 ** 20)} MiB, over its limit of ${this.settings.memoryMb} MiB`,
+      });
     }
   }
 }

@@ -18,7 +18,10 @@ export function fitPieces(pieces: Piece[], maxChars: number): Piece[] {
     if (total <= maxChars) break;
     fitted[i] = {
       ok: false,
-      error: { kind: 'INVALID_OUTPUT', message: `the output is ${chars} characters of JSON, too large to hand over (the outputs of one batch may take at most ${maxChars})` },
+      error: {
+        kind: 'INVALID_OUTPUT',
+        message: `the output is ${chars} characters of JSON, too large to hand over (the outputs of one batch may take at most ${maxChars})`,
+      },
       logs: [],
     };
     total -= chars;

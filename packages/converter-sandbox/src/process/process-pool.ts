@@ -102,9 +102,7 @@ export class ProcessPool {
   load(proc: ConverterProcess, spec: ConverterSpec): Promise<void> {
     let loading = proc.loaded.get(spec.id);
     if (loading === undefined) {
-      loading = proc
-        .request({ op: 'create', id: spec.id, kind: spec.kind, name: spec.name, source: spec.source, limits: spec.limits })
-        .then(() => undefined);
+      loading = proc.request({ op: 'create', id: spec.id, kind: spec.kind, name: spec.name, source: spec.source, limits: spec.limits }).then(() => undefined);
       proc.loaded.set(spec.id, loading);
       // A failed load is tried again by the next call.
       loading.catch(() => proc.loaded.delete(spec.id));

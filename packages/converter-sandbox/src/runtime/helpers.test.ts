@@ -6,7 +6,8 @@ import { evalInSandbox, utf8 } from '../../test/support.js';
 
 describe('decodeToString / decodeToJson (UTF-8, inside the isolate)', () => {
   it('decodes known byte vectors like TextDecoder', async () => {
-    const out = await evalInSandbox(`{
+    const out = await evalInSandbox(
+      `{
       ascii: decodeToString([0x48, 0x69]),
       empty: decodeToString([]),
       multi: decodeToString(${JSON.stringify([...utf8('héllo € 𝄞 日本')])}),
@@ -21,7 +22,9 @@ describe('decodeToString / decodeToJson (UTF-8, inside the isolate)', () => {
       payloadJson: decodeToJson(payload),
       stringJson: decodeToJson('{"a":[1,2]}'),
       alias: bytesToString([0x6f, 0x6b]),
-    }`, utf8('{"temperature":21.5,"name":"Küche"}'));
+    }`,
+      utf8('{"temperature":21.5,"name":"Küche"}'),
+    );
     expect(out).toEqual({
       ascii: 'Hi',
       empty: '',
@@ -45,7 +48,7 @@ describe('decodeToString / decodeToJson (UTF-8, inside the isolate)', () => {
 
   it('matches TextDecoder on 400 random byte strings (one batch)', async () => {
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const samples = Array.from({ length: 400 }, () => {
       const length = Math.floor(random() * 24);
       // Mostly high bytes, to hit every branch of the decoder.
@@ -53,7 +56,9 @@ describe('decodeToString / decodeToJson (UTF-8, inside the isolate)', () => {
     });
     const sandbox = createConverterSandbox({ poolSize: 1 });
     try {
-      const converter = await sandbox.uplink('fuzz', "return {deviceName: 'd', deviceType: 't', attributes: {text: decodeToString(payload)}};", { timeoutMs: 5000 });
+      const converter = await sandbox.uplink('fuzz', "return {deviceName: 'd', deviceType: 't', attributes: {text: decodeToString(payload)}};", {
+        timeoutMs: 5000,
+      });
       const results = await converter.run(samples.map((payload) => ({ payload, metadata: {} })));
       const decoder = new TextDecoder();
       results.forEach((result, i) => {
@@ -174,7 +179,10 @@ describe('helpers on the global object', () => {
         'tamper',
         "decodeToJson = function () { return {id: 'evil'}; }; globalThis.decodeToString = null; var d = decodeToJson(payload); return {deviceName: d.id, deviceType: 't'};",
       );
-      const results = await converter.run([{ payload: utf8('{"id":"a"}'), metadata: {} }, { payload: utf8('{"id":"b"}'), metadata: {} }]);
+      const results = await converter.run([
+        { payload: utf8('{"id":"a"}'), metadata: {} },
+        { payload: utf8('{"id":"b"}'), metadata: {} },
+      ]);
       expect(results.map((r) => (r.ok ? r.records[0]?.deviceName : r.error.message))).toEqual(['a', 'b']);
     } finally {
       await sandbox.dispose();

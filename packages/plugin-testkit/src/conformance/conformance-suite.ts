@@ -43,21 +43,28 @@ export function runConformanceSuite<Config>(options: ConformanceOptions<Config>)
   async function ready(kit: TestIntegration, run: string, timeoutMs = 20_000): Promise<void> {
     if (kit.status().state === 'failed') throw new Error(`the integration failed to start: ${kit.status().error}`);
     if (options.ready) await options.ready(kit, run, timeoutMs);
-    else await kit.waitFor(() => kit.health().status === 'up', 'the integration is up', timeoutMs).catch((error: Error) => {
-      const problems = kit.logger.entries.filter((e) => e.level === 'warn' || e.level === 'error').slice(-5);
-      const explain = (p: (typeof problems)[number]) => {
-        const err = (p.obj as { err?: unknown }).err;
-        return `${p.msg}${err instanceof Error ? ` (${err.message})` : err === undefined ? '' : ` (${String(err)})`}`;
-      };
-      throw new Error(`${error.message}; health ${JSON.stringify(kit.health())}; last warnings: ${JSON.stringify(problems.map(explain))}`);
-    });
+    else
+      await kit
+        .waitFor(() => kit.health().status === 'up', 'the integration is up', timeoutMs)
+        .catch((error: Error) => {
+          const problems = kit.logger.entries.filter((e) => e.level === 'warn' || e.level === 'error').slice(-5);
+          const explain = (p: (typeof problems)[number]) => {
+            const err = (p.obj as { err?: unknown }).err;
+            return `${p.msg}${err instanceof Error ? ` (${err.message})` : err === undefined ? '' : ` (${String(err)})`}`;
+          };
+          throw new Error(`${error.message}; health ${JSON.stringify(kit.health())}; last warnings: ${JSON.stringify(problems.map(explain))}`);
+        });
   }
 
   describe(`conformance: ${options.plugin.type}`, () => {
     it('stores what the source delivers, converted in the real sandbox', { timeout }, async () => {
       const { kit, run } = await start('store');
       try {
-        await options.produce(kit, [0, 1, 2].map((n) => conformancePayload(run, n)), run);
+        await options.produce(
+          kit,
+          [0, 1, 2].map((n) => conformancePayload(run, n)),
+          run,
+        );
         await kit.waitFor(() => kit.stored().length >= 3, 'three messages are stored');
         expect(new Set(idsOf(kit))).toEqual(new Set([0, 1, 2].map((n) => `${run}#${n}`)));
         expect(await kit.embedded?.latestTelemetry(`dev-${run}`)).toHaveProperty('n');
@@ -200,7 +207,11 @@ export function runConformanceSuite<Config>(options: ConformanceOptions<Config>)
       it('after a broker outage: not up while it lasts, then up again without loss', { timeout: timeout * 2 }, async () => {
         const { kit, run } = await start('outage');
         try {
-          await options.produce(kit, [0, 1].map((n) => conformancePayload(run, n)), run);
+          await options.produce(
+            kit,
+            [0, 1].map((n) => conformancePayload(run, n)),
+            run,
+          );
           await kit.waitFor(() => kit.stored().length >= 2, 'the first messages are stored');
           await outage.stop();
           await kit.waitFor(() => kit.health().status !== 'up', 'health is no longer up', 30_000);
@@ -208,7 +219,11 @@ export function runConformanceSuite<Config>(options: ConformanceOptions<Config>)
           await outage.start();
           // A consumer group may need a session timeout or two to settle after its broker came back.
           await ready(kit, run, 90_000);
-          await options.produce(kit, [2, 3].map((n) => conformancePayload(run, n)), run);
+          await options.produce(
+            kit,
+            [2, 3].map((n) => conformancePayload(run, n)),
+            run,
+          );
           await kit.waitFor(() => [0, 1, 2, 3].every((n) => idsOf(kit).includes(`${run}#${n}`)), 'every message is stored', 45_000);
         } finally {
           await kit.close();

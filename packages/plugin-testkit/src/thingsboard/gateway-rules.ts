@@ -97,15 +97,18 @@ export function parseGatewayTelemetry(payload: Uint8Array, now: number): Map<str
   const out = new Map<string, TbSample[]>();
   for (const [device, entries] of Object.entries(json)) {
     if (!Array.isArray(entries)) cantParse(json);
-    out.set(device, entries.map((entry: unknown) => {
-      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) cantParse(entry);
-      const e = entry as Record<string, unknown>;
-      if ('ts' in e && 'values' in e) {
-        if (typeof e.ts !== 'number' || !Number.isInteger(e.ts)) cantParse(e.ts);
-        return { ts: e.ts, values: parseValues(e.values) };
-      }
-      return { ts: now, values: parseValues(e) };
-    }));
+    out.set(
+      device,
+      entries.map((entry: unknown) => {
+        if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) cantParse(entry);
+        const e = entry as Record<string, unknown>;
+        if ('ts' in e && 'values' in e) {
+          if (typeof e.ts !== 'number' || !Number.isInteger(e.ts)) cantParse(e.ts);
+          return { ts: e.ts, values: parseValues(e.values) };
+        }
+        return { ts: now, values: parseValues(e) };
+      }),
+    );
   }
   return out;
 }

@@ -26,7 +26,9 @@ function client(tb: GatewayTestServer, token: string, protocolVersion: 4 | 5 = 4
 }
 
 const publish = (c: MqttClient, topic: string, body: unknown) =>
-  new Promise<void>((resolve, reject) => c.publish(topic, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 }, (e) => (e ? reject(e) : resolve())));
+  new Promise<void>((resolve, reject) =>
+    c.publish(topic, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 }, (e) => (e ? reject(e) : resolve())),
+  );
 
 describe('the gateway-API test server', () => {
   it('refuses a wrong access token with CONNACK 5 (MQTT 3.1.1) and 0x87 (MQTT 5)', async () => {
@@ -84,7 +86,9 @@ describe('the gateway-API test server', () => {
     const tb = await serve({ ackMode: 'stall' });
     const c = await client(tb, 'tok');
     let acked = false;
-    const p = publish(c, 'v1/gateway/connect', { device: 'A' }).then(() => { acked = true; });
+    const p = publish(c, 'v1/gateway/connect', { device: 'A' }).then(() => {
+      acked = true;
+    });
     await tb.waitFor(() => tb.device('A') !== undefined);
     await new Promise((r) => setTimeout(r, 100));
     expect(acked).toBe(false);
@@ -92,7 +96,12 @@ describe('the gateway-API test server', () => {
     await p;
     tb.setAckMode('drop');
     let second = false;
-    void publish(c, 'v1/gateway/connect', { device: 'B' }).then(() => { second = true; }, () => {});
+    void publish(c, 'v1/gateway/connect', { device: 'B' }).then(
+      () => {
+        second = true;
+      },
+      () => {},
+    );
     await tb.waitFor(() => tb.device('B') !== undefined);
     tb.setAckMode('normal');
     await new Promise((r) => setTimeout(r, 100));

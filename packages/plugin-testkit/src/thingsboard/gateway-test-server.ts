@@ -3,8 +3,15 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
 import {
-  isGatewayPayloadError, parseAttributeRequest, parseConnect, parseGatewayAttributes, parseGatewayTelemetry, parseJsonObject, parseRpcReply,
-  type TbSample, type TbValue,
+  isGatewayPayloadError,
+  parseAttributeRequest,
+  parseConnect,
+  parseGatewayAttributes,
+  parseGatewayTelemetry,
+  parseJsonObject,
+  parseRpcReply,
+  type TbSample,
+  type TbValue,
 } from './gateway-rules.js';
 import { formatRateLimits, FixedWindowLimiter, type RateLimit } from './rate-window.js';
 
@@ -107,7 +114,10 @@ export class GatewayTestServer {
     };
     const t = options.tls;
     this.#server = t
-      ? createTlsServer({ key: t.key, cert: t.cert, ...(t.ca ? { ca: t.ca } : {}), requestCert: t.requestCert ?? false, rejectUnauthorized: t.requestCert ?? false }, (socket) => this.#accept(socket))
+      ? createTlsServer(
+          { key: t.key, cert: t.cert, ...(t.ca ? { ca: t.ca } : {}), requestCert: t.requestCert ?? false, rejectUnauthorized: t.requestCert ?? false },
+          (socket) => this.#accept(socket),
+        )
       : createServer((socket) => this.#accept(socket));
   }
 
@@ -213,7 +223,9 @@ export class GatewayTestServer {
   #publishToGateway(topic: string, body: unknown): void {
     const payload = Buffer.from(JSON.stringify(body));
     for (const session of this.#sessions) {
-      session.socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false } as Packet, { protocolVersion: session.version }));
+      session.socket.write(
+        mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false } as Packet, { protocolVersion: session.version }),
+      );
     }
   }
 
@@ -229,10 +241,14 @@ export class GatewayTestServer {
         if (packet.username !== this.#options.accessToken) {
           // MqttTransportHandler: an unknown token is CONNECTION_REFUSED_NOT_AUTHORIZED (5; 0x87 on MQTT 5).
           this.refusals.push({ reason: 'not authorized', code: version === 5 ? 0x87 : 5 });
-          socket.write(mqttPacket.generate(
-            (version === 5 ? { cmd: 'connack', reasonCode: 0x87, sessionPresent: false } : { cmd: 'connack', returnCode: 5, sessionPresent: false }) as Packet,
-            { protocolVersion: version },
-          ));
+          socket.write(
+            mqttPacket.generate(
+              (version === 5
+                ? { cmd: 'connack', reasonCode: 0x87, sessionPresent: false }
+                : { cmd: 'connack', returnCode: 5, sessionPresent: false }) as Packet,
+              { protocolVersion: version },
+            ),
+          );
           socket.end();
           return;
         }
@@ -326,10 +342,13 @@ export class GatewayTestServer {
           const source: Record<string, unknown> = (request.client ? d?.attributes : d?.shared) ?? {};
           const found = request.keys.filter((k) => k in source);
           // JsonConverter.getJsonObjectForGateway: one key as "value", several as "values".
-          const body = found.length === 1 && request.keys.length === 1
-            ? { id: request.id, device: request.device, value: source[found[0]!] }
-            : { id: request.id, device: request.device, values: Object.fromEntries(found.map((k) => [k, source[k]])) };
-          setImmediate(() => send({ cmd: 'publish', topic: 'v1/gateway/attributes/response', payload: Buffer.from(JSON.stringify(body)), qos: 0, dup: false, retain: false }));
+          const body =
+            found.length === 1 && request.keys.length === 1
+              ? { id: request.id, device: request.device, value: source[found[0]!] }
+              : { id: request.id, device: request.device, values: Object.fromEntries(found.map((k) => [k, source[k]])) };
+          setImmediate(() =>
+            send({ cmd: 'publish', topic: 'v1/gateway/attributes/response', payload: Buffer.from(JSON.stringify(body)), qos: 0, dup: false, retain: false }),
+          );
           break;
         }
         default:
@@ -351,9 +370,14 @@ export class GatewayTestServer {
   /** Checks the rate limits first, so a refused message records nothing. */
   #countMessage(telemetry: boolean, points: number): void {
     const l = this.#limiters;
-    const over = (l.messages && !l.messages.fits(1)) ? 'messages'
-      : telemetry && l.telemetryMessages && !l.telemetryMessages.fits(1) ? 'telemetry messages'
-        : telemetry && l.telemetryDataPoints && !l.telemetryDataPoints.fits(points) ? 'telemetry data points' : undefined;
+    const over =
+      l.messages && !l.messages.fits(1)
+        ? 'messages'
+        : telemetry && l.telemetryMessages && !l.telemetryMessages.fits(1)
+          ? 'telemetry messages'
+          : telemetry && l.telemetryDataPoints && !l.telemetryDataPoints.fits(points)
+            ? 'telemetry data points'
+            : undefined;
     if (over) throw new QuotaExceeded(`gateway rate limit of ${over} exceeded`);
     l.messages?.take(1);
     if (telemetry) {
@@ -398,7 +422,8 @@ export class GatewayTestServer {
     if (method !== 'getSessionLimits') return;
     const r = this.#options.rateLimits ?? {};
     const limits = {
-      messages: formatRateLimits(r.messages), telemetryMessages: formatRateLimits(r.telemetryMessages),
+      messages: formatRateLimits(r.messages),
+      telemetryMessages: formatRateLimits(r.telemetryMessages),
       telemetryDataPoints: formatRateLimits(r.telemetryDataPoints),
     };
     const body = {

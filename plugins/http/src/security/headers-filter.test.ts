@@ -26,4 +26,3 @@ describe('headersFilter', () => {
     expect(headersFilter({})(from({}))).toBe(true);
   });
 });
-

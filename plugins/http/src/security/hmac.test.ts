@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hmacVerifier, type HmacOptions } from './hmac.js';
 
-const secret = 'It\'s a Secret to Everybody';
+const secret = "It's a Secret to Everybody";
 const body = new TextEncoder().encode('Hello, World!');
 const base: HmacOptions = { header: 'x-signature', secret, algorithm: 'sha256', encoding: 'auto', toleranceSeconds: 300 };
 const sign = (text: string | Uint8Array, alg = 'sha256') => createHmac(alg, secret).update(text);

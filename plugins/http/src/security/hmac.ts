@@ -37,10 +37,7 @@ const DIGEST_BYTES = { sha1: 20, sha256: 32, sha512: 64 } as const;
  * const verify = hmacVerifier({ header: 'x-hub-signature-256', secret, algorithm: 'sha256', encoding: 'auto', toleranceSeconds: 300 }, Date.now);
  * verify(body, (name) => req.header(name)); // { ok: true } or { ok: false, reason }
  */
-export function hmacVerifier(
-  options: HmacOptions,
-  now: () => number,
-): (body: Uint8Array, header: (name: string) => string | undefined) => HmacVerdict {
+export function hmacVerifier(options: HmacOptions, now: () => number): (body: Uint8Array, header: (name: string) => string | undefined) => HmacVerdict {
   const size = DIGEST_BYTES[options.algorithm];
   return (body, header) => {
     const raw = header(options.header)?.trim();

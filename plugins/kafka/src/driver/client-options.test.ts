@@ -35,6 +35,8 @@ describe('clientConnectionOptions', () => {
 
   it('names the field of an unreadable PEM file', async () => {
     const config = kafkaConfigSchema.parse({ bootstrapServers: 'h:1', securityProtocol: 'SSL', ssl: { ca: 'missing/ca.pem' } });
-    await expect(clientConnectionOptions(config, '/nonexistent')).rejects.toThrow(/ssl\.ca: expected PEM text or the path of a readable PEM file.*\/nonexistent\/missing\/ca\.pem/);
+    await expect(clientConnectionOptions(config, '/nonexistent')).rejects.toThrow(
+      /ssl\.ca: expected PEM text or the path of a readable PEM file.*\/nonexistent\/missing\/ca\.pem/,
+    );
   });
 });

@@ -45,7 +45,8 @@ export function describeKafkaError(error: unknown, bootstrapServers: readonly st
   const all = nodes(error);
   const codes = errorCodes(error);
   const leaves = all.filter(isLeaf);
-  const leafText = (e: ErrorNode) => (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) ? e.code : String(e.message ?? e.code ?? 'unknown error').replace(/\.$/, ''));
+  const leafText = (e: ErrorNode) =>
+    typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) ? e.code : String(e.message ?? e.code ?? 'unknown error').replace(/\.$/, '');
   const servers = bootstrapServers.join(', ');
   if (codes.has('PLT_KFK_AUTHENTICATION')) return `Kafka at ${servers} refused the login (${unique(leaves.map(leafText)).join('; ')})`;
   if (codes.has('PLT_KFK_NETWORK') || codes.has('PLT_KFK_TIMEOUT')) {

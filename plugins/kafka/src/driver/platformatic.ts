@@ -5,16 +5,7 @@ import { Backoff } from '@tbi/plugin-api';
 import { partitionKey, type CommitPoint, type TopicPartition } from '../offset-tracker.js';
 import type { ClientConnectionOptions } from './client-options.js';
 import { describeKafkaError, errorCodes, kafkaErrorNames } from './describe-error.js';
-import type {
-  ConsumedRecord,
-  ConsumerDriver,
-  ConsumerEvents,
-  ConsumerOptions,
-  KafkaDriver,
-  ProducerDriver,
-  ProducerOptions,
-  ProducerRecord,
-} from './types.js';
+import type { ConsumedRecord, ConsumerDriver, ConsumerEvents, ConsumerOptions, KafkaDriver, ProducerDriver, ProducerOptions, ProducerRecord } from './types.js';
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 const ACKS = { all: -1, leader: 1, none: 0 } as const;

@@ -49,10 +49,16 @@ export function nativeDriver(serviceUrl: string): PulsarDriver {
     (loaded ??= import(/* optional */ 'pulsar-client' as string).then(
       (m: { default?: NativeModule } & NativeModule) => m.default ?? m,
       (error: unknown) => {
-        throw new ConfigError({ path: 'config.driver', expected: 'the pulsar-client package installed next to @tbi/plugin-pulsar (npm i pulsar-client), or driver: websocket', received: `native (${(error as Error).message})`, cause: error });
+        throw new ConfigError({
+          path: 'config.driver',
+          expected: 'the pulsar-client package installed next to @tbi/plugin-pulsar (npm i pulsar-client), or driver: websocket',
+          received: `native (${(error as Error).message})`,
+          cause: error,
+        });
       },
     ));
-  const client = async (token: string | undefined, tls: { ca?: Buffer } | undefined) => {
+  // TLS options are not mapped to the native client yet (see the README).
+  const client = async (token: string | undefined, _tls: { ca?: Buffer } | undefined) => {
     const pulsar = await load();
     return {
       pulsar,
@@ -74,7 +80,9 @@ export function nativeDriver(serviceUrl: string): PulsarDriver {
         subscriptionInitialPosition: options.initialPosition,
         receiverQueueSize: options.receiverQueueSize,
         nAckRedeliverTimeoutMs: options.negativeAckRedeliveryDelayMs,
-        ...(options.deadLetter ? { deadLetterPolicy: { maxRedeliverCount: options.deadLetter.maxRedeliverCount, deadLetterTopic: options.deadLetter.topic } } : {}),
+        ...(options.deadLetter
+          ? { deadLetterPolicy: { maxRedeliverCount: options.deadLetter.maxRedeliverCount, deadLetterTopic: options.deadLetter.topic } }
+          : {}),
         listener: (m: NativeMessage) => {
           const message: ReceivedMessage = {
             messageId: m.getMessageId().serialize().toString('base64'),
@@ -105,7 +113,11 @@ export function nativeDriver(serviceUrl: string): PulsarDriver {
       const producer = await c.createProducer({ topic: options.topic, sendTimeoutMs: 30_000 });
       return {
         async send(message) {
-          const id = await producer.send({ data: message.payload, ...(message.key ? { partitionKey: message.key } : {}), ...(message.properties ? { properties: message.properties } : {}) });
+          const id = await producer.send({
+            data: message.payload,
+            ...(message.key ? { partitionKey: message.key } : {}),
+            ...(message.properties ? { properties: message.properties } : {}),
+          });
           return id.serialize().toString('base64');
         },
         close: async () => {

@@ -70,7 +70,10 @@ export interface ProducerConnection {
 
 /** A refusal the broker gave when connecting (auth, missing namespace): retrying as it is will not help. */
 export class PulsarConnectError extends Error {
-  constructor(message: string, readonly status: number | undefined) {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
     super(message);
     this.name = 'PulsarConnectError';
   }

@@ -4,10 +4,8 @@ import {
   PulsarConnectError,
   type ConnectionOptions,
   type ConsumerConnection,
-  type ConsumerOptions,
   type OutgoingMessage,
   type ProducerConnection,
-  type ProducerOptions,
   type PulsarDriver,
   type ReceivedMessage,
 } from './types.js';
@@ -109,14 +107,18 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
         if (reply.result === 'ok' && reply.messageId) waiting.resolve(reply.messageId);
         else waiting.reject(new Error(`the broker refused the message: ${reply.errorMsg ?? reply.result}`));
       });
-      watchClose(ws, () => closing, (error) => {
-        for (const [context, waiting] of pending) {
-          pending.delete(context);
-          clearTimeout(waiting.timer);
-          waiting.reject(error);
-        }
-        options.onClose(error);
-      });
+      watchClose(
+        ws,
+        () => closing,
+        (error) => {
+          for (const [context, waiting] of pending) {
+            pending.delete(context);
+            clearTimeout(waiting.timer);
+            waiting.reject(error);
+          }
+          options.onClose(error);
+        },
+      );
       return {
         send(message: OutgoingMessage, timeoutMs: number) {
           return new Promise<string>((resolve, reject) => {

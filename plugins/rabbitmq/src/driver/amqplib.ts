@@ -12,7 +12,15 @@ export function amqplibDriver(): AmqpDriver {
   return {
     async connect(o: ConnectionOptions, name: string): Promise<ConnectionDriver> {
       const connecting = amqp.connect(
-        { protocol: o.tls ? 'amqps' : 'amqp', hostname: o.host, port: o.port, vhost: o.vhost, username: o.username, password: o.password, heartbeat: o.heartbeatSec },
+        {
+          protocol: o.tls ? 'amqps' : 'amqp',
+          hostname: o.host,
+          port: o.port,
+          vhost: o.vhost,
+          username: o.username,
+          password: o.password,
+          heartbeat: o.heartbeatSec,
+        },
         { timeout: o.connectionTimeoutMs, clientProperties: { connection_name: name }, ...(o.tls ?? {}), ...(o.tls?.servername ? {} : { servername: o.host }) },
       );
       // amqplib's own timeout is a socket idle timeout: a socket that fails mid-handshake (a
@@ -92,7 +100,11 @@ class AmqplibChannel implements ChannelDriver {
   async prefetch(count: number) {
     await this.#ch.prefetch(count, false);
   }
-  async consume(queue: string, onDelivery: (d: Delivery) => void, options: { consumerTag?: string; arguments?: Record<string, TableValue>; onCancel?: () => void }) {
+  async consume(
+    queue: string,
+    onDelivery: (d: Delivery) => void,
+    options: { consumerTag?: string; arguments?: Record<string, TableValue>; onCancel?: () => void },
+  ) {
     const reply = await this.#ch.consume(
       queue,
       (m: ConsumeMessage | null) => {
@@ -131,9 +143,19 @@ class AmqplibChannel implements ChannelDriver {
         const returned = this.#returned.delete(id);
         if (err) {
           const why = this.#closeError?.message ?? String((err as Error)?.message ?? err);
-          reject(new DeliveryError(this.#closeError ? `the broker closed the channel: ${why}` : `the broker refused the message (basic.nack): ${why}`, { retryable: true, context: { exchange, routingKey } }));
-        }
-        else if (returned) reject(new DeliveryError(`unroutable: no queue is bound to exchange "${exchange}" for routing key "${routingKey}"`, { retryable: false, context: { exchange, routingKey } }));
+          reject(
+            new DeliveryError(this.#closeError ? `the broker closed the channel: ${why}` : `the broker refused the message (basic.nack): ${why}`, {
+              retryable: true,
+              context: { exchange, routingKey },
+            }),
+          );
+        } else if (returned)
+          reject(
+            new DeliveryError(`unroutable: no queue is bound to exchange "${exchange}" for routing key "${routingKey}"`, {
+              retryable: false,
+              context: { exchange, routingKey },
+            }),
+          );
         else resolve();
       });
     });

@@ -68,7 +68,11 @@ export interface ChannelDriver {
   /** basic.qos per consumer. */
   prefetch(count: number): Promise<void>;
   /** Starts a consumer; resolves with its tag. `onCancel` runs when the broker cancels it (queue deleted). */
-  consume(queue: string, onDelivery: (d: Delivery) => void, options: { consumerTag?: string; arguments?: Record<string, TableValue>; onCancel?: () => void }): Promise<string>;
+  consume(
+    queue: string,
+    onDelivery: (d: Delivery) => void,
+    options: { consumerTag?: string; arguments?: Record<string, TableValue>; onCancel?: () => void },
+  ): Promise<string>;
   ack(deliveryTag: number, multiple: boolean): void;
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void;
   /** Publishes; on a confirm channel resolves once confirmed, rejects when nacked or returned (`mandatory`). */
