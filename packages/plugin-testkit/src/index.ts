@@ -9,4 +9,7 @@ export {
 } from './test-integration.js';
 export { TestPlatform, type CommandResult, type PlatformMode } from './test-platform.js';
 export { memoryLogger, type LogEntry, type MemoryLogger } from './memory-logger.js';
-export { waitFor } from './wait-for.js';
+export { eventually, waitFor } from './wait-for.js';
+export { memoryMetrics, type MemoryMetrics } from './memory-metrics.js';
+export { silentLogger } from './silent-logger.js';
+export { uniqueName } from './unique-name.js';

@@ -12,35 +12,16 @@ import {
   type HttpRouter,
   type Integration,
   type IntegrationContext,
-  type Logger,
-  type Metrics,
   type OutboundDownlink,
   type PlatformClient,
   type RawMessage,
   type UplinkConverter,
   type UplinkOutcome,
 } from '@tbi/plugin-api';
+import { memoryMetrics, silentLogger, type MemoryMetrics } from '@tbi/plugin-testkit';
 import { Hono } from 'hono';
 import { httpConfigSchema, type HttpConfig, type HttpConfigInput } from '../src/config.js';
 import httpPlugin from '../src/plugin.js';
-
-export const silentLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
-
-/** Metrics that count in memory, enough for the plugin's counters. */
-function memoryMetrics(): Metrics & { values: Map<string, number> } {
-  const values = new Map<string, number>();
-  const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
-  const add =
-    (name: string) =>
-    (labels?: Record<string, string>, v = 1) =>
-      values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
-  return {
-    values,
-    counter: (name) => ({ inc: add(name) }),
-    gauge: (name) => ({ inc: add(name), dec: (l, v = 1) => add(name)(l, -v), set: (l, v) => values.set(key(name, l), v) }),
-    histogram: (name) => ({ observe: (l, v) => values.set(key(name, l), v) }),
-  };
-}
 
 /** Stand-in sandbox: runs the decoder as a plain JS function (only used when the real one is missing). */
 function plainJsSandbox(): ConverterSandbox {
@@ -117,7 +98,7 @@ export interface Harness {
   converterMetadata: Array<Record<string, string>>;
   /** Downlinks the host's own pending queue hands out (pull-mode fallback). */
   hostPending: OutboundDownlink[];
-  metrics: ReturnType<typeof memoryMetrics>;
+  metrics: MemoryMetrics;
   sandboxKind: 'real' | 'plain-js';
   /** Sends a request to a path relative to `/api/v1/integrations/http` (e.g. `/${key}/x`). */
   request(relativePath: string, init?: RequestInit): Promise<Response>;

@@ -12,12 +12,12 @@ import {
   type Integration,
   type IntegrationContext,
   type Logger,
-  type Metrics,
   type RawMessage,
   type SubmitOptions,
   type UplinkOutcome,
   type UplinkService,
 } from '@tbi/plugin-api';
+import { memoryMetrics, silentLogger, waitFor as testkitWaitFor, uniqueName, type MemoryMetrics } from '@tbi/plugin-testkit';
 import { Hono } from 'hono';
 import { kafkaConfigSchema, type KafkaConfig, type KafkaConfigInput } from '../src/config.js';
 import kafkaPlugin from '../src/plugin.js';
@@ -43,11 +43,8 @@ export async function brokerScript(command: 'start' | 'stop' | 'restart', env: R
   await promisify(execFile)(path.join(ROOT, 'scripts/brokers/kafka.sh'), [command], { env: { ...process.env, ...env }, timeout: 180_000 });
 }
 
-let counter = 0;
 /** A topic (or group) name no other test uses. */
-export function unique(prefix: string): string {
-  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
-}
+export const unique = (prefix: string): string => uniqueName(prefix);
 
 export async function createTopic(topic: string, partitions = 1, brokers = [PLAINTEXT]): Promise<void> {
   const admin = new Admin({ clientId: 'test-admin', bootstrapBrokers: brokers });
@@ -208,8 +205,6 @@ export class RecordingUplink implements UplinkService {
   }
 }
 
-export const silentLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
-
 /** Logs to stderr, for debugging a test (`KAFKA_TEST_LOG=1`). */
 const stderrLogger: Logger = {
   trace() {},
@@ -225,26 +220,10 @@ function replacer(_key: string, value: unknown) {
   return value;
 }
 
-/** Metrics that keep the last value per name and labels. */
-export function memoryMetrics(): Metrics & { values: Map<string, number> } {
-  const values = new Map<string, number>();
-  const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
-  const add =
-    (name: string) =>
-    (labels?: Record<string, string>, v = 1) =>
-      void values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
-  return {
-    values,
-    counter: (name) => ({ inc: add(name) }),
-    gauge: (name) => ({ inc: add(name), dec: (l, v = 1) => add(name)(l, -v), set: (l, v) => void values.set(key(name, l), v) }),
-    histogram: (name) => ({ observe: (l, v) => void values.set(key(name, l), v) }),
-  };
-}
-
 export interface Harness {
   integration: Integration;
   uplink: RecordingUplink;
-  metrics: ReturnType<typeof memoryMetrics>;
+  metrics: MemoryMetrics;
   config: KafkaConfig;
   stop(): Promise<void>;
 }
@@ -289,13 +268,9 @@ export async function startIntegration(input: KafkaConfigInput, uplink = new Rec
   };
 }
 
-/** Polls `check` until it returns true. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Polls `check` every 100 ms until it returns true (the testkit's `waitFor`, timeout first). */
+export function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
+  return testkitWaitFor(check, what, timeoutMs, 100);
 }
 
 /** `count` records `{"n":i}` keyed `dev-<i % devices>`. */

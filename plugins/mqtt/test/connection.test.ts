@@ -21,7 +21,7 @@ async function harness(...args: Parameters<typeof startHarness>): Promise<Harnes
   harnesses.push(h);
   return h;
 }
-const subscribed = (h: Harness) => eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+const subscribed = (h: Harness) => eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
 
 beforeAll(async () => {
   await Promise.all([broker().start(), restartable.start()]);

@@ -2,51 +2,13 @@
 // `uplink.submit` records what it gets and "stores" it, and whose platform a test can switch to
 // "down" (submits wait, as the real pipeline does while the platform fails) or "shutdown"
 // (submits reject with ShutdownError, as when the host stops). Brokers are the real Mosquitto.
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  ShutdownError,
-  type HttpRouter,
-  type Integration,
-  type IntegrationContext,
-  type Logger,
-  type Metrics,
-  type RawMessage,
-  type UplinkOutcome,
-} from '@tbi/plugin-api';
+import { ShutdownError, type HttpRouter, type Integration, type IntegrationContext, type RawMessage, type UplinkOutcome } from '@tbi/plugin-api';
+import { eventually, memoryLogger, memoryMetrics, uniqueName, type MemoryLogger, type MemoryMetrics } from '@tbi/plugin-testkit';
 import { mqttConfigSchema, type MqttConfig, type MqttConfigInput } from '../src/config.js';
 import plugin from '../src/plugin.js';
-
-/** Log lines kept in memory, so tests can assert on them. */
-export interface MemoryLogger extends Logger {
-  lines: Array<{ level: string; msg?: string; obj: object }>;
-}
-
-export function memoryLogger(): MemoryLogger {
-  const lines: MemoryLogger['lines'] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, msg, obj });
-  const logger: MemoryLogger = { lines, trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
-
-/** Metrics that keep their values in memory, keyed `name{labels}`. */
-export function memoryMetrics(): Metrics & { values: Map<string, number>; get(name: string, labels?: Record<string, string>): number } {
-  const values = new Map<string, number>();
-  const key = (name: string, labels?: Record<string, string>) => `${name}${JSON.stringify(labels ?? {})}`;
-  const add =
-    (name: string) =>
-    (labels?: Record<string, string>, v = 1) =>
-      void values.set(key(name, labels), (values.get(key(name, labels)) ?? 0) + v);
-  return {
-    values,
-    get: (name, labels) => values.get(key(name, labels)) ?? 0,
-    counter: (name) => ({ inc: add(name) }),
-    gauge: (name) => ({ inc: add(name), dec: (l, v = 1) => add(name)(l, -v), set: (l, v) => void values.set(key(name, l), v) }),
-    histogram: (name) => ({ observe: (l, v) => void values.set(key(name, l), v) }),
-  };
-}
 
 /** `up`: store at once; `down`: submits wait until the platform is up again; `shutdown`: reject. */
 export type PlatformMode = 'up' | 'down' | 'shutdown';
@@ -56,7 +18,7 @@ export interface Harness {
   config: MqttConfig;
   ctx: IntegrationContext<MqttConfig>;
   logger: MemoryLogger;
-  metrics: ReturnType<typeof memoryMetrics>;
+  metrics: MemoryMetrics;
   /** Every message submitted, in order. */
   submitted: RawMessage[];
   /** Messages whose submit resolved ("stored"), in order. */
@@ -168,15 +130,7 @@ export async function startHarness(input: MqttConfigInput, options: HarnessOptio
 
 /** A topic prefix of its own for each test, so persistent sessions of earlier runs never match. */
 export function uniquePrefix(label: string): string {
-  return `tbi-test/${label}/${randomUUID().slice(0, 8)}`;
+  return uniqueName(`tbi-test/${label}`, '/');
 }
 
-/** Polls until `ok()` or the timeout; returns whether it became true. */
-export async function eventually(ok: () => boolean | Promise<boolean>, timeoutMs = 20_000, stepMs = 50): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await ok()) return true;
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+export { eventually };

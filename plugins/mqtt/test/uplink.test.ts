@@ -49,7 +49,7 @@ describe('uplink against Mosquitto', () => {
       deviceTypePattern: '${topic[-3]}',
     });
     expect(h.integration.health().status).toBe('up');
-    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
     await publisher.publishAsync(`${p}/sensors/device1/telemetry`, '{"t":1}', {
       qos: 1,
       properties: { contentType: 'application/json', userProperties: { site: 'north', tag: ['a', 'b'] } },
@@ -91,7 +91,7 @@ describe('uplink against Mosquitto', () => {
         { filter: 'building/#', qos: 1, deviceNamePattern: '${topic[1:3]}', deviceTypePattern: '${topic[0]}' },
       ],
     });
-    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
     const table: [string, string][] = [
       ['sensors/device1/telemetry', 'device1'],
       ['site/dev123/data', 'dev123'],
@@ -117,7 +117,7 @@ describe('uplink against Mosquitto', () => {
   it('hands messages over in micro-batches', async () => {
     const p = uniquePrefix('batch');
     const h = await harness({ ...base, protocolVersion: '5', topicFilters: [{ filter: `${p}/#` }], batch: { maxMessages: 100, lingerMs: 20 } });
-    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
     await publishMany(publisher, `${p}/x`, 1000);
     expect(await eventually(() => h.stored.length === 1000)).toBe(true);
     expect(Math.max(...h.batches)).toBeLessThanOrEqual(100);
@@ -130,7 +130,7 @@ describe('uplink against Mosquitto', () => {
     const dataDir = await tempDir();
     const config = { ...base, protocolVersion: '5' as const, topicFilters: [{ filter: `${p}/#`, qos: 1 as const }], stopGraceMs: 200 };
     const first = await startHarness(config, { dataDir, platform: 'down' });
-    await eventually(() => first.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => first.logger.entries.some((l) => l.msg === 'subscribed'));
     await publishMany(publisher, `${p}/x`, 50);
     expect(await eventually(() => first.submitted.length === 50)).toBe(true);
     expect(first.stored).toHaveLength(0);
@@ -147,7 +147,7 @@ describe('uplink against Mosquitto', () => {
   it('completes QoS 2 deliveries with PUBCOMP after storage', async () => {
     const p = uniquePrefix('qos2');
     const h = await harness({ ...base, protocolVersion: '5', topicFilters: [{ filter: `${p}/#`, qos: 2 }] });
-    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
     await publishMany(publisher, `${p}/x`, 300, { qos: 2 });
     expect(await eventually(() => h.stored.length === 300)).toBe(true);
     expect(new Set(h.storedTexts()).size).toBe(300);
@@ -160,7 +160,7 @@ describe('uplink against Mosquitto', () => {
     const dataDir = await tempDir();
     const config = { ...base, protocolVersion: '5' as const, topicFilters: [{ filter: `${p}/#`, qos: 2 as const }], stopGraceMs: 200 };
     const first = await startHarness(config, { dataDir, platform: 'down' });
-    await eventually(() => first.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => first.logger.entries.some((l) => l.msg === 'subscribed'));
     await publishMany(publisher, `${p}/x`, 50, { qos: 2 });
     expect(await eventually(() => first.submitted.length === 50)).toBe(true);
     await first.stop(); // the broker now sends only PUBREL for these, never the messages again
@@ -174,7 +174,7 @@ describe('uplink against Mosquitto', () => {
     const dataDir = await tempDir();
     const config = { ...base, topicFilters: [{ filter: `${p}/#`, qos: 1 as const }] };
     const first = await startHarness(config, { dataDir });
-    await eventually(() => first.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => first.logger.entries.some((l) => l.msg === 'subscribed'));
     await publishMany(publisher, `${p}/x`, 10);
     expect(await eventually(() => first.stored.length === 10)).toBe(true);
     await first.stop();
@@ -188,7 +188,7 @@ describe('uplink against Mosquitto', () => {
     const p = uniquePrefix('size');
     const dataDir = await tempDir();
     const h = await harness({ ...base, topicFilters: [{ filter: `${p}/#` }], maxMessageBytes: 100 }, { dataDir });
-    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
     await publisher.publishAsync(`${p}/big`, 'x'.repeat(101), { qos: 1 });
     await publisher.publishAsync(`${p}/small`, 'y'.repeat(100), { qos: 1 });
     expect(await eventually(() => h.stored.length === 1 && h.metrics.get('tbi_mqtt_messages_acked_total') === 2)).toBe(true);
@@ -202,7 +202,7 @@ describe('uplink against Mosquitto', () => {
   it('holds messages while paused and hands them over on resume', async () => {
     const p = uniquePrefix('pause');
     const h = await harness({ ...base, topicFilters: [{ filter: `${p}/#` }] });
-    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
     h.integration.pause!();
     await publishMany(publisher, `${p}/x`, 30);
     await new Promise((r) => setTimeout(r, 500));
@@ -214,7 +214,7 @@ describe('uplink against Mosquitto', () => {
   it('stops reading the socket instead of dropping when paused under a QoS 0 flood', async () => {
     const p = uniquePrefix('flood');
     const h = await harness({ ...base, protocolVersion: '5', topicFilters: [{ filter: `${p}/#`, qos: 0 }] });
-    await eventually(() => h.logger.lines.some((l) => l.msg === 'subscribed'));
+    await eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
     h.integration.pause!();
     await publishMany(publisher, `${p}/x`, 15_000, { qos: 0 });
     expect(await eventually(() => h.metrics.get('tbi_mqtt_reads_blocked_total') === 1)).toBe(true);
