@@ -13,3 +13,4 @@ export { eventually, waitFor } from './wait-for.js';
 export { memoryMetrics, type MemoryMetrics } from './memory-metrics.js';
 export { silentLogger } from './silent-logger.js';
 export { uniqueName } from './unique-name.js';
+export { storedTelemetry, type DeviceFilter } from './stored-telemetry.js';

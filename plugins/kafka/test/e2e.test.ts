@@ -24,13 +24,10 @@ import {
   unique,
   waitFor,
 } from './harness.js';
-import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
+import { startHostProcess, storedTelemetry, type HostProcess } from '@tbi/plugin-testkit';
 import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
-// Telemetry on disk, merged into `telemetry` or still staged in `telemetry_recent` (see the
-// embedded platform's README): a message stored twice would show as two rows here.
-const STORED_TELEMETRY = `(SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry UNION ALL SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry_recent)`;
 
 const TOKEN = 'kafka-e2e-token-0123456789';
 
@@ -98,38 +95,10 @@ async function startHost(dataDir: string, integrations: unknown[], env: Record<s
 }
 
 /** Telemetry rows of key `n` stored for devices whose name starts with `prefix` (read-only). */
-function storedRows(dataDir: string, prefix: string): number {
-  const db = new DatabaseSync(path.join(dataDir, 'platform.db'), { readOnly: true });
-  try {
-    const row = db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id
-         WHERE k.key = 'n' AND d.name LIKE ? || '%'`,
-      )
-      .get(prefix) as { n: number };
-    return Number(row.n);
-  } catch {
-    return 0; // the database or its tables do not exist yet
-  } finally {
-    db.close();
-  }
-}
+const storedRows = (dataDir: string, prefix: string): number => storedTelemetry(dataDir, 'n', { prefix }).length;
 
 /** Distinct `n` values stored for devices starting with `prefix`. */
-function storedValues(dataDir: string, prefix: string): Set<number> {
-  const db = new DatabaseSync(path.join(dataDir, 'platform.db'), { readOnly: true });
-  try {
-    const rows = db
-      .prepare(
-        `SELECT COALESCE(t.long_v, t.dbl_v) AS v FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id
-         WHERE k.key = 'n' AND d.name LIKE ? || '%'`,
-      )
-      .all(prefix) as Array<{ v: number }>;
-    return new Set(rows.map((r) => Number(r.v)));
-  } finally {
-    db.close();
-  }
-}
+const storedValues = (dataDir: string, prefix: string): Set<number> => new Set(storedTelemetry(dataDir, 'n', { prefix }));
 
 /** `count` messages `{"n": from+i}` keyed `<prefix>-<i % devices>`. */
 function messages(prefix: string, count: number, from = 0, devices = 20) {

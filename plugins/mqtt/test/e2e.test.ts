@@ -9,13 +9,10 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { broker, CERTS, publishMany } from './broker.js';
 import { eventually, uniquePrefix } from './harness.js';
-import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
+import { startHostProcess, storedTelemetry, type HostProcess } from '@tbi/plugin-testkit';
 import { mosquittoPorts } from '../../../scripts/ports.mjs';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
-// Telemetry on disk, merged into `telemetry` or still staged in `telemetry_recent` (see the
-// embedded platform's README): a message stored twice would show as two rows here.
-const STORED_TELEMETRY = `(SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry UNION ALL SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry_recent)`;
 
 const TOKEN = 'e2e-control-token-0123456789';
 const PORTS = mosquittoPorts('TBI_MQTT_E2E_PORT_BASE');
@@ -113,17 +110,7 @@ async function storedSeqs(host: HostProcess, device: string): Promise<Set<number
 
 /** The same, read straight from a platform database (for hosts that are not running). */
 function storedSeqsInDb(dataDir: string, device: string): Set<number> {
-  const db = new DatabaseSync(path.join(dataDir, 'platform.db'), { readOnly: true });
-  try {
-    const rows = db
-      .prepare(
-        `SELECT t.long_v AS v FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id WHERE d.name = ? AND k.key = 'seq'`,
-      )
-      .all(device) as Array<{ v: number }>;
-    return new Set(rows.map((r) => Number(r.v)));
-  } finally {
-    db.close();
-  }
+  return new Set(storedTelemetry(dataDir, 'seq', { name: device }));
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
