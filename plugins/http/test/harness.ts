@@ -1,13 +1,11 @@
 // In-process harness for route tests: the plugin's real `create()` on a real Hono router, with a
-// real `IntegrationContext` whose `uplink.submit` converts with the real converter sandbox (when
-// `@tbi/converter-sandbox` provides `createConverterSandbox`) or a plain-JS stand-in, then
+// real `IntegrationContext` whose `uplink.submit` converts with the real converter sandbox, then
 // "stores" into a recording platform whose behaviour a test can change (slow, down, stopping).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   ShutdownError,
-  type ConverterSandbox,
   type DeviceRecord,
   type HttpRouter,
   type Integration,
@@ -15,61 +13,13 @@ import {
   type OutboundDownlink,
   type PlatformClient,
   type RawMessage,
-  type UplinkConverter,
   type UplinkOutcome,
 } from '@tbi/plugin-api';
+import { createConverterSandbox } from '@tbi/converter-sandbox';
 import { memoryMetrics, silentLogger, type MemoryMetrics } from '@tbi/plugin-testkit';
 import { Hono } from 'hono';
 import { httpConfigSchema, type HttpConfig, type HttpConfigInput } from '../src/config.js';
 import httpPlugin from '../src/plugin.js';
-
-/** Stand-in sandbox: runs the decoder as a plain JS function (only used when the real one is missing). */
-function plainJsSandbox(): ConverterSandbox {
-  return {
-    async uplink(name, source) {
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval
-      const decoder = new Function('payload', 'metadata', 'decodeToString', 'decodeToJson', source) as (...a: unknown[]) => unknown;
-      const decodeToString = (bytes: number[]) => Buffer.from(bytes).toString('utf8');
-      const decodeToJson = (bytes: number[]) => JSON.parse(decodeToString(bytes)) as unknown;
-      const converter: UplinkConverter = {
-        name,
-        version: 1,
-        async run(batch) {
-          return batch.map((input) => {
-            try {
-              const output = decoder([...input.payload], input.metadata, decodeToString, decodeToJson);
-              const list = output === null || output === undefined ? [] : Array.isArray(output) ? output : [output];
-              const records: DeviceRecord[] = list.map((o: Record<string, unknown>) => ({
-                entityType: 'DEVICE',
-                deviceName: String(o.deviceName),
-                deviceType: String(o.deviceType ?? 'default'),
-                attributes: (o.attributes ?? {}) as DeviceRecord['attributes'],
-                telemetry: o.telemetry ? [{ ts: input.receivedAt ?? Date.now(), values: o.telemetry as DeviceRecord['attributes'] }] : [],
-              }));
-              return { ok: true as const, records, output, logs: [] };
-            } catch (error) {
-              return { ok: false as const, error: { kind: 'THREW' as const, message: (error as Error).message }, logs: [] };
-            }
-          });
-        },
-        async replace() {},
-        async dispose() {},
-      };
-      return converter;
-    },
-    async downlink() {
-      throw new Error('not used by the harness');
-    },
-  };
-}
-
-/** The real sandbox if its package is built far enough to provide one. */
-async function realSandbox(): Promise<(ConverterSandbox & { dispose?: () => Promise<void> }) | undefined> {
-  const mod = (await import('@tbi/converter-sandbox').catch(() => undefined)) as Record<string, unknown> | undefined;
-  const create = mod?.createConverterSandbox as ((options?: unknown) => unknown) | undefined;
-  if (typeof create !== 'function') return undefined;
-  return (await create({ poolSize: 1 })) as ConverterSandbox & { dispose?: () => Promise<void> };
-}
 
 /** How the recording platform treats an ingest: store, wait forever (platform down), or fail. */
 export type PlatformMode = 'up' | 'down' | 'shutdown';
@@ -99,7 +49,8 @@ export interface Harness {
   /** Downlinks the host's own pending queue hands out (pull-mode fallback). */
   hostPending: OutboundDownlink[];
   metrics: MemoryMetrics;
-  sandboxKind: 'real' | 'plain-js';
+  /** Always `real` now (the stand-in sandbox is gone); kept because route tests state it. */
+  sandboxKind: 'real';
   /** Sends a request to a path relative to `/api/v1/integrations/http` (e.g. `/${key}/x`). */
   request(relativePath: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
@@ -119,8 +70,7 @@ export const ECHO_DECODER = `
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const config = httpConfigSchema.parse(options.config ?? {});
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tbi-http-'));
-  const real = await realSandbox();
-  const sandbox = real ?? plainJsSandbox();
+  const sandbox = createConverterSandbox({ poolSize: 1 });
   const converter = await sandbox.uplink('harness/uplink', options.decoder ?? ECHO_DECODER);
   const abort = new AbortController();
   const metrics = memoryMetrics();
@@ -215,14 +165,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     routingKey,
     metrics,
-    sandboxKind: (real ? 'real' : 'plain-js') as Harness['sandboxKind'],
+    sandboxKind: 'real' as const,
     request: (relativePath: string, init?: RequestInit) => Promise.resolve(router.request(relativePath, init)),
     async stop() {
       abort.abort();
       await integration.stop();
       for (const reject of waiting) reject(new ShutdownError());
       await converter.dispose();
-      await real?.dispose?.();
+      await sandbox.dispose();
       await rm(dataDir, { recursive: true, force: true });
     },
   });
