@@ -14,3 +14,4 @@ export { memoryMetrics, type MemoryMetrics } from './memory-metrics.js';
 export { silentLogger } from './silent-logger.js';
 export { uniqueName } from './unique-name.js';
 export { storedTelemetry, type DeviceFilter } from './stored-telemetry.js';
+export { bareContext, type BareContextOptions } from './bare-context.js';

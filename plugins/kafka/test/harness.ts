@@ -17,7 +17,7 @@ import {
   type UplinkOutcome,
   type UplinkService,
 } from '@tbi/plugin-api';
-import { memoryMetrics, silentLogger, waitFor as testkitWaitFor, uniqueName, type MemoryMetrics } from '@tbi/plugin-testkit';
+import { bareContext, memoryMetrics, waitFor as testkitWaitFor, uniqueName, type MemoryMetrics } from '@tbi/plugin-testkit';
 import { Hono } from 'hono';
 import { kafkaConfigSchema, type KafkaConfig, type KafkaConfigInput } from '../src/config.js';
 import kafkaPlugin from '../src/plugin.js';
@@ -233,26 +233,18 @@ export async function startIntegration(input: KafkaConfigInput, uplink = new Rec
   const config = kafkaConfigSchema.parse(input);
   const controller = new AbortController();
   const metrics = memoryMetrics();
-  const ctx: IntegrationContext<KafkaConfig> = {
+  const ctx = bareContext<KafkaConfig>({
     name,
     type: 'kafka',
     config,
-    metadata: {},
-    logger: process.env.KAFKA_TEST_LOG ? stderrLogger : silentLogger,
+    ...(process.env.KAFKA_TEST_LOG ? { logger: stderrLogger } : {}),
     metrics,
-    clock: { now: () => Date.now() },
     http: new Hono() as IntegrationContext['http'],
     uplink,
-    downlinks: { take: () => undefined },
-    sandbox: {
-      uplink: () => Promise.reject(new Error('not used')),
-      downlink: () => Promise.reject(new Error('not used')),
-    },
-    platform: { getDevice: async () => undefined, latestTelemetry: async () => ({}), onCommand: () => () => {} },
     dataDir: '/nonexistent',
     configDir: ROOT,
     signal: controller.signal,
-  };
+  });
   const integration = await kafkaPlugin.create(ctx);
   await integration.start();
   return {

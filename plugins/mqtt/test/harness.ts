@@ -5,8 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ShutdownError, type HttpRouter, type Integration, type IntegrationContext, type RawMessage, type UplinkOutcome } from '@tbi/plugin-api';
-import { eventually, memoryLogger, memoryMetrics, uniqueName, type MemoryLogger, type MemoryMetrics } from '@tbi/plugin-testkit';
+import { ShutdownError, type Integration, type IntegrationContext, type RawMessage, type UplinkOutcome } from '@tbi/plugin-api';
+import { bareContext, eventually, memoryLogger, memoryMetrics, uniqueName, type MemoryLogger, type MemoryMetrics } from '@tbi/plugin-testkit';
 import { mqttConfigSchema, type MqttConfig, type MqttConfigInput } from '../src/config.js';
 import plugin from '../src/plugin.js';
 
@@ -60,15 +60,12 @@ export async function startHarness(input: MqttConfigInput, options: HarnessOptio
     platform: options.platform ?? ('up' as PlatformMode),
   };
 
-  const ctx: IntegrationContext<MqttConfig> = {
+  const ctx = bareContext<MqttConfig>({
     name: options.name ?? 'mqtt-test',
     type: 'mqtt',
     config,
-    metadata: {},
     logger,
     metrics,
-    clock: { now: Date.now },
-    http: {} as HttpRouter,
     uplink: {
       async submit(messages): Promise<UplinkOutcome[]> {
         if (h.platform === 'shutdown') throw new ShutdownError();
@@ -85,16 +82,9 @@ export async function startHarness(input: MqttConfigInput, options: HarnessOptio
         h.rejected.push(...messages.map((message) => ({ message, reason })));
       },
     },
-    downlinks: { take: () => undefined },
-    sandbox: {
-      uplink: () => Promise.reject(new Error('not used by the mqtt plugin')),
-      downlink: () => Promise.reject(new Error('not used by the mqtt plugin')),
-    },
-    platform: { getDevice: async () => undefined, latestTelemetry: async () => ({}), onCommand: () => () => {} },
     dataDir,
-    configDir: dataDir,
     signal: abort.signal,
-  };
+  });
 
   const integration = await plugin.create(ctx);
   await integration.start();
