@@ -34,9 +34,7 @@ export const SSL_DIR = path.join(ROOT, '.cache/kafka/ssl');
 export const caPem = () => readFileSync(path.join(SSL_DIR, 'ca.pem'), 'utf8');
 
 /** Starts (or finds running) a broker instance of scripts/brokers/kafka.sh. */
-export async function ensureBroker(env: Record<string, string> = {}): Promise<void> {
-  await promisify(execFile)(path.join(ROOT, 'scripts/brokers/kafka.sh'), ['start'], { env: { ...process.env, ...env }, timeout: 180_000 });
-}
+export const ensureBroker = (env: Record<string, string> = {}): Promise<void> => brokerScript('start', env);
 
 /** Runs scripts/brokers/kafka.sh with a command for one broker instance. */
 export async function brokerScript(command: 'start' | 'stop' | 'restart', env: Record<string, string> = {}): Promise<void> {
