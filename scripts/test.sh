@@ -7,6 +7,7 @@
 # ports (TBI_TEST_PORT_BASE=N to choose it) exported under the names of scripts/ports.env, which
 # the broker scripts, tests and benchmarks read; broker state in .cache/runs/<base>/ (kept when the
 # run fails, for its logs). A full run that passes writes its counts and timings into README.md.
+# TBI_TEST_BROKERS="mosquitto kafka" starts only those brokers (for a filtered run; default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -30,7 +31,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 echo "[test] ports from $TBI_TEST_PORT_BASE (scripts/ports.env order), broker state in ${TBI_BROKER_STATE_DIR#"$PWD/"}" >&2
-scripts/brokers.sh start
+# shellcheck disable=SC2086 # a list of broker names
+scripts/brokers.sh start ${TBI_TEST_BROKERS:-}
 
 status=0
 tests_started=$(date +%s)

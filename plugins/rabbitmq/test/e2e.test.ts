@@ -88,6 +88,16 @@ async function health(host: HostProcess, name: string): Promise<{ state: string;
   return (await host.api(`/integrations/${name}`)).body;
 }
 
+/**
+ * The status of an integration that cannot start, read while it is `failed`: the host restarts
+ * it with backoff, so a single read may land in one of its `starting` attempts.
+ */
+async function failed(host: HostProcess, name: string): ReturnType<typeof health> {
+  let last = await health(host, name);
+  await withLogs(() => waitFor(async () => (last = await health(host, name)).state === 'failed', 30_000, `${name} failed`));
+  return last;
+}
+
 async function attributes(host: HostProcess, device: string): Promise<Record<string, unknown>> {
   const body = (await host.api(`/devices/${device}/attributes/client`)).body as Array<{ key: string; value: unknown }>;
   return Object.fromEntries((Array.isArray(body) ? body : []).map((a) => [a.key, a.value]));
@@ -238,10 +248,10 @@ describe('rabbitmq integration in a real host', { timeout: 240_000 }, () => {
     await publish('', authQ, numbered(`${p}a`, 20), `amqp://tbi-auth:tbi-auth-secret@127.0.0.1:${AMQP_PORT}/tbi-auth`);
     await withLogs(() => waitFor(() => storedRows(dataDir, `${p}t-`) === 20 && storedRows(dataDir, `${p}a-`) === 20, 30_000, 'tls and vhost rows'));
 
-    const badPassword = await health(host, 'bad-password');
+    const badPassword = await failed(host, 'bad-password');
     expect(badPassword.state).toBe('failed');
     expect(badPassword.error).toMatch(new RegExp(`127\\.0\\.0\\.1:${AMQP_PORT}, vhost "/", user "tbi" refused the login`));
-    const badVhost = await health(host, 'bad-vhost');
+    const badVhost = await failed(host, 'bad-vhost');
     expect(badVhost.state).toBe('failed');
     expect(badVhost.error).toMatch(/vhost "\/", user "tbi-auth" refused access to the vhost/);
     const badCa = await health(host, 'bad-ca');
