@@ -7,13 +7,17 @@
 //     "notes": ["..."] }
 // `pnpm bench -- sandbox mqtt` runs only suites whose folder name contains one of the words; the
 // other suites keep their last results (docs/benchmarks.json holds every suite's last result).
+// `pnpm bench -- --render` runs nothing and rewrites docs/benchmarks.md from docs/benchmarks.json
+// (after results measured on several branches were merged into it).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const filters = process.argv.slice(2).filter((a) => a !== '--');
+const args = process.argv.slice(2).filter((a) => a !== '--');
+const renderOnly = args.includes('--render');
+const filters = args.filter((a) => a !== '--render');
 
 function findSuites() {
   const dirs = [];
@@ -66,8 +70,8 @@ function table(result) {
   return `${head}${result.rows.map((row) => `| ${row.map(fmt).join(' | ')} |`).join('\n')}\n`;
 }
 
-const suites = findSuites();
-if (suites.length === 0) {
+const suites = renderOnly ? [] : findSuites();
+if (suites.length === 0 && !renderOnly) {
   console.error('no benchmark suites found');
   process.exit(1);
 }
