@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { storedTelemetry, waitFor as testkitWaitFor, type HostProcess } from '@tbi/plugin-testkit';
+import { storedTelemetry, waitFor as testkitWaitFor } from '@tbi/plugin-testkit';
 import amqp from 'amqplib';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
@@ -122,21 +122,7 @@ export async function deleteQueues(...queues: string[]): Promise<void> {
   }).catch(() => {});
 }
 
-/** Runs `run`; on failure prints what the hosts logged last (warnings and errors first). */
-export async function withHostLogs<T>(hosts: HostProcess[], run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    for (const h of hosts) {
-      const lines = h.logs
-        .filter((l) => /"level":(40|50|60)/.test(l))
-        .slice(-15)
-        .concat(h.logs.slice(-10));
-      process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
-    }
-    throw error;
-  }
-}
+export { withHostLogs } from '@tbi/plugin-testkit';
 
 /** Polls `check` every 200 ms until it returns true (the testkit's `waitFor`, timeout first). */
 export function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
