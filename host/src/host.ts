@@ -113,7 +113,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
         restarts: integrationGauges.restartsOf(entry.name, entry.type),
       }),
   );
-  const supervisor = new Supervisor(instances, logger);
+  const supervisor = new Supervisor(instances, logger, () => services.platform.health?.());
   const pluginList = listPlugins(prepared.discovery);
   const app = createHostApp({
     supervisor,

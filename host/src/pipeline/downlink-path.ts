@@ -124,6 +124,7 @@ export class DownlinkPath {
     const outbound: OutboundDownlink = {
       commandId: command.id,
       deviceName: command.deviceName,
+      ...(command.metadata.deviceType === undefined ? {} : { deviceType: command.metadata.deviceType }),
       encoded: result.encoded,
       payload: downlinkPayload(result.encoded),
     };

@@ -96,6 +96,12 @@ export class ThingsBoardPlatform implements PlatformClient {
     return { ...this.#state, connected: this.#forwarder.connected, waiting: this.outbox.size };
   }
 
+  /** `down` while no gateway session to ThingsBoard is up (the outbox keeps `ingest` resolving). */
+  health(): { status: 'up' | 'down'; detail?: string } {
+    if (this.#forwarder.connected) return { status: 'up' };
+    return { status: 'down', detail: `ThingsBoard is unreachable (${this.#state.error ?? 'connecting'}); ${this.outbox.size} records wait in the outbox` };
+  }
+
   /** @internal Connects the first time (a refused token throws). */
   async start(): Promise<void> {
     try {

@@ -193,6 +193,23 @@ describe('MQTT connector → tbi → ThingsBoard (gateway-API test server)', () 
     expect(tb.refusals).toEqual([]);
   }, 90_000);
 
+  it('readiness says ThingsBoard is unreachable while it is down (the outbox still takes data), and is ready again once it is back', async () => {
+    const tb = await server();
+    const host = await startHost('ready', tb, `tbi-test/tb-ready/${randomUUID().slice(0, 8)}`);
+    const readyz = async () => {
+      const response = await fetch(`${host.url}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return { status: response.status, body: (await response.json()) as { ready: boolean; platform?: { status: string; detail?: string } } };
+    };
+    expect(await eventually(async () => (await readyz()).status === 200, 30_000)).toBe(true);
+    expect((await readyz()).body.platform).toEqual({ status: 'up' });
+    await tb.stop();
+    let last = await readyz();
+    expect(await eventually(async () => (last = await readyz()).status === 503, 30_000)).toBe(true);
+    expect(last.body).toMatchObject({ ready: false, platform: { status: 'down', detail: expect.stringMatching(/^ThingsBoard is unreachable/) } });
+    await tb.listen();
+    expect(await eventually(async () => (await readyz()).status === 200, 30_000)).toBe(true);
+  }, 120_000);
+
   it('10,000 messages: ThingsBoard down for a while, the host SIGKILLed mid-stream, quota exceeded — all stored once', async () => {
     const prefix = `tbi-test/tb-kill/${randomUUID().slice(0, 8)}`;
     // Two telemetry messages a second, not announced by getSessionLimits: the client meets 0x97.

@@ -25,6 +25,8 @@ export interface OutboundDownlink {
   /** The platform command it came from. */
   commandId: string;
   deviceName: string;
+  /** The device's type as the platform's command metadata gave it, when it did. */
+  deviceType?: string;
   encoded: EncodedDownlink;
   /** `encoded.data` as bytes (Base64-decoded for BINARY, UTF-8 otherwise). */
   payload: Uint8Array;

@@ -130,6 +130,12 @@ export interface PlatformClient {
   onCommand(handler: (command: PlatformCommand) => void): () => void;
   /** Tells the platform how delivering a command ended. */
   commandResult(commandId: string, result: { ok: true } | { ok: false; error: string }): void;
+  /**
+   * Whether the platform itself is reachable, for the host's readiness: a platform that buffers
+   * while it is away (ThingsBoard's outbox) keeps `ingest` resolving, so only this shows the
+   * outage. Leave it out when `ingest` already fails while the platform is away. Since 1.2.
+   */
+  health?(): { status: 'up' | 'down'; detail?: string };
 }
 
 /** What happened to one submitted message, once it is safe to acknowledge it at its source. */

@@ -138,3 +138,25 @@ function waitUntilStarted(child: ChildProcess, logs: string[], exited: Promise<n
     });
   });
 }
+
+/**
+ * Runs `run`; when it throws, prints what each host logged last (its warnings and errors first) to
+ * stderr, then throws again: a failed wait on a host process says why.
+ *
+ * @example
+ * await withHostLogs(hosts, () => waitFor(() => storedTelemetry(dir, 'n', { prefix }).length === 100, '100 rows'));
+ */
+export async function withHostLogs<T>(hosts: readonly HostProcess[], run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    for (const h of hosts) {
+      const lines = h.logs
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .slice(-15)
+        .concat(h.logs.slice(-10));
+      process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
+    }
+    throw error;
+  }
+}

@@ -1,4 +1,4 @@
-export { startHostProcess, tbiBin, type HostProcess, type HostProcessOptions } from './host-process.js';
+export { startHostProcess, tbiBin, withHostLogs, type HostProcess, type HostProcessOptions } from './host-process.js';
 export {
   startTestIntegration,
   ECHO_DOWNLINK,

@@ -84,4 +84,30 @@ describe('startTestIntegration', () => {
     await kit.start();
     expect((await kit.request('/k4', { method: 'POST', body: '{}' })).status).toBe(200);
   });
+
+  it('failed() reads the status of an instance that cannot start while it is failed, between restart attempts', { timeout: 30_000 }, async () => {
+    let starts = 0;
+    const broken = definePlugin({
+      type: 'broken',
+      configSchema: anyConfig,
+      downlink: 'none',
+      create: () => ({
+        start: async () => {
+          starts += 1;
+          throw new Error(`start ${starts} refused`);
+        },
+        stop: async () => {},
+        health: () => ({ status: 'up' as const }),
+      }),
+    });
+    kit = await startTestIntegration(broken, { key: 'k5' });
+    const first = await kit.failed();
+    expect(first.state).toBe('failed');
+    expect(first.error).toMatch(/start \d+ refused/);
+    // After the host's first restart attempt: still read while failed, never while starting.
+    await kit.waitFor(() => starts >= 2, 'a restart attempt');
+    const later = await kit.failed();
+    expect(later.state).toBe('failed');
+    expect(later.error).toMatch(/start \d+ refused/);
+  });
 });

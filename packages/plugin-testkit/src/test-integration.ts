@@ -94,6 +94,12 @@ export interface TestIntegration {
   /** What `/api/integrations` would show for it: state, merged health, error. */
   status(): InstanceStatus;
   health(): IntegrationHealth;
+  /**
+   * The status read while the instance is `failed`: the host starts a failed instance again after
+   * a backoff, so a single `status()` may land in one of its `starting` attempts. Polls up to
+   * `timeoutMs` (default 20 s).
+   */
+  failed(timeoutMs?: number): Promise<InstanceStatus>;
   /** Messages whose submit resolved `stored`, in order. */
   stored(): RawMessage[];
   /** Payloads (UTF-8) of `stored()`. */
@@ -214,6 +220,11 @@ export async function startTestIntegration<Config>(
     health: () => {
       note();
       return instance.status().health;
+    },
+    async failed(timeoutMs) {
+      let last = handle.status();
+      await waitFor(() => (last = handle.status()).state === 'failed', `integration ${name} failed (last: ${last.state})`, timeoutMs);
+      return last;
     },
     stored: () => submits.flatMap((s) => (s.outcomes ? s.messages.filter((_, i) => s.outcomes![i]?.status === 'stored') : [])),
     storedTexts: () => handle.stored().map((m) => Buffer.from(m.payload).toString('utf8')),

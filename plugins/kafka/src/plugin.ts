@@ -19,6 +19,8 @@ export function createKafkaIntegration(ctx: IntegrationContext<KafkaConfig>, dri
       acks: config.downlink.acks,
       idempotent: config.downlink.idempotent,
       compression: config.downlink.compression,
+      // Like the consumer: a topic that does not exist is made only with `autoCreateTopics`.
+      autoCreateTopics: config.uplink?.autoCreateTopics ?? false,
     }));
   const source = config.uplink === undefined ? undefined : new KafkaSource(ctx, config.uplink, driver, getProducer);
   const sink = new KafkaSink(config.downlink, getProducer, logger);

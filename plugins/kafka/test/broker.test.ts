@@ -17,6 +17,7 @@ import {
   SSL,
   SSL_DIR,
   startIntegration,
+  topicExists,
   unique,
   waitFor,
 } from './harness.js';
@@ -358,6 +359,33 @@ describe('kafka downlink against a real broker', () => {
       ).rejects.toMatchObject({ code: 'DELIVERY_FAILED', retryable: false });
     } finally {
       await h.stop();
+    }
+  });
+
+  it('produces to a topic that does not exist only with autoCreateTopics, like the consumer', { timeout: 60_000 }, async () => {
+    const command = (text: string) => ({
+      commandId: text,
+      deviceName: 'dev-1',
+      payload: Buffer.from(text),
+      encoded: { contentType: 'TEXT' as const, data: text, metadata: {} },
+    });
+    const refused = unique('downlink-missing');
+    const off = await startIntegration({ bootstrapServers: PLAINTEXT, downlink: { topic: refused, timeoutMs: 5000 } });
+    try {
+      await expect(off.integration.send!(command('refused'))).rejects.toThrow(/producing to kafka failed/);
+    } finally {
+      await off.stop();
+    }
+    expect(await topicExists(refused)).toBe(false);
+
+    const source = unique('downlink-src');
+    const created = unique('downlink-created');
+    const on = await startIntegration({ bootstrapServers: PLAINTEXT, uplink: uplink(source, { autoCreateTopics: true }), downlink: { topic: created } });
+    try {
+      await on.integration.send!(command('created'));
+      expect((await readTopic(created, 1)).map((r) => r.value)).toEqual(['created']);
+    } finally {
+      await on.stop();
     }
   });
 });

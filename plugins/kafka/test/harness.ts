@@ -53,6 +53,16 @@ export async function createTopic(topic: string, partitions = 1, brokers = [PLAI
   }
 }
 
+/** Whether `topic` exists on the broker. */
+export async function topicExists(topic: string, brokers = [PLAINTEXT]): Promise<boolean> {
+  const admin = new Admin({ clientId: 'test-admin', bootstrapBrokers: brokers });
+  try {
+    return (await admin.listTopics({ includeInternals: false })).includes(topic);
+  } finally {
+    await admin.close();
+  }
+}
+
 export interface TestRecord {
   key?: string;
   value: string;

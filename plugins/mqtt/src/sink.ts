@@ -13,8 +13,8 @@ export interface SinkConnection {
 
 /**
  * The downlink: publishes what the downlink converter produced. The topic is the converter's
- * `metadata.topic`, else `downlink.topicPattern` rendered with `${deviceName}`, `${commandId}` and
- * the converter's metadata keys. The converter may also set `metadata.qos` and `metadata.retain`.
+ * `metadata.topic`, else `downlink.topicPattern` rendered with `${deviceName}`, `${deviceType}`,
+ * `${commandId}` and the converter's metadata keys (which win over the platform's `deviceType`). The converter may also set `metadata.qos` and `metadata.retain`.
  * QoS 1/2 publishes resolve only when the broker acknowledged them.
  */
 export class MqttSink {
@@ -46,7 +46,7 @@ export class MqttSink {
     const topic =
       meta.topic !== undefined && meta.topic !== ''
         ? meta.topic
-        : this.#pattern({ values: { ...meta, deviceName: downlink.deviceName, commandId: downlink.commandId } });
+        : this.#pattern({ values: { deviceType: downlink.deviceType, ...meta, deviceName: downlink.deviceName, commandId: downlink.commandId } });
     if (topic === undefined || topic === '' || /[+#]/.test(topic)) {
       throw new DeliveryError(
         `no topic for the downlink to ${downlink.deviceName}: the downlink converter set no metadata.topic and downlink.topicPattern ${JSON.stringify(this.#config.downlink.topicPattern)} ${topic ? `gave the wildcard topic ${JSON.stringify(topic)}` : 'has no value for it'}`,

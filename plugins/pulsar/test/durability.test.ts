@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { startHostProcess, type HostProcess } from '@tbi/plugin-testkit';
+import { startHostProcess, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instance, numbered, PLUGIN_DIR, produce, SHARED, storedRows, storedValues, topicOf, unique, waitFor } from './harness.js';
 
@@ -33,20 +33,7 @@ afterAll(async () => {
   await Promise.all(hosts.map((h) => h.stop().catch(() => {})));
 }, 60_000);
 
-async function withLogs<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    for (const h of hosts) {
-      const lines = h.logs
-        .filter((l) => /"level":(40|50|60)/.test(l))
-        .slice(-15)
-        .concat(h.logs.slice(-10));
-      process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
-    }
-    throw error;
-  }
-}
+const withLogs = <T>(run: () => Promise<T>) => withHostLogs(hosts, run);
 
 /** A small receiver queue and batches, so the stream lasts long enough to be interrupted. */
 function integration(topic: string, webServiceUrl = SHARED.webServiceUrl, receiverQueueSize = 100) {

@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
+import { storedTelemetry, waitFor as testkitWaitFor } from '@tbi/plugin-testkit';
 import WebSocket from 'ws';
 import { pulsarPorts } from '../../../scripts/ports.mjs';
 
@@ -155,43 +155,18 @@ export function numbered(prefix: string, count: number, from = 0): string[] {
   return Array.from({ length: count }, (_, i) => JSON.stringify({ p: prefix, n: from + i }));
 }
 
-// Telemetry on disk, merged into `telemetry` or still staged in `telemetry_recent` (see the
-// embedded platform's README): a message stored twice shows as two rows here.
-const STORED_TELEMETRY = `(SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry UNION ALL SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry_recent)`;
-
-/** Telemetry rows of key `n` stored for devices whose name starts with `prefix`. */
+/** Telemetry rows of key `n` stored for devices whose name starts with `prefix` (a repeat counts twice). */
 export function storedRows(dataDir: string, prefix: string): number {
-  return storedValues(dataDir, prefix, true).length;
+  return storedTelemetry(dataDir, 'n', { prefix }).length;
 }
 
 /** The `n` values stored for devices starting with `prefix` (with repeats when `all`). */
 export function storedValues(dataDir: string, prefix: string, all = false): number[] {
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(path.join(dataDir, 'platform.db'), { readOnly: true });
-  } catch {
-    return [];
-  }
-  try {
-    const rows = db
-      .prepare(
-        `SELECT COALESCE(t.long_v, t.dbl_v) AS v FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id
-         WHERE k.key = 'n' AND d.name LIKE ? || '%'`,
-      )
-      .all(prefix) as Array<{ v: number }>;
-    const values = rows.map((r) => Number(r.v));
-    return all ? values : [...new Set(values)];
-  } catch {
-    return []; // the tables do not exist yet
-  } finally {
-    db.close();
-  }
+  const values = storedTelemetry(dataDir, 'n', { prefix });
+  return all ? values : [...new Set(values)];
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Polls `check` every 100 ms until it returns true (the testkit's `waitFor`, timeout first). */
+export function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return testkitWaitFor(check, what, timeoutMs, 100);
 }

@@ -2,9 +2,8 @@
 // publish with confirms, read queues, and count what a host stored in its SQLite database.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
-import type { HostProcess } from '@tbi/plugin-testkit';
+import { storedTelemetry, waitFor as testkitWaitFor } from '@tbi/plugin-testkit';
 import amqp from 'amqplib';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
@@ -123,59 +122,20 @@ export async function deleteQueues(...queues: string[]): Promise<void> {
   }).catch(() => {});
 }
 
-/** Runs `run`; on failure prints what the hosts logged last (warnings and errors first). */
-export async function withHostLogs<T>(hosts: HostProcess[], run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    for (const h of hosts) {
-      const lines = h.logs
-        .filter((l) => /"level":(40|50|60)/.test(l))
-        .slice(-15)
-        .concat(h.logs.slice(-10));
-      process.stderr.write(`--- host ${h.url} ---\n${lines.join('\n')}\n`);
-    }
-    throw error;
-  }
+export { withHostLogs } from '@tbi/plugin-testkit';
+
+/** Polls `check` every 200 ms until it returns true (the testkit's `waitFor`, timeout first). */
+export function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return testkitWaitFor(check, what, timeoutMs, 200);
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-// Telemetry on disk, merged into `telemetry` or still staged in `telemetry_recent` (see the
-// embedded platform's README): a message stored twice shows as two rows here.
-const STORED_TELEMETRY = `(SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry UNION ALL SELECT device_id, key_id, ts, long_v, dbl_v FROM telemetry_recent)`;
-
-/** Telemetry rows of key `n` stored for devices whose name starts with `prefix`. */
+/** Telemetry rows of key `n` stored for devices whose name starts with `prefix` (a repeat counts twice). */
 export function storedRows(dataDir: string, prefix: string): number {
-  return storedValues(dataDir, prefix, true).length;
+  return storedTelemetry(dataDir, 'n', { prefix }).length;
 }
 
 /** The `n` values stored for devices starting with `prefix` (with repeats when `all`). */
 export function storedValues(dataDir: string, prefix: string, all = false): number[] {
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(path.join(dataDir, 'platform.db'), { readOnly: true });
-  } catch {
-    return [];
-  }
-  try {
-    const rows = db
-      .prepare(
-        `SELECT COALESCE(t.long_v, t.dbl_v) AS v FROM ${STORED_TELEMETRY} t JOIN devices d ON d.id = t.device_id JOIN telemetry_keys k ON k.id = t.key_id
-         WHERE k.key = 'n' AND d.name LIKE ? || '%'`,
-      )
-      .all(prefix) as Array<{ v: number }>;
-    const values = rows.map((r) => Number(r.v));
-    return all ? values : [...new Set(values)];
-  } catch {
-    return []; // the tables do not exist yet
-  } finally {
-    db.close();
-  }
+  const values = storedTelemetry(dataDir, 'n', { prefix });
+  return all ? values : [...new Set(values)];
 }

@@ -238,7 +238,7 @@ function platformaticProducer(base: ClientConnectionOptions, options: ProducerOp
     idempotent: options.idempotent,
     acks: ACKS[options.acks],
     compression: options.compression,
-    autocreateTopics: true,
+    autocreateTopics: options.autoCreateTopics,
   });
   return {
     async send(records: readonly ProducerRecord[]) {

@@ -73,6 +73,8 @@ export interface ProducerOptions {
   acks: 'all' | 'leader' | 'none';
   idempotent: boolean;
   compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  /** Let the broker create a topic the producer names that does not exist (its `auto.create.topics.enable`). */
+  autoCreateTopics: boolean;
 }
 
 /** A producer; `send` resolves when the broker acknowledged every record (per `acks`). */
