@@ -10,12 +10,13 @@
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 // Needs the workspace built (`pnpm build`). About one minute.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startHostProcess } from '@tbi/plugin-testkit';
+import { processTreeCpuSeconds } from '../../../scripts/bench-process.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
@@ -67,27 +68,6 @@ function startBare() {
   });
 }
 
-const TICKS_PER_SECOND = 100; // USER_HZ of Linux /proc/<pid>/stat
-
-/** CPU seconds (user + system) of a process and all its descendants, from /proc. */
-function treeCpuSeconds(pid) {
-  let ticks = 0;
-  const visit = (p) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim().split(' ')) if (child !== '') visit(child);
-      }
-    } catch {
-      // the process ended meanwhile
-    }
-  };
-  visit(pid);
-  return ticks / TICKS_PER_SECOND;
-}
-
 /** The host's event-loop lag gauges since the previous scrape (prom-client resets them at each scrape). */
 async function eventLoopLag(host) {
   // One scrape: a second one would read gauges the first had reset.
@@ -99,9 +79,9 @@ async function eventLoopLag(host) {
 /** Runs one case and measures the server's CPU per answered request, and (for the host) its stalls. */
 async function measure(options, pid, host) {
   if (host !== undefined) await eventLoopLag(host);
-  const before = treeCpuSeconds(pid);
+  const before = processTreeCpuSeconds(pid);
   const result = await run(options);
-  const cpu = treeCpuSeconds(pid) - before;
+  const cpu = processTreeCpuSeconds(pid) - before;
   const lag = host === undefined ? undefined : await eventLoopLag(host);
   const answered = result.requests.total;
   return { result, cpuUsPerRequest: answered === 0 ? 0 : Math.round((cpu * 1e6) / answered), lag };
@@ -167,7 +147,19 @@ async function main() {
     };
     const base = uplinkOnly ? undefined : await step('GET /healthz (baseline)', healthz, host.child.pid, true);
     if (!uplinkOnly) await step('bare node:http server, JSON.parse of the same body (CPU floor)', uplinkTo(bare.url), bare.child.pid, false);
+    const batches = async () => ({
+      stored: await host.metric('tbi_messages_stored_total'),
+      conversions: await host.metric('tbi_conversion_seconds_count'),
+      stores: await host.metric('tbi_store_seconds_count'),
+      storeSeconds: await host.metric('tbi_store_seconds_sum'),
+    });
+    const before = await batches();
     const up = await step('POST JSON uplink → converter → store', uplink, host.child.pid, true);
+    const after = await batches();
+    const per = (key) => (after[key] - before[key] === 0 ? 0 : (after.stored - before.stored) / (after[key] - before[key]));
+    const storeMs = (1000 * (after.storeSeconds - before.storeSeconds)) / Math.max(1, after.stores - before.stores);
+    const batching = `The uplink case stored ${per('conversions').toFixed(1)} requests per converter call and ${per('stores').toFixed(1)} per ingest call (one commit), ${storeMs.toFixed(1)} ms per ingest call.`;
+    log(`  ${batching}`);
 
     const baseRps = base?.result.requests.average ?? Number.NaN;
     const share = Math.round((100 * up.result.requests.average) / baseRps);
