@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startHostProcess } from '@tbi/plugin-testkit';
@@ -172,8 +172,9 @@ async function main() {
         rows: cases.map(([name, measured]) => row(name, measured, name.startsWith('GET /healthz') ? undefined : baseRps)),
         notes: [
           `Uplink throughput is ${share} % of GET /healthz (goal ≥ 40 %), at ${up.cpuUsPerRequest} µs CPU per request (goal ≤ 60 µs) and p99 ${up.result.latency.p99} ms (goal ≤ 20 ms).`,
+          batching,
           "Event-loop lag is prom-client's monitorEventLoopDelay (10 ms resolution) of the host during the case; the max bounds the p99.9 (goal ≤ 50 ms).",
-          'The load generator runs on the same 2-core machine as the host, so req/s is bounded by it; CPU per request is the steadier figure.',
+          `The load generator runs on the same machine as the host (1-minute load average ${loadavg()[0].toFixed(1)} at the end of the run), so req/s is bounded by it; CPU per request is the steadier figure.`,
         ],
       })}\n`,
     );
