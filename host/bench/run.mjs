@@ -4,10 +4,12 @@
 // Progress on stderr; one JSON line on stdout (protocol: scripts/bench.mjs).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { createConverterSandbox } from '@tbi/converter-sandbox';
 import { openEmbeddedPlatform } from '@tbi/platform-embedded';
 import { openPipeline } from '../dist/pipeline/index.js';
+import { processTreeCpuSeconds } from '../../scripts/bench-process.mjs';
 
 const SCALE = Number(process.env.TBI_BENCH_SCALE ?? 1);
 const N = Math.round(20_000 * SCALE);
@@ -162,13 +164,21 @@ for (const c of cases) {
   try {
     log(`  ${c.name}: ${c.n} messages…`);
     const started = performance.now();
+    const cpuBefore = processTreeCpuSeconds(process.pid);
+    const stalls = monitorEventLoopDelay({ resolution: 10 });
+    stalls.enable();
     await c.run(p, c.n);
+    stalls.disable();
+    const stall = `${Math.round(stalls.percentile(99.9) / 1e6)} / ${Math.round(stalls.max / 1e6)}`;
+    const cpuUs = Math.round(((processTreeCpuSeconds(process.pid) - cpuBefore) * 1e6) / c.n);
     const seconds = (performance.now() - started) / 1000;
     const stored = p.platform.listDevices({ limit: 1000 }).total;
     if (stored !== Math.min(500, c.n)) throw new Error(`${c.name}: expected ${Math.min(500, c.n)} devices, found ${stored}`);
     const rate = Math.round(c.n / seconds);
-    log(`    ${rate} msg/s, ${p.counts.runs} converter calls, ${p.counts.ingests} ingest calls`);
-    rows.push([c.name, c.n, rate, p.counts.runs, Math.round((p.counts.converted / p.counts.runs) * 10) / 10, p.counts.ingests]);
+    log(
+      `    ${rate} msg/s, ${cpuUs} µs CPU/message, event-loop lag p99.9 / max ${stall} ms, ${p.counts.runs} converter calls, ${p.counts.ingests} ingest calls`,
+    );
+    rows.push([c.name, c.n, rate, cpuUs, stall, p.counts.runs, Math.round((p.counts.converted / p.counts.runs) * 10) / 10, p.counts.ingests]);
   } finally {
     await p.close();
   }
@@ -181,11 +191,12 @@ console.log(
     description:
       'Messages per second from submit to resolved outcome (converted in isolated-vm, stored durably in the embedded SQLite platform), ' +
       'against the same converter and store called directly. Each message is one device record with 3 telemetry values; 500 devices.',
-    columns: ['case', 'messages', 'msg/s', 'converter calls', 'avg batch', 'ingest calls'],
+    columns: ['case', 'messages', 'msg/s', 'CPU µs/message', 'event-loop lag p99.9 / max ms', 'converter calls', 'avg batch', 'ingest calls'],
     rows,
     notes: [
       'Baselines call converter.run and platform.ingest in a plain loop: no queue, no back-pressure, no outcome tracking.',
       'The coalesced case submits one message per call (like an MQTT connector); the pipeline batches what queues while the previous batch converts/stores.',
+      'CPU µs/message: user + system time of the whole process (store writer thread included) and its converter sandbox processes, over the messages of the case.',
       `Scale ${SCALE} (TBI_BENCH_SCALE).`,
     ],
   }),

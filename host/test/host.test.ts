@@ -141,6 +141,15 @@ describe('a host with fixture plugins, in process', () => {
     const big = 'x'.repeat(10_000);
     expect((await fetch(`${host.url}/api/v1/integrations/echo/a/ingest`, { method: 'POST', body: big })).status).toBe(413);
     expect((await fetch(`${host.url}/api/converters/test`, { method: 'POST', body: big, headers: auth })).status).toBe(413);
+    // Without Content-Length (chunked) the body is counted as it arrives.
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1_000)));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${host.url}/api/v1/integrations/echo/a/ingest`, { method: 'POST', body: chunked, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
   });
 
   it('exposes Prometheus metrics with an integration label on plugin metrics', async () => {

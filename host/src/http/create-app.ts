@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Logger } from '@tbi/plugin-api';
 import type { Supervisor } from '../lifecycle/supervisor.js';
 import type { PromMetrics } from '../metrics/prom-metrics.js';
 import type { PluginList } from '../plugins/plugin-listing.js';
 import { bearerAuth, bearerTokenCheck } from './bearer-auth.js';
+import { bodyLimitByHeaders } from './body-limit.js';
 import { integrationReloadRoutes } from './integration-reload-routes.js';
 import { dispatchToPlugins } from './plugin-dispatch.js';
 import { PLUGIN_PREFIX } from './plugin-router.js';
@@ -54,7 +54,7 @@ export function createHostApp(deps: HostAppDeps): Hono<HostEnv> {
   });
   app.use(
     '*',
-    bodyLimit({
+    bodyLimitByHeaders({
       maxSize: deps.bodyLimitBytes,
       onError: (c) => c.json({ error: `request body larger than ${deps.bodyLimitBytes} bytes` }, 413),
     }),

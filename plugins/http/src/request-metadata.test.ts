@@ -6,7 +6,7 @@ describe('requestMetadata', () => {
     const metadata = requestMetadata({
       method: 'PUT',
       headers: new Headers({ 'Content-Type': 'application/json', 'X-Device': 'd1', 'X-Api-Key': 'secret' }),
-      url: new URL('http://h/api/v1/integrations/http/k/a/b?x=1&tag=a&tag=b&empty='),
+      search: '?x=1&tag=a&tag=b&empty=',
       pathSuffix: 'a/b',
       remoteAddress: '::1',
       hiddenHeaders: new Set(['x-api-key']),
@@ -27,7 +27,7 @@ describe('requestMetadata', () => {
     const metadata = requestMetadata({
       method: 'POST',
       headers: new Headers(),
-      url: new URL('http://h/k'),
+      search: '',
       pathSuffix: '',
       remoteAddress: '127.0.0.1',
       hiddenHeaders: new Set(),

@@ -4,7 +4,8 @@ import type { Metadata } from '@tbi/plugin-api';
 export interface RequestFacts {
   method: string;
   headers: Headers;
-  url: URL;
+  /** The query string with its leading `?`, or empty (most webhooks have none: no URL is parsed then). */
+  search: string;
   /** Path after the routing key, without the leading slash; empty when none. */
   pathSuffix: string;
   remoteAddress: string;
@@ -23,8 +24,9 @@ export function requestMetadata(facts: RequestFacts): Metadata {
   facts.headers.forEach((value, name) => {
     if (!facts.hiddenHeaders.has(name)) metadata[`Header:${name}`] = value;
   });
-  for (const name of new Set(facts.url.searchParams.keys())) {
-    metadata[`Query:${name}`] = facts.url.searchParams.getAll(name).join(',');
+  if (facts.search.length > 1) {
+    const params = new URLSearchParams(facts.search);
+    for (const name of new Set(params.keys())) metadata[`Query:${name}`] = params.getAll(name).join(',');
   }
   if (facts.pathSuffix !== '') metadata.pathSuffix = facts.pathSuffix;
   metadata.remoteAddress = facts.remoteAddress;

@@ -126,7 +126,7 @@ export function mountUplinkRoutes(ctx: IntegrationContext<HttpConfig>, options: 
     const metadata = requestMetadata({
       method: c.req.method,
       headers: c.req.raw.headers,
-      url: new URL(c.req.url),
+      search: searchOf(c.req.url),
       pathSuffix,
       remoteAddress,
       hiddenHeaders: hidden,
@@ -196,6 +196,14 @@ function takeDownlink(ctx: IntegrationContext<HttpConfig>, devices: string[]): O
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/** The query string of a URL with its `?`, or empty, without parsing the URL. */
+function searchOf(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return '';
+  const end = url.indexOf('#', start);
+  return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
