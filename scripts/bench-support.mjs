@@ -83,28 +83,60 @@ export function processedCount(dataDir) {
 }
 
 /**
- * @typedef {object} MeasuredHost A `tbi start` process with its costs measured per window.
+ * The host's pid as its probe wrote it at start (the testkit hands out the child process only
+ * after "host started"; a drain can begin before).
+ * @param {string} stallFile
+ * @returns {number | undefined}
+ */
+function readPid(stallFile) {
+  try {
+    return JSON.parse(readFileSync(stallFile, 'utf8')).pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @typedef {object} MeasuredHost A `tbi start` process whose costs are measured from one moment on.
  * @property {import('../packages/plugin-testkit/dist/index.js').HostProcess} process
  * @property {number} pid
- * @property {() => Promise<void>} begin starts a measuring window (the drain begins)
- * @property {(messages: number) => Promise<Usage>} end ends it: the costs of `messages` handled
+ * @property {number} begunAt `performance.now()` when the measured window began
+ * @property {(messages: number) => Promise<Usage>} end ends the window: the costs of `messages` handled
  * @property {() => Promise<number | null>} stop
  */
 
 /**
- * Starts `tbi start` (through the testkit) with the event-loop probe preloaded.
- * @param {import('../packages/plugin-testkit/dist/index.js').HostProcessOptions} options
+ * Starts `tbi start` (through the testkit) with the event-loop probe preloaded. The measured
+ * window begins when the host logs a line containing `beginOn` (e.g. its connector's "connected"
+ * line: a backlog drain starts there, before "host started"), else at "host started".
+ * @param {import('../packages/plugin-testkit/dist/index.js').HostProcessOptions & { beginOn?: string }} options
  * @returns {Promise<MeasuredHost>}
  */
-export async function startMeasuredHost(options) {
+export async function startMeasuredHost({ beginOn, ...options }) {
   const stallFile = path.join(options.dir, 'stalls.json');
+  /** @type {number | undefined} */
+  let pid;
+  /** @type {{ at: number, usage: ReturnType<typeof processUsage> } | undefined} */
+  let begun;
+  let window = 0;
+  const begin = () => {
+    if (begun !== undefined || pid === undefined) return;
+    begun = { at: performance.now(), usage: processUsage(pid) };
+    window += 1;
+    process.kill(pid, 'SIGUSR2'); // the probe starts a new window (what it saw before is dropped)
+  };
   const host = await startHostProcess({
     ...options,
     env: { ...options.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim(), TBI_BENCH_STALL_FILE: stallFile },
+    onLog(line) {
+      pid ??= readPid(stallFile);
+      if (beginOn !== undefined && line.includes(beginOn)) begin();
+    },
   });
-  const pid = /** @type {number} */ (host.child.pid);
-  let window = 0;
-  /** Asks the probe for the stalls since its last window. */
+  pid = /** @type {number} */ (host.child.pid);
+  begin(); // at "host started" when `beginOn` was not seen
+  const started = /** @type {NonNullable<typeof begun>} */ (begun);
+  /** Asks the probe for the stalls since the window began. */
   const stalls = async () => {
     window += 1;
     host.child.kill('SIGUSR2');
@@ -119,19 +151,15 @@ export async function startMeasuredHost(options) {
     }
     throw new Error('the host did not answer the event-loop probe (SIGUSR2)');
   };
-  let start = processUsage(pid);
   return {
     process: host,
     pid,
-    async begin() {
-      await stalls();
-      start = processUsage(pid);
-    },
+    begunAt: started.at,
     async end(messages) {
-      const now = processUsage(pid);
+      const now = processUsage(/** @type {number} */ (pid));
       const seen = await stalls();
       return {
-        cpuUsPerMessage: ((now.cpuMs - start.cpuMs) * 1000) / messages,
+        cpuUsPerMessage: ((now.cpuMs - started.usage.cpuMs) * 1000) / messages,
         peakRssMb: now.peakRssMb,
         finalRssMb: now.rssMb,
         stallP999Ms: seen.p999,

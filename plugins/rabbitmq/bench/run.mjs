@@ -157,22 +157,21 @@ async function startHost(dir, queue) {
       },
     ],
   };
-  const host = await startMeasuredHost({ dir, config });
+  // Measured from the first consumer: delivery starts there, before "host started".
+  const host = await startMeasuredHost({ dir, config, beginOn: 'rabbitmq consuming' });
   return Object.assign(host, { dataDir: path.join(dir, 'data'), db: path.join(dir, 'data', 'platform.db') });
 }
 
 async function wholePipeline(dir, queue) {
-  // Started against an empty queue name first would be fairer to the host's start-up; the
-  // backlog is there from the start, so the clock runs from "host started".
+  // The backlog is there from the start, so the clock and the costs run from "rabbitmq consuming".
   const host = await startHost(dir, queue);
-  const started = Date.now();
-  await host.begin();
+  const started = host.begunAt;
   let stored = 0;
   while ((stored = processedCount(host.dataDir)) < MESSAGES) {
-    if (Date.now() - started > 300_000) throw new Error(`only ${stored} of ${MESSAGES} stored`);
+    if (performance.now() - started > 300_000) throw new Error(`only ${stored} of ${MESSAGES} stored`);
     await sleep(100);
   }
-  const seconds = (Date.now() - started) / 1000;
+  const seconds = (performance.now() - started) / 1000;
   const usage = await host.end(MESSAGES);
   await host.stop();
   return { rate: MESSAGES / seconds, usage };
