@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { eventually } from './wait-for.js';
 
 /** What a `residentMemory` sampler saw. */
 export interface ResidentMemory {
@@ -56,4 +57,40 @@ export function residentMemory(pid: number, intervalMs = 100): ResidentMemorySam
       return { samples, peakMb };
     },
   };
+}
+
+/** What a process's resident memory did while it drained a backlog. */
+export interface DrainMemory extends ResidentMemory {
+  /** Whether `progress` reached the total before the time limit. */
+  drained: boolean;
+  /** The peak in MiB when half of the backlog was done: the rest of the drain should stay near it. */
+  firstHalfPeakMb: number;
+}
+
+/**
+ * Samples a process's resident memory while it drains `total` messages, polling `progress` (e.g.
+ * a host metric of acknowledged messages) every 100 ms until it reaches `total` or `timeoutMs`.
+ *
+ * @example
+ * const drain = await drainMemory(host.child.pid!, () => host.metric('tbi_messages_stored_total'), 400_000);
+ * expect(drain.peakMb).toBeLessThan(512);
+ * expect(drain.peakMb - drain.firstHalfPeakMb).toBeLessThan(100); // flat, not growing with the backlog
+ */
+export async function drainMemory(pid: number, progress: () => Promise<number>, total: number, timeoutMs = 300_000): Promise<DrainMemory> {
+  const rss = residentMemory(pid);
+  let firstHalfPeakMb = 0;
+  try {
+    const drained = await eventually(
+      async () => {
+        const done = await progress();
+        if (firstHalfPeakMb === 0 && done >= total / 2) firstHalfPeakMb = rss.seen.peakMb;
+        return done >= total;
+      },
+      timeoutMs,
+      100,
+    );
+    return { drained, firstHalfPeakMb, ...rss.stop() };
+  } finally {
+    rss.stop();
+  }
 }

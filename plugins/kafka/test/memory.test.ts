@@ -6,9 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { residentMemory, startHostProcess, storedTelemetry } from '@tbi/plugin-testkit';
+import { drainMemory, startHostProcess, storedTelemetry } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, ensureBroker, numbered, PLAINTEXT, produce, unique, waitFor } from './harness.js';
+import { createTopic, ensureBroker, numbered, PLAINTEXT, produce, unique } from './harness.js';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 const TOKEN = 'kafka-memory-token-0123456789';
@@ -59,29 +59,18 @@ describe('a Kafka backlog far larger than the pipeline', () => {
         ],
       },
     });
-    const rss = residentMemory(host.child.pid!);
     try {
-      let firstHalfPeakMb = 0;
-      await waitFor(
-        async () => {
-          const stored = await host.metric('tbi_messages_stored_total');
-          if (firstHalfPeakMb === 0 && stored >= BACKLOG / 2) firstHalfPeakMb = rss.seen.peakMb;
-          return stored >= BACKLOG;
-        },
-        300_000,
-        `${BACKLOG} records stored`,
-      );
-      const { peakMb, samples } = rss.stop();
-      expect(samples.length).toBeGreaterThan(10); // sampled during the drain, not only around it
-      expect(peakMb).toBeLessThan(RSS_LIMIT_MB);
-      expect(firstHalfPeakMb).toBeGreaterThan(0);
-      expect(peakMb - firstHalfPeakMb).toBeLessThan(SECOND_HALF_GROWTH_MB);
+      const drain = await drainMemory(host.child.pid!, () => host.metric('tbi_messages_stored_total'), BACKLOG);
+      expect(drain.drained).toBe(true);
+      expect(drain.samples.length).toBeGreaterThan(10); // sampled during the drain, not only around it
+      expect(drain.peakMb).toBeLessThan(RSS_LIMIT_MB);
+      expect(drain.firstHalfPeakMb).toBeGreaterThan(0);
+      expect(drain.peakMb - drain.firstHalfPeakMb).toBeLessThan(SECOND_HALF_GROWTH_MB);
       // The consumer stream never had to be re-created (fetches held back, not failed).
       expect(host.logs.some((l) => l.includes('kafka consumer stream failed'))).toBe(false);
       const values = storedTelemetry(path.join(dir, 'data'), 'n', { name: 'meter' });
       expect(new Set(values).size).toBe(BACKLOG);
     } finally {
-      rss.stop();
       await host.stop();
     }
   }, 600_000);

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { eventually, residentMemory, startHostProcess, storedTelemetry, type HostProcess } from '@tbi/plugin-testkit';
+import { drainMemory, eventually, startHostProcess, storedTelemetry, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishMany, SHARED_PORTS, testClient } from './broker.js';
 import { uniquePrefix } from './harness.js';
@@ -81,25 +81,13 @@ describe('a QoS 1 backlog far larger than the pipeline', () => {
     await pub.endAsync();
 
     const host = await startHost(prefix);
-    const rss = residentMemory(host.child.pid!);
     try {
-      // The peak of the first half, read when half of the backlog is acknowledged.
-      let firstHalfPeakMb = 0;
-      const drained = await eventually(
-        async () => {
-          const acked = await host.metric('tbi_mqtt_messages_acked_total');
-          if (firstHalfPeakMb === 0 && acked >= BACKLOG / 2) firstHalfPeakMb = rss.seen.peakMb;
-          return acked >= BACKLOG;
-        },
-        300_000,
-        100,
-      );
-      const { peakMb, samples } = rss.stop();
-      expect(drained).toBe(true);
-      expect(samples.length).toBeGreaterThan(10); // sampled during the drain, not only around it
-      expect(peakMb).toBeLessThan(RSS_LIMIT_MB);
-      expect(firstHalfPeakMb).toBeGreaterThan(0);
-      expect(peakMb - firstHalfPeakMb).toBeLessThan(SECOND_HALF_GROWTH_MB);
+      const drain = await drainMemory(host.child.pid!, () => host.metric('tbi_mqtt_messages_acked_total'), BACKLOG);
+      expect(drain.drained).toBe(true);
+      expect(drain.samples.length).toBeGreaterThan(10); // sampled during the drain, not only around it
+      expect(drain.peakMb).toBeLessThan(RSS_LIMIT_MB);
+      expect(drain.firstHalfPeakMb).toBeGreaterThan(0);
+      expect(drain.peakMb - drain.firstHalfPeakMb).toBeLessThan(SECOND_HALF_GROWTH_MB);
       // The pipeline filled and the connector stopped reading, yet the connection stayed up.
       expect(await host.metric('tbi_mqtt_reads_blocked_total')).toBeGreaterThan(0);
       expect(await host.metric('tbi_mqtt_reconnect_attempts_total')).toBe(0);
@@ -107,7 +95,6 @@ describe('a QoS 1 backlog far larger than the pipeline', () => {
       const seqs = storedTelemetry(path.join(dir, 'data'), 'seq', { name: 'meter' });
       expect(new Set(seqs).size).toBe(BACKLOG);
     } finally {
-      rss.stop();
       await host.stop();
     }
   }, 600_000);
