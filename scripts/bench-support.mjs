@@ -37,6 +37,19 @@ export function measureCells(usage) {
 }
 
 /**
+ * One drain case as a row: its label, rate, ratio to the baseline's rate, the suite's own cells
+ * (latency columns…), then `measureCells`.
+ * @param {string} label
+ * @param {{ rate: number, usage?: Usage }} result
+ * @param {number} baselineRate
+ * @param {Array<number | string>} [own] cells between the ratio and the measures
+ * @returns {Array<number | string>}
+ */
+export function rateRow(label, result, baselineRate, own = []) {
+  return [label, Math.round(result.rate), Number((result.rate / baselineRate).toFixed(3)), ...own, ...measureCells(result.usage)];
+}
+
+/**
  * CPU time so far and resident memory of a process (Linux /proc; clock ticks of 10 ms).
  * @param {number} pid
  * @returns {{ cpuMs: number, rssMb: number, peakRssMb: number }}

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import kafkaPlugin from '../dist/plugin.js';
-import { MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, processedCount, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, processedCount, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -204,7 +204,7 @@ log(
 const lat = await latency(path.join(dir, 'live'));
 log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} stored)`);
 
-const ratio = (x) => Number((x / raw.rate).toFixed(3));
+const NO_LATENCY = ['', '', ''];
 console.log(
   JSON.stringify({
     suite: 'plugin-kafka',
@@ -212,25 +212,9 @@ console.log(
     description: `${RECORDS} small JSON records produced beforehand to a 3-partition topic on the local Kafka 4.1 test broker, then drained by each case in turn (own consumer group). Rate = records / time from joining the group to the last record handled (for the host: counted in the embedded platform's processed_messages). Latency: ${RATE} records/s produced live for 5 s to a 1-partition topic, from the producer's send (acks=all) to stored_at in the platform.`,
     columns: ['case', 'records/s', 'vs baseline', 'p50 ms', 'p95 ms', 'p99 ms', ...MEASURE_COLUMNS],
     rows: [
-      ['raw @platformatic/kafka consumer, no-op handler (baseline)', Math.round(raw.rate), 1, '', '', '', ...measureCells(raw.usage)],
-      [
-        'plugin in-process, no-op uplink (batching, offset tracking, commits)',
-        Math.round(noop.rate),
-        ratio(noop.rate),
-        '',
-        '',
-        '',
-        ...measureCells(noop.usage),
-      ],
-      [
-        'whole pipeline: tbi host, sandbox converter, embedded SQLite platform',
-        Math.round(whole.rate),
-        ratio(whole.rate),
-        '',
-        '',
-        '',
-        ...measureCells(whole.usage),
-      ],
+      rateRow('raw @platformatic/kafka consumer, no-op handler (baseline)', raw, raw.rate, NO_LATENCY),
+      rateRow('plugin in-process, no-op uplink (batching, offset tracking, commits)', noop, raw.rate, NO_LATENCY),
+      rateRow('whole pipeline: tbi host, sandbox converter, embedded SQLite platform', whole, raw.rate, NO_LATENCY),
       [`whole pipeline, live at ${RATE} records/s`, Math.round(lat.rate), '', lat.p50, lat.p95, lat.p99, ...measureCells(undefined)],
     ],
     notes: [

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { websocketDriver } from '../dist/driver/websocket.js';
-import { MEASURE_COLUMNS, measureCells, measureInProcess, processedCount, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { MEASURE_COLUMNS, measureInProcess, processedCount, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 import { pulsarPorts } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -192,7 +192,6 @@ log(`whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} message
 // The topic is left for the broker's retention; delete it so the bookie does not keep 100k messages.
 await fetch(`${WEB}/admin/v2/persistent/public/default/bench-${run}?force=true`, { method: 'DELETE' }).catch(() => {});
 
-const ratio = (x) => Number((x / best.rate).toFixed(3));
 console.log(
   JSON.stringify({
     suite: 'plugin-pulsar',
@@ -200,18 +199,8 @@ console.log(
     description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the driver cases (its peak includes the cases before), the host process for the pipeline. Baseline: the fastest driver case.`,
     columns: ['case', 'messages/s', 'vs baseline', ...MEASURE_COLUMNS],
     rows: [
-      ...driverRuns.map((r) => [
-        `WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`,
-        Math.round(r.rate),
-        ratio(r.rate),
-        ...measureCells(r.usage),
-      ]),
-      [
-        `whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`,
-        Math.round(whole.rate),
-        ratio(whole.rate),
-        ...measureCells(whole.usage),
-      ],
+      ...driverRuns.map((r) => rateRow(`WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`, r, best.rate)),
+      rateRow(`whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`, whole, best.rate),
     ],
     notes: [
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,

@@ -22,7 +22,7 @@ import { DatabaseSync } from 'node:sqlite';
 import amqp from 'amqplib';
 import { startTestIntegration } from '@tbi/plugin-testkit';
 import rabbitmqPlugin from '../dist/plugin.js';
-import { MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, processedCount, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, processedCount, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -238,7 +238,7 @@ log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} sto
   await conn.close();
 }
 
-const ratio = (x) => Number((x / raw.rate).toFixed(3));
+const NO_LATENCY = ['', '', ''];
 console.log(
   JSON.stringify({
     suite: 'plugin-rabbitmq',
@@ -246,34 +246,10 @@ console.log(
     description: `${MESSAGES} small persistent JSON messages published beforehand (confirms) through a fanout exchange to four classic queues on the local RabbitMQ ${rabbitVersion()} test node, each drained by one case with prefetch ${PREFETCH}. Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the first three (without the converter's child process; its peak includes the cases before), the host process for the fourth. Latency: ${RATE} messages/s published live for 5 s, from the publish to stored_at in the platform.`,
     columns: ['case', 'messages/s', 'vs baseline', 'p50 ms', 'p95 ms', 'p99 ms', ...MEASURE_COLUMNS],
     rows: [
-      ['amqplib consumer, no-op handler, multiple acks (baseline)', Math.round(raw.rate), 1, '', '', '', ...measureCells(raw.usage)],
-      [
-        'plugin in-process, no-op uplink (batching, ack tracking, multiple acks)',
-        Math.round(noop.rate),
-        ratio(noop.rate),
-        '',
-        '',
-        '',
-        ...measureCells(noop.usage),
-      ],
-      [
-        'host pipeline and sandbox in process, memory platform (no SQLite)',
-        Math.round(memory.rate),
-        ratio(memory.rate),
-        '',
-        '',
-        '',
-        ...measureCells(memory.usage),
-      ],
-      [
-        'whole pipeline: tbi host, sandbox converter, embedded SQLite platform',
-        Math.round(whole.rate),
-        ratio(whole.rate),
-        '',
-        '',
-        '',
-        ...measureCells(whole.usage),
-      ],
+      rateRow('amqplib consumer, no-op handler, multiple acks (baseline)', raw, raw.rate, NO_LATENCY),
+      rateRow('plugin in-process, no-op uplink (batching, ack tracking, multiple acks)', noop, raw.rate, NO_LATENCY),
+      rateRow('host pipeline and sandbox in process, memory platform (no SQLite)', memory, raw.rate, NO_LATENCY),
+      rateRow('whole pipeline: tbi host, sandbox converter, embedded SQLite platform', whole, raw.rate, NO_LATENCY),
       [`whole pipeline, live at ${RATE} messages/s`, Math.round(lat.rate), '', lat.p50, lat.p95, lat.p99, ...measureCells(undefined)],
     ],
     notes: [
