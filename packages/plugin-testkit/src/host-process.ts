@@ -32,6 +32,8 @@ export interface HostProcessOptions {
   host?: string;
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Called with every stdout line as it arrives (also before "host started"), e.g. to time a phase. */
+  onLog?: (line: string) => void;
 }
 
 /** Where the `tbi` executable of the installed `@tbi/host` is. */
@@ -61,7 +63,7 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
   });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await waitUntilStarted(child, logs, exited, options.startTimeoutMs ?? 60_000);
+  const url = await waitUntilStarted(child, logs, exited, options.startTimeoutMs ?? 60_000, options.onLog);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const gone = () => child.exitCode !== null || child.signalCode !== null;
@@ -106,13 +108,20 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
 }
 
 /** Collects log lines and resolves with the URL the host logged, once it logs "host started". */
-function waitUntilStarted(child: ChildProcess, logs: string[], exited: Promise<number | null>, timeoutMs: number): Promise<string> {
+function waitUntilStarted(
+  child: ChildProcess,
+  logs: string[],
+  exited: Promise<number | null>,
+  timeoutMs: number,
+  onLog: ((line: string) => void) | undefined,
+): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let url: string | undefined;
     let buffered = '';
     const timer = setTimeout(() => reject(new Error(`host did not start in ${timeoutMs} ms:\n${logs.join('\n')}`)), timeoutMs);
     const onLine = (line: string) => {
       logs.push(line);
+      onLog?.(line);
       let entry: { msg?: string; url?: string };
       try {
         entry = JSON.parse(line) as typeof entry;

@@ -15,3 +15,4 @@ export { silentLogger } from './silent-logger.js';
 export { uniqueName } from './unique-name.js';
 export { storedTelemetry, type DeviceFilter } from './stored-telemetry.js';
 export { bareContext, type BareContextOptions } from './bare-context.js';
+export { drainMemory, residentMb, residentMemory, type DrainMemory, type ResidentMemory, type ResidentMemorySampler } from './resident-memory.js';

@@ -59,8 +59,15 @@ const uplinkSchema = z
     heartbeatIntervalMs: int().positive().default(3000).describe('Group heartbeat interval (well below sessionTimeoutMs).'),
     rebalanceTimeoutMs: int().positive().default(60_000).describe('How long members get to rejoin during a rebalance.'),
     maxPollRecords: int().positive().default(500).describe('Largest batch handed to the converter (one sandbox call).'),
-    maxPollBytes: int().positive().default(52_428_800).describe('Fetch response limit (fetch.max.bytes).'),
-    maxPartitionFetchBytes: int().positive().default(1_048_576).describe('Per-partition fetch limit (max.partition.fetch.bytes).'),
+    // Per partition smaller than Kafka's 1 MiB: one fetch is what the host holds beyond its
+    // pipeline, and the limit counts compressed bytes, so 1 MiB per partition of small lz4 records
+    // was 250,000 records in memory (1.2 GB resident while draining a backlog). A 256 KiB
+    // fetch.max.bytes as well kept the group from settling after a broker outage (conformance).
+    maxPollBytes: int().positive().default(52_428_800).describe('Fetch response limit (fetch.max.bytes); bounds what one fetch brings into memory.'),
+    maxPartitionFetchBytes: int()
+      .positive()
+      .default(65_536)
+      .describe('Per-partition fetch limit (max.partition.fetch.bytes); bounds what one fetch brings into memory.'),
     fetchMaxWaitMs: int().positive().default(500).describe('How long the broker may hold a fetch waiting for data.'),
     maxInFlightBatches: int().positive().default(4).describe('Batches in the pipeline at once; the consumer pauses beyond it.'),
     commitIntervalMs: int().min(0).default(500).describe('Stored offsets are committed at most this often (0: after every batch).'),

@@ -31,6 +31,8 @@ export class MqttConnection {
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
   #firstOutcome: (() => void) | undefined;
+  /** While reads are held: sends PINGREQs and keeps the client's keepalive from timing out. */
+  #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -60,6 +62,7 @@ export class MqttConnection {
       logger.warn({ url: options.url, reasonCode: packet.reasonCode, reason: packet.properties?.reasonString }, 'the MQTT broker closed the session');
     });
     this.client.on('close', () => {
+      this.releaseReads();
       metrics.connected.set({}, 0);
       const wasUp = this.#state === 'up';
       this.handlers.onClose();
@@ -121,6 +124,36 @@ export class MqttConnection {
     this.#lastError = reason;
     this.options.logger.warn({ url: this.options.url, reason }, 'dropping the MQTT connection to get unacknowledged messages redelivered');
     this.client.stream.destroy();
+  }
+
+  /**
+   * The source stopped reading the socket (the pipeline is full): PUBLISHes wait in the kernel's
+   * buffers and the broker's queue, and so would a PINGRESP behind them. The `mqtt` client closes
+   * the connection 1.5 keepalives after the last packet it read, so while reads are held this
+   * writes a PINGREQ every half keepalive (the broker sees the client alive) and re-arms the
+   * client's timer (it cannot read the answer yet). The PINGRESPs are read once reading resumes;
+   * a broker that died meanwhile is noticed then, or when a write fails.
+   */
+  holdReads(): void {
+    const seconds = this.client.keepalive; // the server's keepalive when its CONNACK set one
+    if (this.#holdTimer !== undefined || seconds <= 0) return;
+    this.#holdTimer = setInterval(
+      () => {
+        if (!this.client.connected) return;
+        this.client.sendPing();
+        this.client.reschedulePing(true);
+      },
+      (seconds * 1000) / 2,
+    );
+    this.#holdTimer.unref();
+  }
+
+  /** Reading resumed (or the connection closed): the client's own keepalive takes over again. */
+  releaseReads(): void {
+    if (this.#holdTimer === undefined) return;
+    clearInterval(this.#holdTimer);
+    this.#holdTimer = undefined;
+    if (this.client.connected) this.client.reschedulePing(true);
   }
 
   #scheduleReconnect(): void {

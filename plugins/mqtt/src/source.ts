@@ -20,16 +20,21 @@ interface Item {
 const DEFERRED = new Error('acknowledged later by tbi, after the pipeline stored the message');
 
 /**
- * QoS 0 messages kept while paused. Beyond this the client stops reading the socket (TCP
- * back-pressure to the broker) until `resume`: QoS 0 has no in-flight window to bound it.
+ * Messages kept while paused. Beyond this the client stops reading the socket (TCP back-pressure
+ * to the broker) until `resume`. QoS 0 has no in-flight window, and Mosquitto 2.0 does not hold
+ * the client's receive maximum when acknowledgements come in batches (it sent 194,500 of a
+ * 200,000 backlog unacknowledged), so the window the broker keeps cannot be what bounds memory.
  */
-const MAX_HELD_QOS0 = 10_000;
+const MAX_HELD = 10_000;
 
 /** What the source needs from the connection. */
 export interface SourceConnection {
   readonly client: MqttClient;
   readonly connected: boolean;
   recycle(reason: string): void;
+  /** Reading the socket stopped: keep the keepalive from tripping meanwhile. */
+  holdReads(): void;
+  releaseReads(): void;
 }
 
 /**
@@ -40,9 +45,13 @@ export interface SourceConnection {
  * for every PUBLISH and sends the PUBACK in `done`. Waiting before calling `done` would stop the
  * client from reading anything else (it handles one packet at a time), so `done` is called at
  * once with an error, which makes the client skip its PUBACK, and the PUBACK is written here
- * later. The broker stops sending QoS 1/2 messages once `receiveMaximum` (MQTT 5) or its own
- * in-flight limit (3.1.1) are unacknowledged, which bounds what the host holds in memory and is
- * the back-pressure towards the broker: the rest waits in the broker's session queue.
+ * later.
+ *
+ * What bounds memory: the broker should stop sending QoS 1/2 messages once `receiveMaximum`
+ * (MQTT 5) or its own in-flight limit (3.1.1) are unacknowledged, but Mosquitto 2.0 does not
+ * hold that window when acknowledgements come in batches. So when the host pauses the source
+ * (its pipeline is full), arriving messages are kept up to `MAX_HELD`, and then the client stops
+ * reading the socket until `resume`: TCP back-pressure, the rest waits in the broker's queue.
  */
 export class MqttSource {
   readonly #ctx: IntegrationContext<MqttConfig>;
@@ -54,7 +63,6 @@ export class MqttSource {
   readonly #submits = new Set<Promise<void>>();
   #batch: Item[] = [];
   #held: Item[] = [];
-  #heldQos0 = 0;
   /** The client's `done` of the packet at which reading stopped (paused with the hold buffer full). */
   #blocked: (() => void) | undefined;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -128,15 +136,16 @@ export class MqttSource {
     this.#paused = false;
     const held = this.#held;
     this.#held = [];
-    this.#heldQos0 = 0;
     for (const item of held) this.#enqueue(item);
     this.#unblock();
   }
 
   #unblock(): void {
     const done = this.#blocked;
+    if (done === undefined) return;
     this.#blocked = undefined;
-    done?.();
+    this.#conn.releaseReads();
+    done();
   }
 
   /**
@@ -197,9 +206,10 @@ export class MqttSource {
     if (packet.payload.length > this.#config.maxMessageBytes) this.#reject(item);
     else if (this.#paused) {
       this.#held.push(item);
-      if (item.delivery === undefined && ++this.#heldQos0 >= MAX_HELD_QOS0) {
+      if (this.#held.length >= MAX_HELD) {
         // Stop reading: the client handles one packet at a time, so holding `done` holds the socket.
-        this.#blocked = () => done();
+        this.#blocked = () => done(qos > 0 ? DEFERRED : undefined);
+        this.#conn.holdReads();
         this.#metrics.blocked.inc({});
         return;
       }

@@ -223,4 +223,24 @@ describe('uplink against Mosquitto', () => {
     expect(await eventually(() => h.stored.length === 15_000, 30_000)).toBe(true);
     expect(new Set(h.storedTexts()).size).toBe(15_000);
   });
+
+  it('keeps the connection while reads are held for several keepalives (PINGREQs go out, the PINGRESPs wait)', async () => {
+    const p = uniquePrefix('held-keepalive');
+    // 1 s keepalive: the mqtt client gives up 1.5 s after the last packet it read.
+    const h = await harness({ ...base, protocolVersion: '5', keepaliveSec: 1, topicFilters: [{ filter: `${p}/#`, qos: 0 }] });
+    await eventually(() => h.logger.entries.some((l) => l.msg === 'subscribed'));
+    h.integration.pause!();
+    await publishMany(publisher, `${p}/x`, 15_000, { qos: 0 });
+    expect(await eventually(() => h.metrics.get('tbi_mqtt_reads_blocked_total') === 1)).toBe(true);
+    // Hold the reads for four keepalives: without the guard the client closes the connection and
+    // the QoS 0 messages the broker already sent on it are gone.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(h.metrics.get('tbi_mqtt_reconnect_attempts_total')).toBe(0);
+    expect(h.integration.health().status).toBe('up');
+    h.integration.resume!();
+    expect(await eventually(() => h.stored.length === 15_000, 30_000)).toBe(true);
+    expect(new Set(h.storedTexts()).size).toBe(15_000);
+    expect(h.metrics.get('tbi_mqtt_reconnect_attempts_total')).toBe(0);
+    expect(h.logger.entries.some((l) => l.msg?.includes('lost the connection'))).toBe(false);
+  });
 });

@@ -8,17 +8,16 @@
 //   b) a real `tbi start` process (plugin + converter sandbox + embedded SQLite platform) with the
 //      baseline's connection count, counted in the platform's processed_messages table.
 // Rate = messages / time from the consumer starting to the last message handled (stored).
-// CPU ms per 1000 messages and peak RSS: this process for a), the host process for b).
+// CPU µs per message, peak and final RSS and event-loop stalls (scripts/bench-support.mjs): this
+// process for a), the host process for b).
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import WebSocket from 'ws';
-import { startHostProcess } from '@tbi/plugin-testkit';
 import { websocketDriver } from '../dist/driver/websocket.js';
+import { MEASURE_COLUMNS, measureInProcess, processedCount, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 import { pulsarPorts } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -97,7 +96,6 @@ async function driverNoop(n) {
   let lastAt = 0;
   let resolveDone;
   const done = new Promise((resolve) => (resolveDone = resolve));
-  const cpu = process.cpuUsage();
   const started = performance.now();
   const connections = [];
   for (let i = 0; i < n; i++) {
@@ -120,33 +118,14 @@ async function driverNoop(n) {
   const watchdog = setInterval(() => {
     if (performance.now() - (lastAt || started) > STALL_MS) resolveDone();
   }, 500);
-  await done;
+  const { usage } = await measureInProcess(
+    () => Math.max(1, handled),
+    () => done,
+  );
   clearInterval(watchdog);
   const seconds = ((lastAt || performance.now()) - started) / 1000;
-  const used = process.cpuUsage(cpu);
   await Promise.all(connections.map((c) => c.close()));
-  return { handled, rate: handled / seconds, cpuPer1000: ((used.user + used.system) / 1000 / handled) * 1000, rssMb: process.resourceUsage().maxRSS / 1024 };
-}
-
-function storedCount(dbFile) {
-  try {
-    const db = new DatabaseSync(dbFile, { readOnly: true });
-    try {
-      return Number(db.prepare('SELECT COUNT(*) AS n FROM processed_messages').get().n);
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ms (user + system) of a process so far, and its peak RSS in MiB (Linux /proc). */
-function processUsage(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuMs: (ticks / 100) * 1000, rssMb: hwm ? Number(hwm[1]) / 1024 : 0 };
+  return { handled, rate: handled / seconds, usage };
 }
 
 async function wholePipeline(dir, connections) {
@@ -173,26 +152,25 @@ async function wholePipeline(dir, connections) {
       },
     ],
   };
-  const host = await startHostProcess({ dir, config });
-  const db = path.join(dir, 'data', 'platform.db');
-  const before = processUsage(host.child.pid);
-  const started = Date.now();
+  // Measured from the first subscription: delivery starts there, before "host started".
+  const host = await startMeasuredHost({ dir, config, beginOn: 'pulsar consumer subscribed' });
+  const dataDir = path.join(dir, 'data');
+  const started = host.begunAt;
   let stored = 0;
   let lastAt = started;
-  let after = before;
   for (;;) {
-    const now = storedCount(db);
+    const now = processedCount(dataDir);
     if (now > stored) {
       stored = now;
-      lastAt = Date.now();
-      after = processUsage(host.child.pid);
+      lastAt = performance.now();
     }
-    if (stored >= MESSAGES || Date.now() - lastAt > STALL_MS) break;
+    if (stored >= MESSAGES || performance.now() - lastAt > STALL_MS) break;
     await sleep(100);
   }
   const seconds = (lastAt - started) / 1000;
+  const usage = await host.end(Math.max(1, stored));
   await host.stop();
-  return { handled: stored, rate: stored / seconds, cpuPer1000: ((after.cpuMs - before.cpuMs) / stored) * 1000, rssMb: after.rssMb };
+  return { handled: stored, rate: stored / seconds, usage };
 }
 
 log('starting the test instance (scripts/brokers/pulsar.sh start)');
@@ -214,29 +192,15 @@ log(`whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} message
 // The topic is left for the broker's retention; delete it so the bookie does not keep 100k messages.
 await fetch(`${WEB}/admin/v2/persistent/public/default/bench-${run}?force=true`, { method: 'DELETE' }).catch(() => {});
 
-const ratio = (x) => Number((x / best.rate).toFixed(3));
-const r1 = (x) => Number(x.toFixed(1));
 console.log(
   JSON.stringify({
     suite: 'plugin-pulsar',
     title: 'Pulsar (WebSocket driver): draining a backlog through the whole pipeline',
-    description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU and peak RSS: the bench process for the driver cases, the host process for the pipeline. Baseline: the fastest driver case.`,
-    columns: ['case', 'messages/s', 'vs baseline', 'CPU ms / 1000 msgs', 'peak RSS MiB'],
+    description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the driver cases (its peak includes the cases before), the host process for the pipeline. Baseline: the fastest driver case.`,
+    columns: ['case', 'messages/s', 'vs baseline', ...MEASURE_COLUMNS],
     rows: [
-      ...driverRuns.map((r) => [
-        `WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`,
-        Math.round(r.rate),
-        ratio(r.rate),
-        r1(r.cpuPer1000),
-        Math.round(r.rssMb),
-      ]),
-      [
-        `whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`,
-        Math.round(whole.rate),
-        ratio(whole.rate),
-        r1(whole.cpuPer1000),
-        Math.round(whole.rssMb),
-      ],
+      ...driverRuns.map((r) => rateRow(`WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`, r, best.rate)),
+      rateRow(`whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`, whole, best.rate),
     ],
     notes: [
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,

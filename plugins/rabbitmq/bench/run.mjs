@@ -9,20 +9,20 @@
 //    d) a real `tbi start` process: plugin + converter sandbox + embedded SQLite platform, counted
 //       in the platform's processed_messages table (messageIdIsUnique: every message has a sourceId).
 //    Rate = messages / time from consuming to the last message handled (stored).
-//    CPU ms per 1000 messages and peak RSS: of this process for a) to c) (c) without the
-//    converter's child process), of the host for d).
+//    CPU µs per message, peak and final RSS and event-loop stalls (scripts/bench-support.mjs): of
+//    this process for a) to c) (c) without the converter's child process), of the host for d).
 // 2. Latency through the whole pipeline: BENCH_RATE messages/s (default 1000) published live for
 //    5 s; latency = stored_at (platform) - time the publisher sent it.
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import amqp from 'amqplib';
-import { startHostProcess, startTestIntegration } from '@tbi/plugin-testkit';
+import { startTestIntegration } from '@tbi/plugin-testkit';
 import rabbitmqPlugin from '../dist/plugin.js';
+import { MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, processedCount, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -63,14 +63,11 @@ async function publishBacklog(exchange, queues) {
   return MESSAGES / ((Date.now() - started) / 1000);
 }
 
-/** Rate, CPU ms per 1000 messages (this process) and peak RSS around `fn`. */
+/** Rate and the costs of this process (CPU, RSS, stalls) around `fn`. */
 async function measured(fn) {
-  const cpu = process.cpuUsage();
   const started = performance.now();
-  await fn();
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  return { rate: MESSAGES / seconds, cpuPer1000: ((used.user + used.system) / 1000 / MESSAGES) * 1000, rssMb: process.resourceUsage().maxRSS / 1024 };
+  const { usage } = await measureInProcess(MESSAGES, fn);
+  return { rate: MESSAGES / ((performance.now() - started) / 1000), usage };
 }
 
 async function rawConsumer(queue) {
@@ -160,46 +157,24 @@ async function startHost(dir, queue) {
       },
     ],
   };
-  const host = await startHostProcess({ dir, config });
-  return { db: path.join(dir, 'data', 'platform.db'), pid: host.child.pid, stop: () => host.stop() };
-}
-
-function storedCount(dbFile) {
-  try {
-    const db = new DatabaseSync(dbFile, { readOnly: true });
-    try {
-      return Number(db.prepare('SELECT COUNT(*) AS n FROM processed_messages').get().n);
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ms (user + system) of a process so far, and its peak RSS in MiB (Linux /proc). */
-function processUsage(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14 and 15)
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuMs: (ticks / 100) * 1000, rssMb: hwm ? Number(hwm[1]) / 1024 : 0 };
+  // Measured from the first consumer: delivery starts there, before "host started".
+  const host = await startMeasuredHost({ dir, config, beginOn: 'rabbitmq consuming' });
+  return Object.assign(host, { dataDir: path.join(dir, 'data'), db: path.join(dir, 'data', 'platform.db') });
 }
 
 async function wholePipeline(dir, queue) {
-  // Started against an empty queue name first would be fairer to the host's start-up; the
-  // backlog is there from the start, so the clock runs from "host started".
+  // The backlog is there from the start, so the clock and the costs run from "rabbitmq consuming".
   const host = await startHost(dir, queue);
-  const before = processUsage(host.pid);
-  const started = Date.now();
+  const started = host.begunAt;
   let stored = 0;
-  while ((stored = storedCount(host.db)) < MESSAGES) {
-    if (Date.now() - started > 300_000) throw new Error(`only ${stored} of ${MESSAGES} stored`);
+  while ((stored = processedCount(host.dataDir)) < MESSAGES) {
+    if (performance.now() - started > 300_000) throw new Error(`only ${stored} of ${MESSAGES} stored`);
     await sleep(100);
   }
-  const seconds = (Date.now() - started) / 1000;
-  const after = processUsage(host.pid);
+  const seconds = (performance.now() - started) / 1000;
+  const usage = await host.end(MESSAGES);
   await host.stop();
-  return { rate: MESSAGES / seconds, cpuPer1000: ((after.cpuMs - before.cpuMs) / MESSAGES) * 1000, rssMb: after.rssMb };
+  return { rate: MESSAGES / seconds, usage };
 }
 
 async function latency(dir) {
@@ -226,16 +201,16 @@ async function latency(dir) {
   const total = n;
   const sendSeconds = (Date.now() - started) / 1000;
   const deadline = Date.now() + 60_000;
-  while (storedCount(host.db) < total && Date.now() < deadline) await sleep(200);
+  while (processedCount(host.dataDir) < total && Date.now() < deadline) await sleep(200);
   const db = new DatabaseSync(host.db, { readOnly: true });
   const rows = db.prepare('SELECT source_id, stored_at FROM processed_messages').all();
   db.close();
   await host.stop();
   await ch.deleteQueue(queue);
   await conn.close();
-  const latencies = rows.map((r) => r.stored_at - (sentAt.get(r.source_id) ?? r.stored_at)).sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { stored: rows.length, sent: total, rate: total / sendSeconds, p50: pct(50), p95: pct(95), p99: pct(99), max: latencies.at(-1) };
+  const latencies = rows.map((r) => r.stored_at - (sentAt.get(r.source_id) ?? r.stored_at));
+  const pct = percentiles(latencies, [0.5, 0.95, 0.99, 1]);
+  return { stored: rows.length, sent: total, rate: total / sendSeconds, p50: pct.p50, p95: pct.p95, p99: pct.p99, max: pct.p100 };
 }
 
 log('starting the test node (scripts/brokers/rabbitmq.sh start)');
@@ -263,47 +238,19 @@ log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} sto
   await conn.close();
 }
 
-const ratio = (x) => Number((x / raw.rate).toFixed(3));
-const r1 = (x) => Number(x.toFixed(1));
+const NO_LATENCY = ['', '', ''];
 console.log(
   JSON.stringify({
     suite: 'plugin-rabbitmq',
     title: 'RabbitMQ: draining a backlog, and live latency, through the whole pipeline',
-    description: `${MESSAGES} small persistent JSON messages published beforehand (confirms) through a fanout exchange to four classic queues on the local RabbitMQ ${rabbitVersion()} test node, each drained by one case with prefetch ${PREFETCH}. Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU and peak RSS: the bench process for the first three (without the converter's child process), the host process for the fourth. Latency: ${RATE} messages/s published live for 5 s, from the publish to stored_at in the platform.`,
-    columns: ['case', 'messages/s', 'vs baseline', 'CPU ms / 1000 msgs', 'peak RSS MiB', 'p50 ms', 'p95 ms', 'p99 ms'],
+    description: `${MESSAGES} small persistent JSON messages published beforehand (confirms) through a fanout exchange to four classic queues on the local RabbitMQ ${rabbitVersion()} test node, each drained by one case with prefetch ${PREFETCH}. Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the first three (without the converter's child process; its peak includes the cases before), the host process for the fourth. Latency: ${RATE} messages/s published live for 5 s, from the publish to stored_at in the platform.`,
+    columns: ['case', 'messages/s', 'vs baseline', 'p50 ms', 'p95 ms', 'p99 ms', ...MEASURE_COLUMNS],
     rows: [
-      ['amqplib consumer, no-op handler, multiple acks (baseline)', Math.round(raw.rate), 1, r1(raw.cpuPer1000), Math.round(raw.rssMb), '', '', ''],
-      [
-        'plugin in-process, no-op uplink (batching, ack tracking, multiple acks)',
-        Math.round(noop.rate),
-        ratio(noop.rate),
-        r1(noop.cpuPer1000),
-        Math.round(noop.rssMb),
-        '',
-        '',
-        '',
-      ],
-      [
-        'host pipeline and sandbox in process, memory platform (no SQLite)',
-        Math.round(memory.rate),
-        ratio(memory.rate),
-        r1(memory.cpuPer1000),
-        Math.round(memory.rssMb),
-        '',
-        '',
-        '',
-      ],
-      [
-        'whole pipeline: tbi host, sandbox converter, embedded SQLite platform',
-        Math.round(whole.rate),
-        ratio(whole.rate),
-        r1(whole.cpuPer1000),
-        Math.round(whole.rssMb),
-        '',
-        '',
-        '',
-      ],
-      [`whole pipeline, live at ${RATE} messages/s`, Math.round(lat.rate), '', '', '', lat.p50, lat.p95, lat.p99],
+      rateRow('amqplib consumer, no-op handler, multiple acks (baseline)', raw, raw.rate, NO_LATENCY),
+      rateRow('plugin in-process, no-op uplink (batching, ack tracking, multiple acks)', noop, raw.rate, NO_LATENCY),
+      rateRow('host pipeline and sandbox in process, memory platform (no SQLite)', memory, raw.rate, NO_LATENCY),
+      rateRow('whole pipeline: tbi host, sandbox converter, embedded SQLite platform', whole, raw.rate, NO_LATENCY),
+      [`whole pipeline, live at ${RATE} messages/s`, Math.round(lat.rate), '', lat.p50, lat.p95, lat.p99, ...measureCells(undefined)],
     ],
     notes: [
       `publishing the backlog (persistent, confirms, 2000 in flight): ${Math.round(publishRate)} messages/s (each message to ${queues.length} queues)`,

@@ -1,0 +1,214 @@
+// What the connector benches share: a measured `tbi start` process (CPU, resident memory and
+// event-loop stalls of the whole host process), the same measures for a case run inside the
+// bench process (the raw-client baselines), percentiles, and the count of stored messages.
+// Every case reports the same columns (`MEASURE_COLUMNS`, `measureCells`), so the suites read alike.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { DatabaseSync } from 'node:sqlite';
+// By path: the root package does not depend on the testkit (benches need `pnpm build` anyway).
+import { startHostProcess } from '../packages/plugin-testkit/dist/index.js';
+
+const PROBE = pathToFileURL(path.join(import.meta.dirname, 'bench-stall-probe.mjs')).href;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * @typedef {object} Usage What one case cost, measured over its drain.
+ * @property {number} cpuUsPerMessage CPU time (user + system) of the whole process per message, µs.
+ * @property {number} peakRssMb Peak resident memory of the process, MiB.
+ * @property {number} finalRssMb Resident memory when the drain ended, MiB.
+ * @property {number} stallP999Ms Event-loop delay, 99.9th percentile over the drain, ms.
+ * @property {number} stallMaxMs Longest event-loop stall over the drain, ms.
+ */
+
+/** Columns every case of a connector bench reports, after its own (rate, baseline ratio…). */
+export const MEASURE_COLUMNS = ['CPU µs/msg', 'peak RSS MB', 'final RSS MB', 'stall p99.9 ms', 'stall max ms'];
+
+/**
+ * The cells for `MEASURE_COLUMNS`.
+ * @param {Usage | undefined} usage undefined: empty cells (a case that measured something else)
+ * @returns {Array<number | string>}
+ */
+export function measureCells(usage) {
+  if (usage === undefined) return MEASURE_COLUMNS.map(() => '');
+  const r1 = (x) => Math.round(x * 10) / 10;
+  return [r1(usage.cpuUsPerMessage), Math.round(usage.peakRssMb), Math.round(usage.finalRssMb), r1(usage.stallP999Ms), r1(usage.stallMaxMs)];
+}
+
+/**
+ * One drain case as a row: its label, rate, ratio to the baseline's rate, the suite's own cells
+ * (latency columns…), then `measureCells`.
+ * @param {string} label
+ * @param {{ rate: number, usage?: Usage }} result
+ * @param {number} baselineRate
+ * @param {Array<number | string>} [own] cells between the ratio and the measures
+ * @returns {Array<number | string>}
+ */
+export function rateRow(label, result, baselineRate, own = []) {
+  return [label, Math.round(result.rate), Number((result.rate / baselineRate).toFixed(3)), ...own, ...measureCells(result.usage)];
+}
+
+/**
+ * CPU time so far and resident memory of a process (Linux /proc; clock ticks of 10 ms).
+ * @param {number} pid
+ * @returns {{ cpuMs: number, rssMb: number, peakRssMb: number }}
+ */
+export function processUsage(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14 and 15)
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { cpuMs: ticks * 10, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+}
+
+/**
+ * Percentiles of a list of numbers (nearest rank).
+ * @param {number[]} values
+ * @param {number[]} [qs] fractions, e.g. 0.5 for the median
+ * @returns {Record<string, number>} keyed `p50`, `p99`, `p99.9` …
+ */
+export function percentiles(values, qs = [0.5, 0.99]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  /** @type {Record<string, number>} */
+  const out = {};
+  for (const q of qs) out[`p${Math.round(q * 1000) / 10}`] = sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return out;
+}
+
+/**
+ * Messages the embedded platform in `dataDir` marked as processed (0 before its database exists).
+ * @param {string} dataDir
+ */
+export function processedCount(dataDir) {
+  const file = path.join(dataDir, 'platform.db');
+  if (!existsSync(file)) return 0;
+  try {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      return Number(db.prepare('SELECT COUNT(*) AS n FROM processed_messages').get().n);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0; // the schema is not there yet
+  }
+}
+
+/**
+ * The host's pid as its probe wrote it at start (the testkit hands out the child process only
+ * after "host started"; a drain can begin before).
+ * @param {string} stallFile
+ * @returns {number | undefined}
+ */
+function readPid(stallFile) {
+  try {
+    return JSON.parse(readFileSync(stallFile, 'utf8')).pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @typedef {object} MeasuredHost A `tbi start` process whose costs are measured from one moment on.
+ * @property {import('../packages/plugin-testkit/dist/index.js').HostProcess} process
+ * @property {number} pid
+ * @property {number} begunAt `performance.now()` when the measured window began
+ * @property {(messages: number) => Promise<Usage>} end ends the window: the costs of `messages` handled
+ * @property {() => Promise<number | null>} stop
+ */
+
+/**
+ * Starts `tbi start` (through the testkit) with the event-loop probe preloaded. The measured
+ * window begins when the host logs a line containing `beginOn` (e.g. its connector's "connected"
+ * line: a backlog drain starts there, before "host started"), else at "host started".
+ * @param {import('../packages/plugin-testkit/dist/index.js').HostProcessOptions & { beginOn?: string }} options
+ * @returns {Promise<MeasuredHost>}
+ */
+export async function startMeasuredHost({ beginOn, ...options }) {
+  const stallFile = path.join(options.dir, 'stalls.json');
+  /** @type {number | undefined} */
+  let pid;
+  /** @type {{ at: number, usage: ReturnType<typeof processUsage> } | undefined} */
+  let begun;
+  let window = 0;
+  const begin = () => {
+    if (begun !== undefined || pid === undefined) return;
+    begun = { at: performance.now(), usage: processUsage(pid) };
+    window += 1;
+    process.kill(pid, 'SIGUSR2'); // the probe starts a new window (what it saw before is dropped)
+  };
+  const host = await startHostProcess({
+    ...options,
+    env: { ...options.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim(), TBI_BENCH_STALL_FILE: stallFile },
+    onLog(line) {
+      pid ??= readPid(stallFile);
+      if (beginOn !== undefined && line.includes(beginOn)) begin();
+    },
+  });
+  pid = /** @type {number} */ (host.child.pid);
+  begin(); // at "host started" when `beginOn` was not seen
+  const started = /** @type {NonNullable<typeof begun>} */ (begun);
+  /** Asks the probe for the stalls since the window began. */
+  const stalls = async () => {
+    window += 1;
+    host.child.kill('SIGUSR2');
+    for (let i = 0; i < 500; i++) {
+      try {
+        const seen = JSON.parse(readFileSync(stallFile, 'utf8'));
+        if (seen.window === window) return seen;
+      } catch {
+        // not written yet
+      }
+      await sleep(10);
+    }
+    throw new Error('the host did not answer the event-loop probe (SIGUSR2)');
+  };
+  return {
+    process: host,
+    pid,
+    begunAt: started.at,
+    async end(messages) {
+      const now = processUsage(/** @type {number} */ (pid));
+      const seen = await stalls();
+      return {
+        cpuUsPerMessage: ((now.cpuMs - started.usage.cpuMs) * 1000) / messages,
+        peakRssMb: now.peakRssMb,
+        finalRssMb: now.rssMb,
+        stallP999Ms: seen.p999,
+        stallMaxMs: seen.max,
+      };
+    },
+    stop: () => host.stop(),
+  };
+}
+
+/**
+ * Measures a case run inside the bench process (a raw client baseline, the plugin with a no-op
+ * pipeline): CPU of this process, its resident memory, its event-loop stalls. The peak is this
+ * process's since it started (earlier cases included), so run the baselines first.
+ * @template T
+ * @param {number | ((result: T) => number)} messages what the case handled, for CPU per message
+ *   (a function of its result when only the case knows, e.g. a drain that stalled)
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<{ result: T, usage: Usage }>}
+ */
+export async function measureInProcess(messages, fn) {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  const before = processUsage(process.pid);
+  delay.enable();
+  const result = await fn();
+  delay.disable();
+  const after = processUsage(process.pid);
+  const handled = typeof messages === 'function' ? messages(result) : messages;
+  return {
+    result,
+    usage: {
+      cpuUsPerMessage: ((after.cpuMs - before.cpuMs) * 1000) / handled,
+      peakRssMb: after.peakRssMb,
+      finalRssMb: after.rssMb,
+      stallP999Ms: delay.percentile(99.9) / 1e6,
+      stallMaxMs: delay.max / 1e6,
+    },
+  };
+}
