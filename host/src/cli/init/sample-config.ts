@@ -41,7 +41,7 @@ export function sampleConfig(plugins: readonly LoadedPlugin[], converterFile: (t
     '',
     'http:',
     '  host: 127.0.0.1          # 0.0.0.0 to accept connections from other machines',
-    '  port: 8080',
+    '  port: ${env:TBI_PORT:-8080}    # or `npx tbi start --port 9090`',
     '',
     '# The control API (/api/*) needs "Authorization: Bearer <token>": auth.token, else the',
     '# TBI_TOKEN environment variable; with neither, /api/* answers 401.',
