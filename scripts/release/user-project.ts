@@ -48,18 +48,24 @@ export interface RunningHost {
   /** Every JSON log line so far. */
   logs(): Array<Record<string, unknown>>;
   output(): string;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
+  /**
+   * Ctrl-C as in a terminal: SIGINT to the command's process group (npx or pnpm and the host
+   * under it), then how the command ended once every process of it closed its output.
+   */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts `line` in `cwd` and waits for the host's "host started" log line (or its exit). */
 export async function startHost(line: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunningHost> {
   const [command, ...args] = words(line);
-  const child = spawn(command!, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so that stopping it reaches the host under npx too.
+  const child = spawn(command!, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   const logs = () =>
     output
       .split('\n')
@@ -70,7 +76,13 @@ export async function startHost(line: string, cwd: string, env: NodeJS.ProcessEn
     logs,
     output: () => output,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid!, 'SIGINT');
+        } catch {
+          // already gone
+        }
+      }
       return exited;
     },
   };
