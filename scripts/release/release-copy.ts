@@ -76,8 +76,9 @@ export const THIRD_PARTY = '@acme/tbi-plugin-tcp-line';
 
 /**
  * Builds the plugin template in the copy and publishes it as `THIRD_PARTY`, as its author would:
- * 0.1.0 for this plugin API, and 0.2.0 declaring a plugin API 2 that no host provides (the
- * version a host must refuse, naming both versions and what to install).
+ * 0.1.0 for this plugin API, and 0.2.0 whose manifest declares a plugin API 2 that no host
+ * provides (its peer range unchanged, so it installs: the version a host must refuse, naming both
+ * versions and what to install).
  */
 export async function publishThirdParty(copy: string): Promise<void> {
   const dir = path.join(copy, 'examples', 'plugin-template');
@@ -92,7 +93,7 @@ export async function publishThirdParty(copy: string): Promise<void> {
     { version: '0.2.0', pluginApi: '^2.0.0' },
   ];
   for (const { version, pluginApi } of versions) {
-    const pkg = { ...published, name: THIRD_PARTY, version, tbi: { ...tbi, pluginApi }, peerDependencies: { '@tbi/plugin-api': pluginApi } };
+    const pkg = { ...published, name: THIRD_PARTY, version, tbi: { ...tbi, pluginApi } };
     await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
     await run('npm', ['publish', '--access', 'public', '--loglevel=error'], { cwd: dir });
   }
