@@ -130,7 +130,7 @@ describe('the release rehearsal', { timeout: 300_000 }, () => {
   for (const tool of ['npm', 'pnpm']) {
     it(`the README's quick start with ${tool}: install, init, start, a webhook stored, a clean stop`, async () => {
       const lines = readmeInstall(tool);
-      const project = await emptyProject(registry.url, `readme-${tool}`);
+      const project = await emptyProject(work, registry.url, `readme-${tool}`);
       const start = lines.pop()!;
       await timed(`README ${tool}: ${lines.join(' && ')}`, async () => {
         for (const line of lines) await mustRun(line, project, env);
@@ -186,7 +186,7 @@ describe('the release rehearsal', { timeout: 300_000 }, () => {
 
   for (const [type, { config, senderEnv }] of Object.entries(connectors)) {
     it(`${type}: its README's install line in an empty folder, tbi init, tbi start against the test broker, stored, clean stop`, async () => {
-      const project = await emptyProject(registry.url, type);
+      const project = await emptyProject(work, registry.url, type);
       const install = connectorInstallLine(type);
       expect(install).toBe(`npm install @tbi/host @tbi/plugin-${type}`);
       await timed(`${type}: npm init -y && ${install} && npx tbi init`, async () => {
@@ -208,7 +208,7 @@ describe('the release rehearsal', { timeout: 300_000 }, () => {
   }
 
   it(`a third-party plugin (${THIRD_PARTY}) is discovered and runs; removed, the host names what to install; its version for plugin API 2 is refused`, async () => {
-    const project = await emptyProject(registry.url, 'third-party');
+    const project = await emptyProject(work, registry.url, 'third-party');
     await timed('third party: install, init', async () => {
       await mustRun('npm init -y', project, env);
       await mustRun(`npm install @tbi/host ${THIRD_PARTY}@0.1.0`, project, env);
@@ -233,7 +233,7 @@ describe('the release rehearsal', { timeout: 300_000 }, () => {
     // 0.2.0 declares plugin API 2 in its manifest (its peer range still allows this API, as when
     // an author bumps one and not the other): package managers install it; the host refuses it
     // before importing any of its code, and names both versions and what to install.
-    const other = await emptyProject(registry.url, 'third-party-v2');
+    const other = await emptyProject(work, registry.url, 'third-party-v2');
     await mustRun('npm init -y', other, env);
     await mustRun(`pnpm add --allow-build=isolated-vm @tbi/host ${THIRD_PARTY}@0.2.0`, other, env);
     for (const file of ['tbi.yaml', 'converters']) await cp(path.join(project, file), path.join(other, file), { recursive: true });

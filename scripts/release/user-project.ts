@@ -2,7 +2,6 @@
 // rehearsal's, the README's commands run in it as a user types them, and the host they start.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export interface CommandResult {
@@ -10,9 +9,9 @@ export interface CommandResult {
   output: string;
 }
 
-/** An empty folder with an `.npmrc` naming only `registryUrl` (npm and pnpm both read it). */
-export async function emptyProject(registryUrl: string, name: string): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), `tbi-rehearsal-${name}-`));
+/** An empty folder under `parent` with an `.npmrc` naming only `registryUrl` (npm and pnpm both read it). */
+export async function emptyProject(parent: string, registryUrl: string, name: string): Promise<string> {
+  const dir = await mkdtemp(path.join(parent, `${name}-`));
   await writeFile(path.join(dir, '.npmrc'), `registry=${registryUrl}\n`);
   return dir;
 }
