@@ -38,6 +38,7 @@ export function sampleSettings(schema: JsonSchema): SettingLine[] {
 
 /** A value for the required setting at `path`, for the user to replace. */
 function sampleValue(root: JsonSchema, path: ConfigPath): unknown {
+  if (path.length > 8) return 'change-me'; // a schema that requires itself, recursively
   const alternatives = schemaAt(root, path);
   for (const s of alternatives) if (Array.isArray(s.examples) && s.examples.length > 0) return s.examples[0];
   const types = alternatives.flatMap(typeOf);
