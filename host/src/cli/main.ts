@@ -5,6 +5,7 @@ import { registerDlqCommands } from '../dead-letters/index.js';
 import { hostVersion } from '../host-version.js';
 import { convertCommand, testConvertersCommand } from './converter-commands.js';
 import { eventsCommand } from './events-command.js';
+import { initCommand } from './init-command.js';
 import { pluginsCommand } from './plugins-command.js';
 import { reloadCommand } from './reload-command.js';
 import { reportError } from './report-error.js';
@@ -30,6 +31,7 @@ export function createProgram(io: CliIo = {}, setExitCode: (code: number) => voi
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: out, writeErr: err })
     .exitOverride();
+  program.addCommand(initCommand(out, err));
   program.addCommand(startCommand(setExitCode));
   program.addCommand(validateCommand(out));
   program.addCommand(pluginsCommand(out));

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { buildJsonSchema } from '../config/json-schema.js';
-import { loadPlugin, type LoadedPlugin } from '../plugins/load-plugin.js';
 import { discoverForCli } from './discover-for-cli.js';
+import { loadInstalledPlugins } from './load-installed-plugins.js';
 
 /**
  * `tbi schema`: the config file's JSON Schema for editors, with each installed plugin's
@@ -16,14 +16,7 @@ export function schemaCommand(out: (text: string) => void, warn: (text: string) 
     .option('-o, --output <file>', 'write the schema to a file instead of stdout')
     .action(async (opts: { config?: string; output?: string }) => {
       const discovery = await discoverForCli(opts.config);
-      const plugins: LoadedPlugin[] = [];
-      for (const info of discovery.plugins.filter((p) => p.compatible)) {
-        try {
-          plugins.push(await loadPlugin(info));
-        } catch (error) {
-          warn(`tbi: skipping ${info.packageName} in the schema: ${(error as Error).message}\n`);
-        }
-      }
+      const plugins = await loadInstalledPlugins(discovery, warn);
       const text = `${JSON.stringify(buildJsonSchema(plugins), null, 2)}\n`;
       if (opts.output) await writeFile(opts.output, text);
       else out(text);

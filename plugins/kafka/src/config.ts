@@ -10,6 +10,7 @@ const bool = () => z.boolean();
 /** `host:port`, or a comma-separated list of them. */
 const bootstrapServers = z
   .union([z.string(), z.array(z.string()).min(1)])
+  .meta({ examples: ['localhost:9092'] })
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9092')).min(1))
   .describe('Bootstrap brokers: "host:port,host:port" or a list.');

@@ -82,7 +82,10 @@ const downlinkSchema = z
  */
 export const mqttConfigSchema = z
   .strictObject({
-    host: z.string().min(1).describe('Broker host name or IP address.'),
+    host: z
+      .string()
+      .min(1)
+      .meta({ description: 'Broker host name or IP address.', examples: ['localhost'] }),
     port: int().min(1).max(65535).optional().describe('Broker port; default 1883, or 8883 with TLS.'),
     protocolVersion: z
       .enum(['3.1', '3.1.1', '5'])
