@@ -1,8 +1,8 @@
-// What the connector benches share: a measured `tbi start` process (CPU, resident memory and
+// What the benches share: a measured `tbi start` process (CPU, resident memory and
 // event-loop stalls of the whole host process), the same measures for a case run inside the
 // bench process (the raw-client baselines), percentiles, and the count of stored messages.
 // Every case reports the same columns (`MEASURE_COLUMNS`, `measureCells`), so the suites read alike.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -211,4 +211,31 @@ export async function measureInProcess(messages, fn) {
       stallMaxMs: delay.max / 1e6,
     },
   };
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
+
+/**
+ * CPU seconds (user + system) a process and all its descendants have used so far: the host with
+ * its worker threads and its converter sandbox processes. Read before and after a case; the
+ * difference over the messages stored is the CPU per message. Resolution 10 ms.
+ * @param {number} pid
+ * @returns {number}
+ */
+export function processTreeCpuSeconds(pid) {
+  let ticks = 0;
+  const visit = (p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim().split(' ')) if (child !== '') visit(child);
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  };
+  visit(pid);
+  return ticks / TICKS_PER_SECOND;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createConverterSandbox } from '@tbi/converter-sandbox';
 import { openEmbeddedPlatform } from '@tbi/platform-embedded';
 import { openPipeline } from '../dist/pipeline/index.js';
-import { processTreeCpuSeconds } from '../../scripts/bench-process.mjs';
+import { processTreeCpuSeconds } from '../../scripts/bench-support.mjs';
 
 const SCALE = Number(process.env.TBI_BENCH_SCALE ?? 1);
 const N = Math.round(20_000 * SCALE);

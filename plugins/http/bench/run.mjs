@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startHostProcess } from '@tbi/plugin-testkit';
-import { processTreeCpuSeconds } from '../../../scripts/bench-process.mjs';
+import { processTreeCpuSeconds } from '../../../scripts/bench-support.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
