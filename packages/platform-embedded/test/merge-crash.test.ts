@@ -40,7 +40,7 @@ describe('SIGKILL during a merge', () => {
     const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.once('exit', (_code, signal) => resolve(signal)));
     for await (const line of createInterface({ input: proc.stdout! })) {
       if (line.startsWith('acked ')) acked = Number(line.slice(6));
-      // The merge of 20,000 staged rows was just requested: kill while the writer thread runs it.
+      // The merge of 60,000 staged rows (about 300 ms here) was just requested: kill while the writer thread runs it.
       if (line === 'merging') {
         await new Promise((resolve) => setTimeout(resolve, 20));
         proc.kill('SIGKILL');
@@ -48,7 +48,7 @@ describe('SIGKILL during a merge', () => {
       }
     }
     expect(await exited).toBe('SIGKILL');
-    expect(acked).toBeGreaterThanOrEqual(19);
+    expect(acked).toBeGreaterThanOrEqual(59);
 
     // Every acknowledged value is there once, whether in the staging or the clustered table.
     const db = new DatabaseSync(path.join(dataDir, DATABASE_FILE));
