@@ -22,11 +22,6 @@ export interface CallWrite {
 // indexed SELECT.
 const MAX_CACHED = 100_000;
 
-// Rows per multi-row INSERT: a statement run costs about as much as the rows it writes, so a
-// batch of 3000 values is 30 runs rather than 3000 (8 columns x 100 = 800 bound parameters,
-// under SQLite's default limit of 32766).
-const ROWS_PER_INSERT = 100;
-
 type Columns = [number | null, number | null, number | null, string | null, string | null];
 
 interface Latest {
@@ -47,19 +42,14 @@ function columns(c: TypedColumns): Columns {
 export class IngestWriter {
   private readonly deviceIds = new Map<string, number>();
   private readonly keyIds = new Map<string, number>();
-  private readonly s: Record<'findDevice' | 'insertDevice' | 'touchDevice' | 'findKey' | 'insertKey' | 'putLatest' | 'putAttribute' | 'reply', StatementSync>;
+  private readonly s: Record<
+    'markProcessed' | 'findDevice' | 'insertDevice' | 'touchDevice' | 'findKey' | 'insertKey' | 'putTelemetry' | 'putLatest' | 'putAttribute' | 'reply',
+    StatementSync
+  >;
 
-  /** Multi-row statements by row count, prepared on first use (full ones, and each remainder size). */
-  private readonly staged = new MultiRowInsert((n) => `INSERT INTO telemetry_recent VALUES ${repeat('(?, ?, ?, ?, ?, ?, ?, ?)', n)}`);
-  // RETURNING names the rows this statement inserted: the others were stored before (or earlier
-  // in the same statement), so their items are duplicates.
-  private readonly processed = new MultiRowInsert(
-    (n) =>
-      `INSERT INTO processed_messages (integration, source_id, stored_at) VALUES ${repeat('(?, ?, ?)', n)} ON CONFLICT DO NOTHING RETURNING integration, source_id`,
-  );
-
-  constructor(private readonly db: DatabaseSync) {
+  constructor(db: DatabaseSync) {
     this.s = {
+      markProcessed: db.prepare('INSERT INTO processed_messages (integration, source_id, stored_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       findDevice: db.prepare('SELECT id FROM devices WHERE name = ?'),
       insertDevice: db.prepare(
         `INSERT INTO devices (name, entity_type, type, customer, group_name, integration, created_time, last_seen)
@@ -68,6 +58,9 @@ export class IngestWriter {
       touchDevice: db.prepare('UPDATE devices SET last_seen = ?, integration = ? WHERE id = ?'),
       findKey: db.prepare('SELECT id FROM telemetry_keys WHERE key = ?'),
       insertKey: db.prepare('INSERT INTO telemetry_keys (key) VALUES (?)'),
+      // Appended to the staging table (consecutive pages); `telemetry-merge.ts` moves the rows into
+      // the clustered table in bulk.
+      putTelemetry: db.prepare('INSERT INTO telemetry_recent VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       putLatest: db.prepare(
         `INSERT INTO telemetry_latest VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device_id, key_id) DO UPDATE SET ts = excluded.ts, bool_v = excluded.bool_v,
@@ -94,23 +87,21 @@ export class IngestWriter {
     const touched = new Map<number, string>();
     // Newest value per (device, key) of this call: one latest-value upsert each, not one per sample.
     const latest = new Map<string, Latest>();
-    // Telemetry rows of this call, flattened: appended to the staging table (consecutive pages)
-    // in multi-row inserts; `telemetry-merge.ts` moves them into the clustered table in bulk.
-    const rows: (number | string | null)[] = [];
-    const fresh = this.markProcessed(items, now);
     for (const item of items) {
-      if (item.sourceId !== undefined && !takeFresh(fresh, item.integration, item.sourceId)) {
-        out.duplicates++;
-        continue;
+      if (item.sourceId !== undefined) {
+        const { changes } = this.s.markProcessed.run(item.integration, item.sourceId, now);
+        if (changes === 0) {
+          out.duplicates++;
+          continue;
+        }
       }
       for (const record of item.records) {
         const deviceId = this.device(record, item.integration, now, out);
         touched.set(deviceId, item.integration);
-        this.writeRecord(deviceId, record, now, out, latest, rows);
+        this.writeRecord(deviceId, record, now, out, latest);
       }
       out.stored++;
     }
-    this.staged.run(this.db, rows, 8);
     for (const l of latest.values()) this.s.putLatest.run(l.deviceId, l.keyId, l.ts, ...l.columns);
     for (const [deviceId, integration] of touched) this.s.touchDevice.run(now, integration, deviceId);
     return out;
@@ -124,34 +115,12 @@ export class IngestWriter {
     for (const [key, id] of write.newKeys) this.keyIds.set(key, id);
   }
 
-  /**
-   * Records the source ids of the items in `processed_messages`; returns those that were new, as
-   * `integration\0sourceId` with how many items may take each (one: a repeat within the call is
-   * a duplicate too).
-   */
-  private markProcessed(items: readonly IngestItem[], now: number): Map<string, number> {
-    const params: (number | string)[] = [];
-    for (const item of items) if (item.sourceId !== undefined) params.push(item.integration, item.sourceId, now);
-    const fresh = new Map<string, number>();
-    for (const row of this.processed.run(this.db, params, 3) as { integration: string; source_id: string }[]) {
-      fresh.set(`${row.integration}\0${row.source_id}`, 1);
-    }
-    return fresh;
-  }
-
-  private writeRecord(
-    deviceId: number,
-    record: DeviceRecord,
-    now: number,
-    out: CallWrite,
-    latest: Map<string, Latest>,
-    rows: (number | string | null)[],
-  ): void {
+  private writeRecord(deviceId: number, record: DeviceRecord, now: number, out: CallWrite, latest: Map<string, Latest>): void {
     for (const sample of record.telemetry) {
       for (const [key, value] of Object.entries(sample.values)) {
         const keyId = this.key(key, out);
         const c = columns(encodeValue(value));
-        rows.push(deviceId, keyId, sample.ts, c[0], c[1], c[2], c[3], c[4]);
+        this.s.putTelemetry.run(deviceId, keyId, sample.ts, ...c);
         out.telemetryRows++;
         const pair = `${deviceId}:${keyId}`;
         const known = latest.get(pair);
@@ -203,41 +172,5 @@ export class IngestWriter {
     const id = Number(this.s.insertKey.run(key).lastInsertRowid);
     out.newKeys.set(key, id);
     return id;
-  }
-}
-
-/** Whether `sourceId` of `integration` was new to this call, and is not taken by an earlier item. */
-function takeFresh(fresh: Map<string, number>, integration: string, sourceId: string): boolean {
-  const k = `${integration}\0${sourceId}`;
-  if (fresh.get(k) !== 1) return false;
-  fresh.set(k, 0);
-  return true;
-}
-
-function repeat(tuple: string, n: number): string {
-  return Array.from({ length: n }, () => tuple).join(', ');
-}
-
-/** Runs a flat parameter list as multi-row INSERTs of at most `ROWS_PER_INSERT` rows each. */
-class MultiRowInsert {
-  private readonly statements = new Map<number, StatementSync>();
-
-  constructor(private readonly sql: (rows: number) => string) {}
-
-  /** Returns the rows the statements returned (their RETURNING clause), in order. */
-  run(db: DatabaseSync, params: readonly (number | string | null)[], columns: number): unknown[] {
-    const returned: unknown[] = [];
-    const total = params.length / columns;
-    for (let row = 0; row < total; row += ROWS_PER_INSERT) {
-      const n = Math.min(ROWS_PER_INSERT, total - row);
-      let statement = this.statements.get(n);
-      if (statement === undefined) {
-        statement = db.prepare(this.sql(n));
-        this.statements.set(n, statement);
-      }
-      const slice = params.slice(row * columns, (row + n) * columns);
-      for (const r of statement.all(...slice)) returned.push(r);
-    }
-    return returned;
   }
 }
