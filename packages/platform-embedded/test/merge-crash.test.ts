@@ -5,25 +5,12 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { IngestItem } from '@tbi/plugin-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEmbeddedPlatform } from '../src/index.js';
 import { DATABASE_FILE } from '../src/open-database.js';
+import { BATCH, batch } from './fixtures/crash-batch.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/ingest-until-killed.mjs', import.meta.url));
-const BATCH = 1000;
-
-function batch(b: number): IngestItem[] {
-  return Array.from({ length: BATCH }, (_, j) => {
-    const seq = b * BATCH + j;
-    return {
-      integration: 'crash',
-      sourceId: `s/${seq}`,
-      records: [{ entityType: 'DEVICE', deviceName: `d-${seq % 100}`, deviceType: 'sensor', attributes: {}, telemetry: [{ ts: seq, values: { v: seq } }] }],
-    };
-  });
-}
-
 describe('SIGKILL during a merge', () => {
   let dataDir: string | undefined;
   let child: ChildProcess | undefined;
