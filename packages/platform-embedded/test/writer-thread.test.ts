@@ -24,8 +24,9 @@ function batch(n: number, from: number): IngestItem[] {
 describe('writer thread', () => {
   it('lets the main thread write commands and attributes while ingest keeps the writer busy', async () => {
     // Without the write gate the main thread, polling for the lock that the writer thread takes
-    // back right after every commit, fails here with SQLITE_BUSY after its busy timeout.
-    env = await tempPlatform({ busyTimeoutMs: 100 });
+    // back right after every commit, fails here with SQLITE_BUSY after its busy timeout. 500 ms,
+    // not less: on a machine loaded 10x over one commit of the writer can hold the lock 100 ms.
+    env = await tempPlatform({ busyTimeoutMs: 500 });
     const { platform } = env;
     await platform.ingest([item([record('valve')])]);
     let running = true;
