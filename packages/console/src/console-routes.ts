@@ -21,22 +21,24 @@ function send(c: Context, asset: ConsoleAsset): Response {
 }
 
 /**
- * The web console as a Hono app, to mount at `/console`: the page and its bundled script and
- * style, nothing else. It holds no data and needs no token; the page signs in with the control
- * token and calls the host's `/api/*`, which checks it.
+ * The web console as a Hono app with its own paths (`/console/` and its files; `/console`
+ * redirects there): the page and its bundled script and style, nothing else. It holds no data
+ * and needs no token; the page signs in with the control token and calls the host's `/api/*`,
+ * which checks it.
  *
  * @example
- * app.route('/console', consoleRoutes()); // GET /console/ → the page
+ * app.route('/', consoleRoutes()); // GET /console/ → the page
  */
 export function consoleRoutes(options: { assets?: Map<string, ConsoleAsset> } = {}): Hono {
   const assets = options.assets ?? loadConsoleAssets();
   const app = new Hono();
-  app.get('/', (c) => {
+  app.get('/console', (c) => c.redirect('/console/'));
+  app.get('/console/', (c) => {
     const page = assets?.get('index.html');
     if (!page) return c.json({ error: 'the console assets are not built: run `pnpm build` in @tbi/console' }, 503);
     return send(c, page);
   });
-  app.get('/:file{[a-z][a-z0-9.-]*\\.(js|css|txt)}', (c) => {
+  app.get('/console/:file{[a-z][a-z0-9.-]*\\.(js|css|txt)}', (c) => {
     const asset = assets?.get(c.req.param('file'));
     return asset ? send(c, asset) : c.json({ error: 'not found' }, 404);
   });

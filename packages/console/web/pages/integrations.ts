@@ -139,7 +139,7 @@ export const integrationsPage: Page = (root) => {
           times.slice(),
           card.history.map((series) => series.map((v) => (Number.isNaN(v) ? null : v))),
         );
-        const item = (term: string, value: string | number) => [h('dt', {}, term), h('dd', {}, String(value))];
+        const item = (term: string, value: string | number) => [h('div', {}, h('dt', {}, term), h('dd', {}, String(value)))];
         fill(
           card.numbers,
           ...item('received', now.received),
