@@ -155,10 +155,12 @@ export const editorPage: Page = (root, [name, kindParam, eventId]) => {
       const e = events.get(Number(eventSelect.value));
       if (e) useEvent(e);
     });
-    void loadEvents().then(() => {
-      const wanted = events.get(Number(eventId));
-      if (wanted) useEvent(wanted);
-    });
+    loadEvents()
+      .then(() => {
+        const wanted = events.get(Number(eventId));
+        if (wanted) useEvent(wanted);
+      })
+      .catch((e: Error) => fill(eventSelect, h('option', { value: '' }, `no debug events: ${e.message}`)));
 
     const test = async () => {
       const source = view!.state.doc.toString();
@@ -231,7 +233,7 @@ export const editorPage: Page = (root, [name, kindParam, eventId]) => {
             { class: 'row' },
             h('label', { class: 'sr-only', for: 'event' }, 'use an event'),
             eventSelect,
-            h('button', { type: 'button', onclick: () => void loadEvents() }, 'Refresh events'),
+            h('button', { type: 'button', onclick: () => void loadEvents().catch((e: Error) => notice(message, e.message, 'bad')) }, 'Refresh events'),
           ),
           ...inputs,
           h(

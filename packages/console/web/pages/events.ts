@@ -71,6 +71,8 @@ export const eventsPage: Page = (root, [name]) => {
 
   const start = (integration: string) => {
     const events: DebugEvent[] = [];
+    /** Events whose details are open: a redraw (filter, resume) keeps them open. */
+    const expanded = new Set<number>();
     let paused = false;
     let missed = 0;
     const failuresOnly = h('input', { type: 'checkbox', id: 'f-failures' });
@@ -94,10 +96,12 @@ export const eventsPage: Page = (root, [name]) => {
       return !t || JSON.stringify([e.in, e.out, e.error, e.logs]).toLowerCase().includes(t);
     };
     const row = (e: DebugEvent): HTMLElement[] => {
-      const detail = h('tr', { class: 'detail-row', hidden: true }, h('td', { colspan: '6' }, eventDetail(e)));
-      const toggle = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false' }, time(e.time));
+      const detail = h('tr', { class: 'detail-row', hidden: !expanded.has(e.id) }, h('td', { colspan: '6' }, eventDetail(e)));
+      const toggle = h('button', { type: 'button', class: 'link', 'aria-expanded': String(expanded.has(e.id)) }, time(e.time));
       toggle.addEventListener('click', () => {
         detail.hidden = !detail.hidden;
+        if (detail.hidden) expanded.delete(e.id);
+        else expanded.add(e.id);
         toggle.setAttribute('aria-expanded', String(!detail.hidden));
       });
       const tr = h(
@@ -156,17 +160,24 @@ export const eventsPage: Page = (root, [name]) => {
     api<{ mode: string }>(`/api/integrations/${enc(integration)}/debug`)
       .then((d) => (mode.value = d.mode))
       .catch(() => undefined);
+    // The stream first, then the recent events: nothing falls between the two (add() skips repeats).
+    let early: DebugEvent[] | undefined = [];
+    source = new EventSource(`/api/integrations/${enc(integration)}/events/stream?token=${enc(storedToken() ?? '')}`);
+    source.onmessage = (m) => {
+      const event = JSON.parse(m.data as string) as DebugEvent;
+      if (early) early.push(event);
+      else add(event);
+    };
+    source.onopen = () => notice(message, `live: ${integration}`);
+    source.onerror = () => notice(message, 'stream interrupted; reconnecting…', 'bad');
     recentEvents(integration, 100)
       .then((list) => {
         for (const e of list.reverse()) add(e);
       })
       .catch((e: Error) => notice(message, e.message, 'bad'))
       .finally(() => {
-        if (stopped) return;
-        source = new EventSource(`/api/integrations/${enc(integration)}/events/stream?token=${enc(storedToken() ?? '')}`);
-        source.onmessage = (m) => add(JSON.parse(m.data as string) as DebugEvent);
-        source.onopen = () => notice(message, `live: ${integration}`);
-        source.onerror = () => notice(message, 'stream interrupted; reconnecting…', 'bad');
+        for (const e of early ?? []) add(e);
+        early = undefined;
       });
   };
 
