@@ -212,6 +212,8 @@ describe('the web console in a real browser', () => {
     expect(text).toContain('[redacted]');
     expect(text).not.toContain('not-shown-in-the-console');
     await card.locator('summary', { hasText: 'Config' }).click();
+    // A chart worth a screenshot: some seconds of live rates.
+    await expect.poll(async () => Number(await card.locator('.chart').getAttribute('data-samples')), { timeout: 20_000 }).toBeGreaterThanOrEqual(12);
     await shot('integrations');
   });
 

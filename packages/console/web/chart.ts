@@ -1,6 +1,15 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
+/** A time tick in local time, as precise as the visible span needs (seconds, minutes, days). */
+function tickLabel(seconds: number, u: uPlot): string {
+  const span = (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0);
+  const d = new Date(seconds * 1000);
+  const hm = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+  if (span > 2 * 86_400) return `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${hm}`;
+  return span > 600 ? hm : d.toLocaleTimeString([], { hour12: false });
+}
+
 /** One line of a chart. */
 export interface SeriesSpec {
   label: string;
@@ -16,7 +25,7 @@ export class TimeChart {
   #plot: uPlot;
   #resize: ResizeObserver;
 
-  constructor(series: readonly SeriesSpec[], options: { height?: number; label?: string } = {}) {
+  constructor(series: readonly SeriesSpec[], options: { height?: number; label?: string; legend?: boolean } = {}) {
     this.el = document.createElement('div');
     this.el.className = 'chart';
     this.el.setAttribute('role', 'img');
@@ -26,9 +35,9 @@ export class TimeChart {
         width: 300,
         height: options.height ?? 120,
         cursor: { drag: { x: false, y: false } },
-        legend: { show: true, live: false },
+        legend: { show: options.legend ?? true, live: false },
         axes: [
-          { stroke: '#8a94a6', grid: { stroke: '#2a3142' }, ticks: { stroke: '#2a3142' } },
+          { stroke: '#8a94a6', grid: { stroke: '#2a3142' }, ticks: { stroke: '#2a3142' }, values: (u, splits) => splits.map((s) => tickLabel(s, u)) },
           { stroke: '#8a94a6', grid: { stroke: '#2a3142' }, ticks: { stroke: '#2a3142' }, size: 44 },
         ],
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],

@@ -26,7 +26,7 @@ function deviceView(root: HTMLElement, name: string, message: HTMLElement): () =
     { id: 'chart-range' },
     ...RANGES.map(([label, ms]) => h('option', { value: String(ms), ...(ms === 3_600_000 ? { selected: true } : {}) }, label)),
   );
-  const chart = new TimeChart([{ label: 'value', color: '#5aa9ff' }], { height: 220, label: `telemetry chart of ${name}` });
+  const chart = new TimeChart([{ label: 'value', color: '#5aa9ff' }], { height: 220, label: `telemetry chart of ${name}`, legend: false });
   const chartNote = h('p', { class: 'muted' });
 
   const drawChart = async () => {

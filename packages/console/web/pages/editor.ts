@@ -40,7 +40,7 @@ function resultView(result: TestResult): HTMLElement {
   return h(
     'div',
     { class: 'result', 'data-ok': String(result.ok) },
-    h('p', {}, badge(result.ok ? 'ok' : 'failed', result.ok ? 'ok' : 'bad'), ` in ${result.durationMs} ms`),
+    h('p', {}, badge(result.ok ? 'ok' : 'failed', result.ok ? 'ok' : 'bad'), ` in ${result.durationMs.toFixed(1)} ms`),
     result.error
       ? h(
           'div',

@@ -21,9 +21,9 @@ export async function listIntegrations(): Promise<IntegrationStatus[]> {
   return (await api<{ integrations: IntegrationStatus[] }>('/api/integrations')).integrations;
 }
 
-const POLL_MS = 2000;
+const POLL_MS = 1000;
 /** Samples the rate charts keep: two minutes at one per poll. */
-const WINDOW = 60;
+const WINDOW = 120;
 
 /** Rates between two readings of the counters, per second. */
 function rates(prev: IntegrationCounts | undefined, now: IntegrationCounts, seconds: number): number[] {
@@ -139,6 +139,7 @@ export const integrationsPage: Page = (root) => {
           times.slice(),
           card.history.map((series) => series.map((v) => (Number.isNaN(v) ? null : v))),
         );
+        card.chart.el.dataset.samples = String(times.length);
         const item = (term: string, value: string | number) => [h('div', {}, h('dt', {}, term), h('dd', {}, String(value)))];
         fill(
           card.numbers,
