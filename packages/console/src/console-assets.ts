@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 /** One file of the console, read once. */
 export interface ConsoleAsset {
   body: Uint8Array;
+  /** The same bytes gzipped at build time, when the build made them. */
+  gzip?: Uint8Array;
   contentType: string;
 }
 
@@ -23,9 +25,11 @@ export const ASSETS_DIR = new URL('../dist/assets/', import.meta.url);
 export function loadConsoleAssets(dir: URL = ASSETS_DIR): Map<string, ConsoleAsset> | undefined {
   if (!existsSync(new URL('index.html', dir))) return undefined;
   const assets = new Map<string, ConsoleAsset>();
-  for (const name of readdirSync(dir)) {
+  const names = readdirSync(dir);
+  for (const name of names.filter((n) => !n.endsWith('.gz'))) {
     const ext = name.slice(name.lastIndexOf('.') + 1);
-    assets.set(name, { body: readFileSync(new URL(name, dir)), contentType: TYPES[ext] ?? 'application/octet-stream' });
+    const gzip = names.includes(`${name}.gz`) ? { gzip: readFileSync(new URL(`${name}.gz`, dir)) } : {};
+    assets.set(name, { body: readFileSync(new URL(name, dir)), ...gzip, contentType: TYPES[ext] ?? 'application/octet-stream' });
   }
   return assets;
 }

@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadConsoleAssets } from './console-assets.js';
 import { CONSOLE_CSP, consoleRoutes } from './console-routes.js';
@@ -10,6 +11,7 @@ async function assetsDir(): Promise<URL> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tbi-console-assets-'));
   await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>tbi console</title>');
   await writeFile(path.join(dir, 'console.js'), 'console.log(1)');
+  await writeFile(path.join(dir, 'console.js.gz'), gzipSync('console.log(1)'));
   return pathToFileURL(`${dir}/`);
 }
 
@@ -25,6 +27,12 @@ describe('consoleRoutes', () => {
     const script = await app.request('/console/console.js');
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(script.headers.get('content-encoding')).toBeNull();
+    expect(await script.text()).toBe('console.log(1)');
+    const zipped = await app.request('/console/console.js', { headers: { 'accept-encoding': 'gzip, br' } });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(gunzipSync(new Uint8Array(await zipped.arrayBuffer())).toString()).toBe('console.log(1)');
+    expect((await app.request('/console/console.js.gz')).status).toBe(404);
     const bare = await app.request('/console');
     expect(bare.status).toBe(302);
     expect(bare.headers.get('location')).toBe('/console/');
