@@ -334,6 +334,9 @@ describe('the web console in a real browser', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await go('#/integrations');
     await page.locator('[data-integration="thermostats-mqtt"] .badge', { hasText: 'running' }).waitFor();
+    await expect
+      .poll(async () => Number(await page.locator('[data-integration="boilers-http"] .chart').getAttribute('data-samples')))
+      .toBeGreaterThanOrEqual(4);
     // Nothing wider than the screen: the page does not scroll sideways.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot('phone');

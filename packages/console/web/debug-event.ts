@@ -1,7 +1,10 @@
 import { api, enc } from './api.js';
 import type { PayloadView } from './payload-view.js';
 
-/** A debug event as the API and the live stream send it. */
+/**
+ * A debug event as the API and the live stream send it: the wire form of the host's `DebugEvent`
+ * (host/src/debug-events/debug-ring.ts), restated because the browser bundle cannot import the host.
+ */
 export interface DebugEvent {
   id: number;
   time: number;
