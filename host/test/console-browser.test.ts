@@ -233,7 +233,7 @@ describe('the web console in a real browser', () => {
     const row = page.locator('table.events tbody tr:not(.detail-row)', { hasText: 'thermostat-live' }).first();
     await row.waitFor({ timeout: 20_000 });
     await page.fill('#f-device', 'thermostat-live');
-    await expect.poll(() => page.locator('table.events tbody tr:not(.detail-row)').count()).toBe(1);
+    await expect.poll(() => page.locator('table.events tbody tr:not(.detail-row)').count(), { timeout: 15_000 }).toBe(1);
     await row.locator('button.link').click();
     const detail = page.locator('tr.detail-row:not([hidden])').first();
     await detail.locator('pre.payload').waitFor();
@@ -282,10 +282,10 @@ describe('the web console in a real browser', () => {
     await go('#/editor/boilers-http/uplink');
     const editor = page.locator('.cm-content');
     await editor.waitFor();
-    await expect.poll(() => page.locator('#event option').count()).toBeGreaterThan(1);
+    await expect.poll(() => page.locator('#event option').count(), { timeout: 15_000 }).toBeGreaterThan(1);
     const failedEvent = await page.locator('#event option', { hasText: 'dead-lettered' }).first().getAttribute('value');
     await page.selectOption('#event', failedEvent!);
-    await expect.poll(() => page.inputValue('#payload')).toContain('66.6');
+    await expect.poll(() => page.inputValue('#payload'), { timeout: 15_000 }).toContain('66.6');
     await page.getByRole('button', { name: 'Test', exact: true }).click();
     await page.locator('.result[data-ok="false"]').waitFor();
     await editor.click();
@@ -335,7 +335,7 @@ describe('the web console in a real browser', () => {
     await go('#/integrations');
     await page.locator('[data-integration="thermostats-mqtt"] .badge', { hasText: 'running' }).waitFor();
     await expect
-      .poll(async () => Number(await page.locator('[data-integration="boilers-http"] .chart').getAttribute('data-samples')))
+      .poll(async () => Number(await page.locator('[data-integration="boilers-http"] .chart').getAttribute('data-samples')), { timeout: 20_000 })
       .toBeGreaterThanOrEqual(4);
     // Nothing wider than the screen: the page does not scroll sideways.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
