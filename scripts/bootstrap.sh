@@ -45,5 +45,7 @@ cd "$TBI_ROOT"
 bootstrap_started=$(date +%s)
 quietly "pnpm install" pnpm_install
 quietly "pnpm build" pnpm -s build
+# The console's browser tests drive Debian's chromium (skipped when one is installed).
+"$TBI_ROOT/scripts/install-chromium.sh"
 echo "[bootstrap] workspace installed and built in $(( $(date +%s) - bootstrap_started )) s" >&2
 cd - >/dev/null

@@ -17,6 +17,8 @@ import { integrationMetrics } from './metrics/integration-metrics.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './lifecycle/restart-schedule.js';
 import { listPlugins } from './plugins/plugin-listing.js';
 import { converterRoutes } from './http/converter-routes.js';
+import { integrationDetailRoutes } from './http/integration-detail-routes.js';
+import { consoleRoutes } from '@tbi/console';
 import { hostVersion } from './host-version.js';
 
 /** A log level of `log.level`. */
@@ -122,7 +124,8 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
     token: loaded.token,
     bodyLimitBytes: config.http.bodyLimitBytes,
     plugins: () => pluginList,
-    apiRoutes: [...services.apiRoutes, converterRoutes({ limits: config.converters.limits })],
+    apiRoutes: [...services.apiRoutes, converterRoutes({ limits: config.converters.limits }), integrationDetailRoutes(supervisor, logger, loaded.redact)],
+    ...(config.console.enabled ? { console: consoleRoutes() } : {}),
     beforeScrape: () => integrationGauges.refresh(supervisor.readiness().integrations),
   });
   if (loaded.token === undefined) logger.warn({}, 'no control token: set auth.token or TBI_TOKEN to enable /api/* (it answers 401 until then)');

@@ -119,6 +119,11 @@ export const hostConfigSchema = z
       .object({ token: z.string().min(1).optional().describe('Bearer token of the control API (or env TBI_TOKEN).') })
       .strict()
       .default({}),
+    console: z
+      .object({ enabled: z.boolean().default(true).describe('Serve the web console at /console (it signs in with the control token).') })
+      .strict()
+      .default({ enabled: true })
+      .describe('The web console (`@tbi/console`).'),
     dataDir: z.string().default('./.data').describe('Directory for the host state, relative to the config file.'),
     platform: z
       .discriminatedUnion('type', [embeddedPlatformSchema, thingsboardPlatformSchema])

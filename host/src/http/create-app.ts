@@ -26,6 +26,9 @@ export interface HostAppDeps {
   /** More control routes, mounted under `/api` behind the token (pipeline, platform, converters). */
   // biome-ignore lint/suspicious/noExplicitAny: routers of any Hono env (each declares its own variables).
   apiRoutes?: readonly Hono<any>[];
+  /** The web console's routes (`/console/…`; its files are static, every call it makes goes to `/api`). */
+  // biome-ignore lint/suspicious/noExplicitAny: a router of any Hono env.
+  console?: Hono<any>;
   /** Called before `/metrics` renders, to refresh gauges that are read, not pushed. */
   beforeScrape?: () => void;
 }
@@ -95,6 +98,11 @@ export function createHostApp(deps: HostAppDeps): Hono<HostEnv> {
   });
   app.route('/api', integrationReloadRoutes(supervisor, deps.logger));
   for (const routes of deps.apiRoutes ?? []) app.route('/api', routes);
+
+  if (deps.console) {
+    app.get('/', (c) => c.redirect('/console/'));
+    app.route('/', deps.console);
+  }
 
   const dispatch = dispatchToPlugins((type) => supervisor.ofType(type));
   app.all(`${PLUGIN_PREFIX}/:type`, dispatch);

@@ -17,6 +17,7 @@ import { createPluginRouter } from '../http/plugin-router.js';
 import type { RoutableInstance } from '../http/plugin-dispatch.js';
 import type { LoadedPlugin } from '../plugins/load-plugin.js';
 import type { ConverterSourceLoader, IntegrationChannel, PipelineService, SandboxService, SandboxLimits } from './host-services.js';
+import { stageConverterFile } from './converter-file-write.js';
 import { DownWatchdog } from './down-watchdog.js';
 import { DEFAULT_RESTART_POLICY, RestartSchedule, type RestartPolicy } from './restart-schedule.js';
 
@@ -37,6 +38,26 @@ export interface InstanceStatus {
   error?: string;
   /** The restart the host has planned after a failure (until it happens or the user stops it). */
   restart?: { attempt: number; at: string; cause: string };
+}
+
+/** Which of an integration's converters. */
+export type ConverterKind = 'uplink' | 'downlink';
+
+/** A converter's source as the console's editor shows it. */
+export interface ConverterSourceView {
+  source: string;
+  /** `inline`, or the converter file's absolute path. */
+  origin: string;
+  /** Whether applying a new source rewrites `origin` (a file); inline sources live in memory. */
+  writesBack: boolean;
+  /** Version of the running converter (1, then +1 per replace); absent when not running. */
+  version?: number;
+}
+
+/** The sources of an integration's converters. */
+export interface ConverterSources {
+  uplink: ConverterSourceView;
+  downlink?: ConverterSourceView;
 }
 
 /** The host-wide services every instance is built from. */
@@ -85,6 +106,8 @@ export class IntegrationInstance implements RoutableInstance {
   /** False from `stop()` until the next `start()`: no restart may be planned meanwhile. */
   private restartAllowed = true;
   private readonly watchdog: DownWatchdog;
+  /** Sources applied through the API over inline converters (file converters are written back instead). */
+  private readonly sourceOverrides: Partial<Record<ConverterKind, string>> = {};
 
   constructor(
     readonly entry: IntegrationEntry,
@@ -145,10 +168,9 @@ export class IntegrationInstance implements RoutableInstance {
         this.desired = 'running';
         return this.doStart();
       }
-      const { entry, deps } = this;
-      const specs = [entry.uplinkConverter, entry.downlinkConverter] as const;
+      const kinds = this.entry.downlinkConverter ? (['uplink', 'downlink'] as const) : (['uplink'] as const);
       // Every file is read before anything is swapped, so a missing one changes nothing.
-      const sources = await Promise.all(specs.map((spec, i) => (spec ? deps.loadSource(spec, i === 0 ? 'uplink' : 'downlink', deps.baseDir) : undefined)));
+      const sources = await Promise.all(kinds.map((kind) => this.loadConverter(kind)));
       for (const [i, converter] of running.converters.entries()) {
         const loaded = sources[i];
         if (loaded) await converter.replace(loaded.source);
@@ -158,6 +180,77 @@ export class IntegrationInstance implements RoutableInstance {
     const next = this.queue.then(step, step);
     this.queue = next.catch(() => undefined);
     return next.then(() => outcome);
+  }
+
+  /** The sources the converters run now (or would run at the next start), and where they come from. */
+  async converterSources(): Promise<ConverterSources> {
+    const view = async (kind: ConverterKind): Promise<ConverterSourceView> => {
+      const { source, origin } = await this.loadConverter(kind);
+      const version = this.running?.converters[kind === 'uplink' ? 0 : 1]?.version;
+      return { source, origin, writesBack: origin !== 'inline', ...(version === undefined ? {} : { version }) };
+    };
+    return { uplink: await view('uplink'), ...(this.entry.downlinkConverter ? { downlink: await view('downlink') } : {}) };
+  }
+
+  /**
+   * Runs `source` as the integration's uplink or downlink converter from now on. Atomic: the new
+   * source is compiled before anything changes (`converter.replace`; batches in progress finish
+   * on the old version), and a file-based converter's file is replaced only once the swap has
+   * succeeded. An inline converter is kept in memory (a restart keeps it; `tbi.yaml` is not
+   * rewritten). A stopped or failed instance is started with the new source. Rejects with the
+   * compile error, leaving everything as it was.
+   */
+  applyConverter(kind: ConverterKind, source: string): Promise<{ applied: 'replaced' | 'started'; file?: string }> {
+    let outcome: { applied: 'replaced' | 'started'; file?: string } = { applied: 'replaced' };
+    const step = async () => {
+      const spec = kind === 'uplink' ? this.entry.uplinkConverter : this.entry.downlinkConverter;
+      if (!spec) {
+        throw new PluginError('NO_DOWNLINK_CONVERTER', `integration "${this.name}" has no downlink converter in its config`, {
+          context: { integration: this.name },
+        });
+      }
+      const running = this.state === 'running' ? this.running : undefined;
+      const converter = running?.converters[kind === 'uplink' ? 0 : 1];
+      const staged = spec.file === undefined ? undefined : await stageConverterFile(path.resolve(this.deps.baseDir, spec.file), kind, source);
+      try {
+        if (converter) await converter.replace(source);
+        else await this.checkCompiles(kind, source);
+      } catch (error) {
+        await staged?.discard();
+        throw error;
+      }
+      if (staged) await staged.commit();
+      else this.sourceOverrides[kind] = source;
+      outcome = staged ? { applied: 'replaced', file: staged.file } : { applied: 'replaced' };
+      this.logger.info({ converter: kind, file: staged?.file, version: converter?.version }, `${kind} converter applied`);
+      if (!converter) {
+        outcome = { ...outcome, applied: 'started' };
+        this.desired = 'running';
+        this.restartAllowed = true;
+        this.schedule.reset();
+        await this.doStart();
+      }
+    };
+    const next = this.queue.then(step, step);
+    this.queue = next.catch(() => undefined);
+    return next.then(() => outcome);
+  }
+
+  /** Compiles a source once in the sandbox, for an instance that has no converter running. */
+  private async checkCompiles(kind: ConverterKind, source: string): Promise<void> {
+    const limits = { ...this.deps.converterLimits, ...this.entry.converterLimits };
+    const name = `${this.name}/${kind}-check`;
+    const compiled = kind === 'uplink' ? await this.deps.sandbox.uplink(name, source, limits) : await this.deps.sandbox.downlink(name, source, limits);
+    await compiled.dispose();
+  }
+
+  /** A converter's source: the one applied in memory over an inline source, else the config's. */
+  private loadConverter(kind: ConverterKind): Promise<{ source: string; origin: string }> {
+    const override = this.sourceOverrides[kind];
+    if (override !== undefined) return Promise.resolve({ source: override, origin: 'inline' });
+    const spec = kind === 'uplink' ? this.entry.uplinkConverter : this.entry.downlinkConverter;
+    if (!spec) return Promise.reject(new PluginError('NO_DOWNLINK_CONVERTER', `integration "${this.name}" has no downlink converter in its config`));
+    return this.deps.loadSource(spec, kind, this.deps.baseDir);
   }
 
   status(): InstanceStatus {
@@ -233,12 +326,12 @@ export class IntegrationInstance implements RoutableInstance {
     try {
       const { entry, deps } = this;
       const limits = { ...deps.converterLimits, ...entry.converterLimits };
-      const uplinkSource = await deps.loadSource(entry.uplinkConverter, 'uplink', deps.baseDir);
+      const uplinkSource = await this.loadConverter('uplink');
       const uplink = await deps.sandbox.uplink(`${entry.name}/uplink`, uplinkSource.source, limits);
       converters.push(uplink);
       let downlink: DownlinkConverter | undefined;
       if (entry.downlinkConverter) {
-        const downlinkSource = await deps.loadSource(entry.downlinkConverter, 'downlink', deps.baseDir);
+        const downlinkSource = await this.loadConverter('downlink');
         downlink = await deps.sandbox.downlink(`${entry.name}/downlink`, downlinkSource.source, limits);
         converters.push(downlink);
       }
