@@ -108,7 +108,7 @@ export class IngestQueue {
         call.reject(write);
         continue;
       }
-      this.writer.committed(write);
+      this.writer.committed(write, call.now);
       call.resolve({ stored: write.stored, duplicates: write.duplicates, replies: write.replies });
     }
   }

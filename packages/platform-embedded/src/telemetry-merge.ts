@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { StagedLatest } from './staged-latest.js';
 import { inTransaction } from './transaction.js';
 
 export interface MergeSettings {
@@ -21,11 +22,16 @@ export interface MergeSettings {
  * a crash before it loses nothing (the rows are in `telemetry_recent`), a crash during it rolls
  * it back. Rows are moved in rowid order within each (device, key, ts), so a value stored again
  * at the same ts replaces the older one, as `INSERT OR REPLACE` into `telemetry` did.
+ *
+ * The merge also writes `telemetry_latest`, from the newest values committed since the last merge
+ * (`staged-latest.ts`): until then the newest value of a series may be a staged row, and
+ * `telemetry-queries.ts` reads both.
  */
 export class TelemetryMerge {
   private readonly bounds: StatementSync;
   private readonly move: StatementSync;
   private readonly drop: StatementSync;
+  private readonly dropAll: StatementSync;
   private readonly count: StatementSync;
   /** Rows in `telemetry_recent` (committed), kept without counting: ingest adds, merges reset. */
   private waiting: number;
@@ -33,6 +39,7 @@ export class TelemetryMerge {
   constructor(
     private readonly db: DatabaseSync,
     private readonly settings: MergeSettings,
+    private readonly latest: StagedLatest,
   ) {
     this.bounds = db.prepare('SELECT min(rowid) AS lo, max(rowid) AS hi FROM telemetry_recent');
     this.move = db.prepare(
@@ -41,6 +48,8 @@ export class TelemetryMerge {
        WHERE rowid <= ? ORDER BY device_id, key_id, ts, rowid`,
     );
     this.drop = db.prepare('DELETE FROM telemetry_recent WHERE rowid <= ?');
+    // Without a WHERE clause SQLite drops the table's pages at once instead of row by row.
+    this.dropAll = db.prepare('DELETE FROM telemetry_recent');
     this.count = db.prepare('SELECT count(*) AS n FROM telemetry_recent');
     this.waiting = (this.count.get() as { n: number }).n;
   }
@@ -73,9 +82,12 @@ export class TelemetryMerge {
       const { lo, hi } = this.bounds.get() as { lo: number | null; hi: number | null };
       if (lo === null || hi === null) return 0;
       const upto = Math.min(hi, lo + this.settings.maxRowsPerMerge - 1);
+      this.latest.write();
       this.move.run(upto);
-      return Number(this.drop.run(upto).changes);
+      return Number((upto < hi ? this.drop.run(upto) : this.dropAll.run()).changes);
     });
+    // Not before: a merge rolled back must write the same values on its next attempt.
+    this.latest.clear();
     this.waiting = moved === 0 ? 0 : Math.max(0, this.waiting - moved);
     return moved;
   }

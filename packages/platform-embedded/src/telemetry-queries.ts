@@ -40,6 +40,19 @@ const RAW = (order: 'ASC' | 'DESC') => `
   UNION ALL ${MERGED}
   ORDER BY ts ${order} LIMIT :limit`;
 
+// The newest value of each key of a device: `telemetry_latest` holds it as of the last merge, a
+// staged row may be newer (the merge writes `telemetry_latest`). Greatest ts wins, then the last
+// stored (a staged row over the merged value, a higher rowid among staged rows), as the upsert does.
+const LATEST = `
+  WITH candidates AS (
+    SELECT key_id, ts, 0 AS seq, bool_v, long_v, dbl_v, str_v, json_v FROM telemetry_latest WHERE device_id = :device
+    UNION ALL
+    SELECT key_id, ts, rowid AS seq, bool_v, long_v, dbl_v, str_v, json_v FROM telemetry_recent WHERE device_id = :device),
+  ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY key_id ORDER BY ts DESC, seq DESC) AS newest FROM candidates)
+  SELECT k.key, r.ts, r.bool_v, r.long_v, r.dbl_v, r.str_v, r.json_v
+  FROM ranked r JOIN telemetry_keys k ON k.id = r.key_id WHERE r.newest = 1 ORDER BY k.key`;
+
 /** Latest values and time-series reads. */
 export class TelemetryQueries {
   private readonly latestRows: StatementSync;
@@ -48,10 +61,7 @@ export class TelemetryQueries {
   private readonly buckets: Record<'asc' | 'desc', StatementSync>;
 
   constructor(db: DatabaseSync) {
-    this.latestRows = db.prepare(
-      `SELECT k.key, l.ts, l.bool_v, l.long_v, l.dbl_v, l.str_v, l.json_v
-       FROM telemetry_latest l JOIN telemetry_keys k ON k.id = l.key_id WHERE l.device_id = ? ORDER BY k.key`,
-    );
+    this.latestRows = db.prepare(LATEST);
     this.keyId = db.prepare('SELECT id FROM telemetry_keys WHERE key = ?');
     this.raw = { asc: db.prepare(RAW('ASC')), desc: db.prepare(RAW('DESC')) };
     this.buckets = { asc: db.prepare(BUCKETS('ASC')), desc: db.prepare(BUCKETS('DESC')) };
@@ -61,7 +71,7 @@ export class TelemetryQueries {
   latest(deviceId: number, keys?: readonly string[]): Record<string, TelemetryPoint> {
     const wanted = keys && keys.length > 0 ? new Set(keys) : undefined;
     const out: Record<string, TelemetryPoint> = {};
-    for (const row of this.latestRows.all(deviceId) as unknown as (ValueRow & { key: string })[]) {
+    for (const row of this.latestRows.all({ device: deviceId }) as unknown as (ValueRow & { key: string })[]) {
       if (wanted === undefined || wanted.has(row.key)) out[row.key] = { ts: row.ts, value: decodeValue(row) };
     }
     return out;

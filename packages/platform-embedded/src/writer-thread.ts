@@ -10,6 +10,7 @@ import { IngestQueue } from './ingest-queue.js';
 import { IngestWriter } from './ingest-writer.js';
 import { applyConnectionSettings, applyWriterSettings } from './open-database.js';
 import { Retention } from './retention.js';
+import { StagedLatest } from './staged-latest.js';
 import { TelemetryMerge } from './telemetry-merge.js';
 import { WriteGate } from './write-gate.js';
 import { serializeError, type WriterMessage, type WriterRequest, type WriterSettings } from './writer-protocol.js';
@@ -47,12 +48,19 @@ function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention; m
     applyConnectionSettings(db);
     applyWriterSettings(db);
     const gate = new WriteGate(settings.gate);
-    const merge = new TelemetryMerge(db, {
-      rows: settings.merge.rows,
-      // A backlog (e.g. after a long stop of merges) is moved in several transactions.
-      maxRowsPerMerge: Math.max(settings.merge.rows * 2, 1000),
-      beforeTransaction: () => gate.yield(),
-    });
+    const latest = new StagedLatest(db);
+    // Rows staged before a crash or stop: their newest values may be missing from telemetry_latest.
+    latest.recover();
+    const merge = new TelemetryMerge(
+      db,
+      {
+        rows: settings.merge.rows,
+        // A backlog (e.g. after a long stop of merges) is moved in several transactions.
+        maxRowsPerMerge: Math.max(settings.merge.rows * 2, 1000),
+        beforeTransaction: () => gate.yield(),
+      },
+      latest,
+    );
     const retention = new Retention(db, new CommandStore(db), {
       telemetryTtlDays: settings.telemetryTtlDays,
       dedupRetentionDays: settings.dedupRetentionDays,
@@ -65,7 +73,7 @@ function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention; m
     });
     const queue = new IngestQueue(
       db,
-      new IngestWriter(db),
+      new IngestWriter(db, latest),
       logger,
       () => gate.yield(),
       (rows) => {

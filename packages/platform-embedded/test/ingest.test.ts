@@ -1,6 +1,7 @@
 import { isTbiError, type DeliveryError } from '@tbi/plugin-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ALL_TELEMETRY, countRows, countTelemetryRows, item, record, tempPlatform } from './helpers.js';
+import { LAST_SEEN_RESOLUTION_MS } from '../src/ingest-writer.js';
+import { ALL_TELEMETRY, countRows, countTelemetryRows, item, MANUAL_MERGE, mergeNow, record, tempPlatform } from './helpers.js';
 
 type Env = Awaited<ReturnType<typeof tempPlatform>>;
 let env: Env;
@@ -86,6 +87,57 @@ describe('ingest', () => {
       { ts: 5000, value: 31 },
       { ts: 4000, value: 10 },
     ]);
+  });
+
+  it('writes latest values with the merge; reads see the newer staged value before, the newest of both after', async () => {
+    env = await tempPlatform({}, MANUAL_MERGE);
+    const { platform } = env;
+    const db = env.secondConnection();
+    const stored = () =>
+      db
+        .prepare('SELECT ts, coalesce(long_v, dbl_v) AS v FROM telemetry_latest')
+        .all()
+        .map((r) => [r.ts, r.v]);
+    await platform.ingest([item([record('t-1', { telemetry: [{ ts: 5000, values: { temp: 30 } }] })])]);
+    // Nothing in telemetry_latest before a merge: the staged row is the latest value.
+    expect(stored()).toEqual([]);
+    expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 5000, value: 30 } });
+    await mergeNow(platform);
+    expect(stored()).toEqual([[5000, 30]]);
+    // Staged again: an older ts loses to the merged value, the same ts replaces it (last stored wins).
+    await platform.ingest([item([record('t-1', { telemetry: [{ ts: 4000, values: { temp: 10 } }] })])]);
+    expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 5000, value: 30 } });
+    await platform.ingest([item([record('t-1', { telemetry: [{ ts: 5000, values: { temp: 31 } }] })])]);
+    expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 5000, value: 31 } });
+    await platform.ingest([item([record('t-1', { telemetry: [{ ts: 5000, values: { temp: 32 } }] })])]);
+    expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 5000, value: 32 } });
+    await mergeNow(platform);
+    expect(stored()).toEqual([[5000, 32]]);
+    // A merge of rows all older than the merged latest value leaves it.
+    await platform.ingest([item([record('t-1', { telemetry: [{ ts: 1000, values: { temp: 1 } }] })])]);
+    await mergeNow(platform);
+    expect(stored()).toEqual([[5000, 32]]);
+    expect(platform.latestTelemetry('t-1')).toEqual({ temp: { ts: 5000, value: 32 } });
+    db.close();
+  });
+
+  it('writes last_seen at most once per resolution for a device seen through the same integration', async () => {
+    env = await tempPlatform();
+    const { platform, clock } = env;
+    const db = env.secondConnection();
+    const lastSeen = () => (db.prepare("SELECT last_seen FROM devices WHERE name = 't-1'").get() as { last_seen: number }).last_seen;
+    const created = clock.now();
+    await platform.ingest([item([record('t-1')], undefined, 'mqtt-1')]);
+    clock.advance(LAST_SEEN_RESOLUTION_MS - 1);
+    await platform.ingest([item([record('t-1')], undefined, 'mqtt-1')]);
+    expect(lastSeen()).toBe(created);
+    // Another integration is written at once.
+    await platform.ingest([item([record('t-1')], undefined, 'kafka-1')]);
+    expect(platform.getDevice('t-1')).toMatchObject({ integration: 'kafka-1', lastSeen: created + LAST_SEEN_RESOLUTION_MS - 1 });
+    clock.advance(LAST_SEEN_RESOLUTION_MS);
+    await platform.ingest([item([record('t-1')], undefined, 'kafka-1')]);
+    expect(lastSeen()).toBe(created + 2 * LAST_SEEN_RESOLUTION_MS - 1);
+    db.close();
   });
 
   it('creates devices and assets on first sight; type, customer and group apply only at creation', async () => {
