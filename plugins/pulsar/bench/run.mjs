@@ -12,12 +12,13 @@
 // process for a), the host process for b).
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { websocketDriver } from '../dist/driver/websocket.js';
-import { MEASURE_COLUMNS, measureInProcess, processedCount, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { MEASURE_COLUMNS, measureInProcess, processedCount, processTreeCpuSeconds, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 import { pulsarPorts } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -32,6 +33,29 @@ const run = `${process.pid}-${Date.now().toString(36)}`;
 const TOPIC = `persistent://public/default/bench-${run}`;
 const log = (msg) => process.stderr.write(`[pulsar bench] ${msg}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const brokerPidFile = path.join(
+  process.env.PULSAR_STATE_DIR ?? path.join(process.env.TBI_BROKER_STATE_DIR ?? path.join(root, '.cache'), 'pulsar', 'default'),
+  'pulsar.pid',
+);
+
+/** CPU seconds the broker (its JVM) used so far; undefined without its pid file. */
+function brokerCpuSeconds() {
+  try {
+    return processTreeCpuSeconds(Number(readFileSync(brokerPidFile, 'utf8').trim()));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a case with the broker's CPU measured: adds `brokerUsPerMessage` to its result. */
+async function withBrokerCpu(run) {
+  const before = brokerCpuSeconds();
+  const result = await run();
+  const after = brokerCpuSeconds();
+  const brokerUsPerMessage = before === undefined || after === undefined ? undefined : ((after - before) * 1e6) / Math.max(1, result.handled);
+  return { ...result, brokerUsPerMessage };
+}
+const r1 = (v) => (v === undefined ? '' : Math.round(v * 10) / 10);
 
 const UPLINK = `
   var data = decodeToJson(payload);
@@ -154,6 +178,7 @@ async function wholePipeline(dir, connections) {
   };
   // Measured from the first subscription: delivery starts there, before "host started".
   const host = await startMeasuredHost({ dir, config, beginOn: 'pulsar consumer subscribed' });
+  const treeBefore = processTreeCpuSeconds(host.pid);
   const dataDir = path.join(dir, 'data');
   const started = host.begunAt;
   let stored = 0;
@@ -168,9 +193,10 @@ async function wholePipeline(dir, connections) {
     await sleep(100);
   }
   const seconds = (lastAt - started) / 1000;
+  const treeUsPerMessage = ((processTreeCpuSeconds(host.pid) - treeBefore) * 1e6) / Math.max(1, stored);
   const usage = await host.end(Math.max(1, stored));
   await host.stop();
-  return { handled: stored, rate: stored / seconds, usage };
+  return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage };
 }
 
 log('starting the test instance (scripts/brokers/pulsar.sh start)');
@@ -181,14 +207,16 @@ const produceRate = await produceBacklog();
 log(`produced at ${Math.round(produceRate)} messages/s`);
 const driverRuns = [];
 for (const n of CONNECTIONS) {
-  const r = await driverNoop(n);
+  const r = await withBrokerCpu(() => driverNoop(n));
   driverRuns.push({ n, ...r });
   log(`driver, ${n} connection(s): ${Math.round(r.rate)} messages/s (${r.handled} of ${MESSAGES})`);
 }
 const best = driverRuns.reduce((a, b) => (b.rate > a.rate ? b : a));
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-pulsar-bench-'));
-const whole = await wholePipeline(dir, best.n);
-log(`whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES})`);
+const whole = await withBrokerCpu(() => wholePipeline(dir, best.n));
+log(
+  `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}`,
+);
 // The topic is left for the broker's retention; delete it so the bookie does not keep 100k messages.
 await fetch(`${WEB}/admin/v2/persistent/public/default/bench-${run}?force=true`, { method: 'DELETE' }).catch(() => {});
 
@@ -197,12 +225,18 @@ console.log(
     suite: 'plugin-pulsar',
     title: 'Pulsar (WebSocket driver): draining a backlog through the whole pipeline',
     description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the driver cases (its peak includes the cases before), the host process for the pipeline. Baseline: the fastest driver case.`,
-    columns: ['case', 'messages/s', 'vs baseline', ...MEASURE_COLUMNS],
+    columns: ['case', 'messages/s', 'vs baseline', 'host + converter CPU µs/msg', 'broker CPU µs/msg', ...MEASURE_COLUMNS],
     rows: [
-      ...driverRuns.map((r) => rateRow(`WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`, r, best.rate)),
-      rateRow(`whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`, whole, best.rate),
+      ...driverRuns.map((r) =>
+        rateRow(`WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`, r, best.rate, ['', r1(r.brokerUsPerMessage)]),
+      ),
+      rateRow(`whole pipeline: tbi host, ${best.n} connection(s), sandbox converter, embedded SQLite`, whole, best.rate, [
+        r1(whole.treeUsPerMessage),
+        r1(whole.brokerUsPerMessage),
+      ]),
     ],
     notes: [
+      '"host + converter": the host process and its converter child process; "broker": the Pulsar standalone JVM (broker, WebSocket service and bookie) over the same case. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
       ...[...driverRuns, { n: best.n, host: true, ...whole }]
         .filter((r) => r.handled < MESSAGES)

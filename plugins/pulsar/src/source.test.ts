@@ -45,13 +45,25 @@ describe('stall watchdog', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('reconnects when the backlog does not go down and nothing arrives', async () => {
+  it('reconnects when the backlog does not go down and nothing arrives, within about 12 s', async () => {
+    // A fixed 10 s poll with 10 s of quiet took 20–30 s.
     const { source, subscribed, closed, counters } = setup([5]);
     await source.start();
-    await vi.advanceTimersByTimeAsync(25_000);
+    await vi.advanceTimersByTimeAsync(12_500);
     expect(subscribed.length).toBe(2);
     expect(closed).toEqual([1]);
     expect(counters.get('tbi_pulsar_stalled_reconnects_total')).toBe(1);
+    await source.stop();
+  });
+
+  it('re-checks a topic that went quiet with a backlog after 2 s, and reconnects if it did not go down', async () => {
+    // Polls at 0 s (not quiet yet), 10 s (quiet, backlog went down: suspect), 12 s (no change).
+    const { source, subscribed } = setup([9, 5, 5]);
+    await source.start();
+    await vi.advanceTimersByTimeAsync(11_000);
+    expect(subscribed.length).toBe(1);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(subscribed.length).toBe(2);
     await source.stop();
   });
 

@@ -4,6 +4,13 @@ import { isPulsarConnectError, type ConnectionOptions, type ConsumerConnection, 
 import { toRawMessage } from './message.js';
 import { currentToken } from './token.js';
 
+/** How often the backlog gauge is read from the admin stats (one small HTTP request per topic). */
+const BACKLOG_POLL_MS = 10_000;
+/** How soon a topic that looked stalled (idle with a backlog) is checked again. */
+const STALL_RECHECK_MS = 2_000;
+/** How long every connection of a topic must have received nothing before it counts as stalled. */
+const STALL_QUIET_MS = 3_000;
+
 /** One consumer connection of one topic; `generation` changes with every reconnect. */
 interface Slot {
   topic: string;
@@ -313,16 +320,21 @@ export class PulsarSource {
    * (measured here: a few hundred of 100,000 under load) until the consumer reconnects. When the
    * subscription's backlog did not go down since the last poll, and every connection of the
    * topic has settled all it received and got nothing for a while, those connections reconnect;
-   * the broker then delivers the held messages again.
+   * the broker then delivers the held messages again. "A while" is 3 s, or 3 negative-ack delays
+   * (a nacked message is redelivered only after that delay, and nothing arrives meanwhile), and a
+   * topic found idle with a backlog is polled again after 2 s instead of 10: a stall near the end
+   * of a drain cost up to 30 s with a fixed 10 s poll and 10 s of quiet, and now about 5–12 s.
+   * A false alarm is cheap: only connections with nothing unsettled are reopened.
    */
   #pollBacklog(): void {
     const backlog = this.#driver.backlog?.bind(this.#driver);
     if (!backlog || this.#stopping) return;
     const topics = [...new Set(this.#slots.map((s) => s.topic))];
     const previous = new Map<string, number>();
-    const quietMs = Math.max(10_000, 3 * this.#config.negativeAckRedeliveryDelayMs);
+    const quietMs = Math.max(STALL_QUIET_MS, 3 * this.#config.negativeAckRedeliveryDelayMs);
     const poll = async () => {
       const options = await this.#connectionOptions().catch(() => ({}));
+      let suspect = false;
       for (const topic of topics) {
         const n = await backlog(topic, this.#config.subscriptionName, options).catch(() => undefined);
         if (n === undefined) continue;
@@ -331,14 +343,16 @@ export class PulsarSource {
         previous.set(topic, n);
         const slots = this.#slots.filter((s) => s.topic === topic);
         const idle = slots.every((s) => s.state === 'up' && s.outstanding === 0 && Date.now() - s.lastMessageAt > quietMs);
-        if (n > 0 && before !== undefined && n >= before && idle && !this.#paused && this.#pending.length === 0) {
+        const waiting = n > 0 && idle && !this.#paused && this.#pending.length === 0;
+        if (waiting && (before === undefined || n < before)) suspect = true;
+        if (waiting && before !== undefined && n >= before) {
           this.#ctx.logger.warn({ topic, backlog: n }, 'pulsar subscription has a backlog but nothing arrives; reconnecting its consumers');
           this.#metrics.stalls.inc();
           previous.delete(topic);
           for (const slot of slots) await this.#reopen(slot);
         }
       }
-      if (!this.#stopping) this.#backlogTimer = setTimeout(() => void poll(), 10_000).unref();
+      if (!this.#stopping) this.#backlogTimer = setTimeout(() => void poll(), suspect ? STALL_RECHECK_MS : BACKLOG_POLL_MS).unref();
     };
     void poll();
   }

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { parseTopic, topicPath } from '../topic.js';
 import {
@@ -53,7 +54,8 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
         query.set('deadLetterTopic', options.deadLetter.topic);
       }
       const url = `${base}/ws/v2/consumer/${topicPath(t)}/${encodeURIComponent(options.subscription)}?${query}`;
-      const ws = await open(url, options, `consumer of ${t.full} (subscription ${options.subscription})`);
+      const { ws, socket } = await open(url, options, `consumer of ${t.full} (subscription ${options.subscription})`);
+      const send = corkedSender(ws, socket);
       let closing = false;
       ws.on('message', (data: Buffer) => {
         let frame: ConsumerFrame;
@@ -79,8 +81,8 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
       });
       watchClose(ws, () => closing, options.onClose);
       return {
-        ack: (messageId) => sendIfOpen(ws, JSON.stringify({ messageId })),
-        negativeAck: (messageId) => sendIfOpen(ws, JSON.stringify({ type: 'negativeAcknowledge', messageId })),
+        ack: (messageId) => send(JSON.stringify({ messageId })),
+        negativeAck: (messageId) => send(JSON.stringify({ type: 'negativeAcknowledge', messageId })),
         close: () => {
           closing = true;
           return closeSocket(ws);
@@ -89,7 +91,7 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
     },
     async producer(options) {
       const t = parseTopic(options.topic);
-      const ws = await open(`${base}/ws/v2/producer/${topicPath(t)}`, options, `producer to ${t.full}`);
+      const { ws } = await open(`${base}/ws/v2/producer/${topicPath(t)}`, options, `producer to ${t.full}`);
       let closing = false;
       let next = 0;
       const pending = new Map<string, { resolve(id: string): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
@@ -153,9 +155,13 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
   };
 }
 
-/** Opens a socket; a refused upgrade becomes a `PulsarConnectError` with the broker's reason. */
-function open(url: string, options: ConnectionOptions, what: string): Promise<WebSocket> {
+/**
+ * Opens a socket; a refused upgrade becomes a `PulsarConnectError` with the broker's reason. Also
+ * returns the TCP (or TLS) stream under it, from the upgrade response (ws's public `upgrade` event).
+ */
+function open(url: string, options: ConnectionOptions, what: string): Promise<{ ws: WebSocket; socket: Duplex | undefined }> {
   return new Promise((resolve, reject) => {
+    let socket: Duplex | undefined;
     const headers: Record<string, string> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const ws = new WebSocket(url, {
@@ -172,10 +178,13 @@ function open(url: string, options: ConnectionOptions, what: string): Promise<We
         reject(new PulsarConnectError(`${what}: HTTP ${res.statusCode} ${brokerReason(body) ?? res.statusMessage ?? ''}`.trim(), res.statusCode));
       });
     });
+    ws.once('upgrade', (res) => {
+      socket = res.socket;
+    });
     ws.once('open', () => {
       ws.removeAllListeners('error');
       ws.on('error', () => {}); // 'close' follows and reports it
-      resolve(ws);
+      resolve({ ws, socket });
     });
     ws.once('error', (error) => reject(new Error(`${what}: ${error.message}`, { cause: error })));
   });
@@ -194,9 +203,28 @@ function watchClose(ws: WebSocket, closing: () => boolean, onClose: (error: Erro
   });
 }
 
-function sendIfOpen(ws: WebSocket, frame: string): void {
-  // A closed connection drops the frame: the broker delivers the message again.
-  if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+/**
+ * Sends frames if the connection is open (a closed one drops the frame: the broker delivers the
+ * message again). The frames sent in one turn of the event loop (the acks of a
+ * stored batch: one frame per message, the API has no cumulative ack) leave in one write: the
+ * socket is corked at the first and uncorked once the turn's synchronous code is done. Uncorked,
+ * each frame was its own `writev` system call: 12 % of the host main thread's profile samples
+ * over a 100,000-message drain, 3 % corked.
+ */
+function corkedSender(ws: WebSocket, socket: Duplex | undefined): (frame: string) => void {
+  let corked = false;
+  return (frame) => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (socket !== undefined && !corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    ws.send(frame);
+  };
 }
 
 function closeSocket(ws: WebSocket): Promise<void> {
