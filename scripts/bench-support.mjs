@@ -20,6 +20,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @property {number} finalRssMb Resident memory when the drain ended, MiB.
  * @property {number} stallP999Ms Event-loop delay, 99.9th percentile over the drain, ms.
  * @property {number} stallMaxMs Longest event-loop stall over the drain, ms.
+ * @property {CpuSplit} [split] Host processes only: where the CPU went, per message.
+ */
+
+/**
+ * @typedef {object} CpuSplit CPU µs per message of a host, by thread, and of its converter processes.
+ * @property {number} main The event loop's thread (connector, pipeline, IPC to the converter).
+ * @property {number} writer The embedded platform's writer thread (worker_threads), and any other worker thread.
+ * @property {number} v8 V8's helper threads (garbage collection, compilation).
+ * @property {number} other libuv's thread pool and the rest.
+ * @property {number} converter The converter child processes (isolated-vm).
  */
 
 /** Columns every case of a connector bench reports, after its own (rate, baseline ratio…). */
@@ -129,12 +139,12 @@ export async function startMeasuredHost({ beginOn, ...options }) {
   const stallFile = path.join(options.dir, 'stalls.json');
   /** @type {number | undefined} */
   let pid;
-  /** @type {{ at: number, usage: ReturnType<typeof processUsage> } | undefined} */
+  /** @type {{ at: number, usage: ReturnType<typeof processUsage>, split: CpuSplit } | undefined} */
   let begun;
   let window = 0;
   const begin = () => {
     if (begun !== undefined || pid === undefined) return;
-    begun = { at: performance.now(), usage: processUsage(pid) };
+    begun = { at: performance.now(), usage: processUsage(pid), split: cpuSplitMs(pid) };
     window += 1;
     process.kill(pid, 'SIGUSR2'); // the probe starts a new window (what it saw before is dropped)
   };
@@ -170,6 +180,7 @@ export async function startMeasuredHost({ beginOn, ...options }) {
     begunAt: started.at,
     async end(messages) {
       const now = processUsage(/** @type {number} */ (pid));
+      const splitNow = cpuSplitMs(/** @type {number} */ (pid));
       const seen = await stalls();
       return {
         cpuUsPerMessage: ((now.cpuMs - started.usage.cpuMs) * 1000) / messages,
@@ -177,6 +188,9 @@ export async function startMeasuredHost({ beginOn, ...options }) {
         finalRssMb: now.rssMb,
         stallP999Ms: seen.p999,
         stallMaxMs: seen.max,
+        split: /** @type {CpuSplit} */ (
+          Object.fromEntries(Object.entries(splitNow).map(([k, v]) => [k, ((v - started.split[/** @type {keyof CpuSplit} */ (k)]) * 1000) / messages]))
+        ),
       };
     },
     stop: () => host.stop(),
@@ -215,6 +229,50 @@ export async function measureInProcess(messages, fn) {
 
 const TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
 
+/** utime + stime of a /proc stat line, in ms. */
+function statCpuMs(stat) {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU ms so far of a host process by thread kind (from the thread names Node and V8 give:
+ * `node` or `MainThread` for the event loop, `WorkerThread` for worker_threads, `V8Worker` for
+ * V8's helpers), plus its child processes (the converter sandboxes).
+ * @param {number} pid
+ * @returns {CpuSplit} in ms, not per message
+ */
+function cpuSplitMs(pid) {
+  const split = { main: 0, writer: 0, v8: 0, other: 0, converter: 0 };
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const kind = tid === String(pid) ? 'main' : name === 'WorkerThread' ? 'writer' : name.startsWith('V8') ? 'v8' : 'other';
+      split[kind] += statCpuMs(stat);
+    }
+    split.converter = processTreeCpuSeconds(pid) * 1000 - Object.values(split).reduce((a, b) => a + b, 0);
+  } catch {
+    // the process ended meanwhile
+  }
+  return split;
+}
+
+/**
+ * A note on where a host's CPU went, for a bench's notes.
+ * @param {string} label which case
+ * @param {Usage} usage from a measured host's `end`
+ * @returns {string[]} one line, or none when the split was not measured
+ */
+export function cpuSplitNote(label, usage) {
+  const s = usage.split;
+  if (s === undefined) return [];
+  const r1 = (x) => Math.round(x * 10) / 10;
+  return [
+    `${label}, CPU µs per message by thread: event loop ${r1(s.main)}, writer thread ${r1(s.writer)}, V8 helpers ${r1(s.v8)}, other ${r1(s.other)}; converter process ${r1(s.converter)}.`,
+  ];
+}
+
 /**
  * CPU seconds (user + system) a process and all its descendants have used so far: the host with
  * its worker threads and its converter sandbox processes. Read before and after a case; the
@@ -223,12 +281,10 @@ const TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
  * @returns {number}
  */
 export function processTreeCpuSeconds(pid) {
-  let ticks = 0;
+  let ms = 0;
   const visit = (p) => {
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      ms += statCpuMs(readFileSync(`/proc/${p}/stat`, 'utf8'));
       for (const task of readdirSync(`/proc/${p}/task`)) {
         for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim().split(' ')) if (child !== '') visit(child);
       }
@@ -237,5 +293,5 @@ export function processTreeCpuSeconds(pid) {
     }
   };
   visit(pid);
-  return ticks / TICKS_PER_SECOND;
+  return ms / 1000;
 }

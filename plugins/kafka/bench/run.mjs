@@ -18,7 +18,16 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import kafkaPlugin from '../dist/plugin.js';
-import { MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, processedCount, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import {
+  cpuSplitNote,
+  MEASURE_COLUMNS,
+  measureCells,
+  measureInProcess,
+  percentiles,
+  processedCount,
+  rateRow,
+  startMeasuredHost,
+} from '../../../scripts/bench-support.mjs';
 import { kafkaListeners } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -220,8 +229,9 @@ console.log(
     notes: [
       `producing the backlog (acks=all, lz4): ${Math.round(produceRate)} records/s`,
       `live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`,
+      ...cpuSplitNote('whole pipeline', whole.usage),
       'CPU µs/record, RSS and stalls are of the whole process over the drain: the bench process for the first two rows (its peak RSS includes the cases before), the tbi host process (not its converter processes) for the host; stalls from monitorEventLoopDelay at 5 ms resolution.',
-      'The whole-pipeline rate is bounded by the embedded platform (one SQLite transaction with fsync per ingest group); see packages/platform-embedded benchmarks.',
+      "The busiest thread of the whole pipeline is the embedded platform's writer thread (staged rows, the dedup row per record, merges; split above): what bounds it is in packages/platform-embedded/README.md (Profile for issue 16).",
     ],
   }),
 );

@@ -21,7 +21,7 @@ import { DatabaseSync } from 'node:sqlite';
 import mqtt from 'mqtt';
 import plugin from '../dist/plugin.js';
 import { mosquittoPorts } from '../../../scripts/ports.mjs';
-import { MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { cpuSplitNote, MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 
 const SCALE = Number(process.env.TBI_BENCH_SCALE ?? 1);
 /** Backlog per drain: the issue's 1,000,000 for QoS 1 (memory must stay flat), 200,000 for QoS 0. */
@@ -331,6 +331,7 @@ try {
     log(`  ${Math.round(connector.rate)} msg/s (${pct(connector.rate, raw.rate)} of baseline)`);
     log(`QoS ${qos}: tbi host draining the backlog into the embedded platform`);
     const tbi = await tbiDrain(qos, base);
+    notes.push(...cpuSplitNote(`QoS ${qos}: tbi host`, tbi.usage));
     log(
       `  ${Math.round(tbi.rate)} msg/s (${pct(tbi.rate, raw.rate)}), ${tbi.usage.cpuUsPerMessage.toFixed(1)} µs CPU/msg, peak RSS ${Math.round(tbi.usage.peakRssMb)} MB`,
     );

@@ -18,7 +18,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { websocketDriver } from '../dist/driver/websocket.js';
-import { MEASURE_COLUMNS, measureInProcess, processedCount, processTreeCpuSeconds, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import {
+  cpuSplitNote,
+  MEASURE_COLUMNS,
+  measureInProcess,
+  processedCount,
+  processTreeCpuSeconds,
+  rateRow,
+  startMeasuredHost,
+} from '../../../scripts/bench-support.mjs';
 import { pulsarPorts } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -238,6 +246,7 @@ console.log(
     notes: [
       '"host + converter": the host process and its converter child process; "broker": the Pulsar standalone JVM (broker, WebSocket service and bookie) over the same case. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
+      ...cpuSplitNote('whole pipeline', whole.usage),
       ...[...driverRuns, { n: best.n, host: true, ...whole }]
         .filter((r) => r.handled < MESSAGES)
         .map(
