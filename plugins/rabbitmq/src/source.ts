@@ -54,6 +54,7 @@ export class RabbitmqSource {
     const m = ctx.metrics;
     this.#metrics = {
       consumed: m.counter('tbi_rabbitmq_messages_consumed_total', 'Deliveries received from RabbitMQ', ['queue']),
+      submits: m.counter('tbi_rabbitmq_submits_total', 'Batches of deliveries handed to the pipeline (submit calls)', ['queue']),
       acked: m.counter('tbi_rabbitmq_messages_acked_total', 'Deliveries acknowledged after the pipeline stored (or dead-lettered) them', ['queue']),
       deadLettered: m.counter('tbi_rabbitmq_messages_dead_lettered_total', 'Deliveries dead-lettered, by where to', ['queue', 'via']),
       unacked: m.gauge('tbi_rabbitmq_unacked_messages', 'Deliveries received and not yet settled', ['queue']),
@@ -160,6 +161,7 @@ export class RabbitmqSource {
   async #process(c: QueueConsumer, batch: Delivery[]): Promise<void> {
     // Metrics per batch, not per delivery: label lookups cost more than the rest of a delivery.
     this.#metrics.consumed.inc({ queue: c.queue }, batch.length);
+    this.#metrics.submits.inc({ queue: c.queue });
     this.#metrics.unacked.set({ queue: c.queue }, c.tracker.outstanding);
     const receivedAt = this.#ctx.clock.now();
     const policy = { stream: c.traits.stream, messageIdIsUnique: this.#config.messageIdIsUnique };
