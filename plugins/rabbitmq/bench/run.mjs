@@ -223,8 +223,20 @@ async function wholePipeline(dir, queue, prefetch) {
   const usage = await host.end(MESSAGES);
   const submits = await host.process.metric('tbi_rabbitmq_submits_total');
   const conversions = await host.process.metric('tbi_conversion_seconds_count');
+  const convertMs = ((await host.process.metric('tbi_conversion_seconds_sum')) * 1000) / conversions;
+  const stores = await host.process.metric('tbi_store_seconds_count');
+  const storeMs = ((await host.process.metric('tbi_store_seconds_sum')) * 1000) / stores;
   await host.stop();
-  return { rate: MESSAGES / seconds, usage, treeUsPerMessage, submitSize: MESSAGES / submits, conversionSize: MESSAGES / conversions };
+  return {
+    rate: MESSAGES / seconds,
+    usage,
+    treeUsPerMessage,
+    submitSize: MESSAGES / submits,
+    conversionSize: MESSAGES / conversions,
+    convertMs,
+    storeMs,
+    storeSize: MESSAGES / stores,
+  };
 }
 
 async function latency(dir) {
@@ -261,7 +273,16 @@ async function latency(dir) {
   await conn.close();
   const latencies = rows.map((r) => r.stored_at - (sentAt.get(r.source_id) ?? r.stored_at));
   const pct = percentiles(latencies, [0.5, 0.95, 0.99, 1]);
-  return { stored: rows.length, sent: total, rate: total / sendSeconds, p50: pct.p50, p95: pct.p95, p99: pct.p99, max: pct.p100, submitSize: rows.length / submits };
+  return {
+    stored: rows.length,
+    sent: total,
+    rate: total / sendSeconds,
+    p50: pct.p50,
+    p95: pct.p95,
+    p99: pct.p99,
+    max: pct.p100,
+    submitSize: rows.length / submits,
+  };
 }
 
 log('starting the test node (scripts/brokers/rabbitmq.sh start)');
@@ -272,7 +293,10 @@ for (const prefetch of PREFETCHES) {
   log(`prefetch ${prefetch}: amqplib no-op consumer (baseline), then the whole pipeline in a real host`);
   const raw = await drainCase(`raw-${prefetch}`, (q) => rawConsumer(q, prefetch));
   const whole = await drainCase(`host-${prefetch}`, (q) => wholePipeline(path.join(dir, `backlog-${prefetch}`), q, prefetch));
-  log(`prefetch ${prefetch}: whole pipeline ${(whole.rate / raw.rate).toFixed(2)} of the baseline, ${whole.submitSize.toFixed(1)} messages per submit`);
+  log(
+    `prefetch ${prefetch}: whole pipeline ${(whole.rate / raw.rate).toFixed(2)} of the baseline, ${whole.submitSize.toFixed(1)} messages per submit, ` +
+      `converter calls of ${whole.conversionSize.toFixed(0)} in ${whole.convertMs.toFixed(2)} ms, stores of ${whole.storeSize.toFixed(0)} in ${whole.storeMs.toFixed(2)} ms`,
+  );
   sweep.push({ prefetch, raw, whole });
 }
 log(`prefetch ${PREFETCH}: plugin with a no-op uplink`);
@@ -293,23 +317,64 @@ console.log(
     suite: 'plugin-rabbitmq',
     title: 'RabbitMQ: draining a backlog, and live latency, through the whole pipeline',
     description: `Before each case ${MESSAGES} small persistent JSON messages are published (confirms) to a classic queue of its own on the local RabbitMQ ${rabbitVersion()} test node, which the case then drains. The baseline (amqplib, no-op handler) and the whole pipeline run at each prefetch of the sweep, the baseline just before the host case; "vs baseline" compares with the baseline of the same prefetch (the in-process cases: with the baseline at prefetch ${referenceCase.prefetch}). Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the in-process cases (without the converter's child process; its peak includes the cases before), the host process for the host cases; "host + converter" adds the converter process; "broker" is RabbitMQ's CPU over the same drain. Latency: ${RATE} messages/s published live for 5 s at prefetch ${PREFETCH}, from the publish to stored_at in the platform.`,
-    columns: ['case', 'prefetch', 'messages/s', 'vs baseline', 'messages per submit', 'p50 ms', 'p95 ms', 'p99 ms', ...MEASURE_COLUMNS, 'host + converter CPU µs/msg', 'broker CPU µs/msg'],
+    columns: [
+      'case',
+      'prefetch',
+      'messages/s',
+      'vs baseline',
+      'messages per submit',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      ...MEASURE_COLUMNS,
+      'host + converter CPU µs/msg',
+      'broker CPU µs/msg',
+    ],
     rows: [
       ...sweep.flatMap(({ prefetch, raw, whole }) => [
-        withPrefetch(rateRow('amqplib consumer, no-op handler, multiple acks (baseline)', raw, raw.rate, ['', ...NO_LATENCY]), prefetch, ['', r1(raw.brokerUsPerMessage)]),
-        withPrefetch(rateRow('whole pipeline: tbi host, sandbox converter, embedded SQLite platform', whole, raw.rate, [perSubmit(whole.submitSize), ...NO_LATENCY]), prefetch, [
-          r1(whole.treeUsPerMessage),
-          r1(whole.brokerUsPerMessage),
+        withPrefetch(rateRow('amqplib consumer, no-op handler, multiple acks (baseline)', raw, raw.rate, ['', ...NO_LATENCY]), prefetch, [
+          '',
+          r1(raw.brokerUsPerMessage),
         ]),
+        withPrefetch(
+          rateRow('whole pipeline: tbi host, sandbox converter, embedded SQLite platform', whole, raw.rate, [perSubmit(whole.submitSize), ...NO_LATENCY]),
+          prefetch,
+          [r1(whole.treeUsPerMessage), r1(whole.brokerUsPerMessage)],
+        ),
       ]),
-      withPrefetch(rateRow('plugin in-process, no-op uplink (batching, ack tracking, multiple acks)', noop, reference.rate, [perSubmit(noop.submitSize), ...NO_LATENCY]), PREFETCH, ['', r1(noop.brokerUsPerMessage)]),
-      withPrefetch(rateRow('host pipeline and sandbox in process, memory platform (no SQLite)', memory, reference.rate, [perSubmit(memory.submitSize), ...NO_LATENCY]), PREFETCH, ['', r1(memory.brokerUsPerMessage)]),
-      [`whole pipeline, live at ${RATE} messages/s`, PREFETCH, Math.round(lat.rate), '', perSubmit(lat.submitSize), lat.p50, lat.p95, lat.p99, ...measureCells(undefined), '', ''],
+      withPrefetch(
+        rateRow('plugin in-process, no-op uplink (batching, ack tracking, multiple acks)', noop, reference.rate, [perSubmit(noop.submitSize), ...NO_LATENCY]),
+        PREFETCH,
+        ['', r1(noop.brokerUsPerMessage)],
+      ),
+      withPrefetch(
+        rateRow('host pipeline and sandbox in process, memory platform (no SQLite)', memory, reference.rate, [perSubmit(memory.submitSize), ...NO_LATENCY]),
+        PREFETCH,
+        ['', r1(memory.brokerUsPerMessage)],
+      ),
+      [
+        `whole pipeline, live at ${RATE} messages/s`,
+        PREFETCH,
+        Math.round(lat.rate),
+        '',
+        perSubmit(lat.submitSize),
+        lat.p50,
+        lat.p95,
+        lat.p99,
+        ...measureCells(undefined),
+        '',
+        '',
+      ],
     ],
     notes: [
       `publishing each backlog (persistent, confirms, 2000 in flight): ${Math.round(Math.min(...publishRates))} – ${Math.round(Math.max(...publishRates))} messages/s`,
       `live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`,
-      `converter calls in the host cases (the pipeline joins submits): ${sweep.map((s) => `${s.whole.conversionSize.toFixed(0)} messages each at prefetch ${s.prefetch}`).join(', ')}`,
+      `the pipeline in the host cases (it joins submits into converter batches; one platform store per batch, one at a time): ${sweep
+        .map(
+          (s) =>
+            `prefetch ${s.prefetch}: ${s.whole.conversionSize.toFixed(0)} messages per batch, converted in ${s.whole.convertMs.toFixed(1)} ms and stored in ${s.whole.storeMs.toFixed(1)} ms on average`,
+        )
+        .join('; ')}`,
       'The host CPU and RSS figures are the host process (pipeline and the platform writer thread); "host + converter" adds the converter child process. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
     ],
   }),
