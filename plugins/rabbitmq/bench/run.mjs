@@ -8,8 +8,8 @@
 //    d) a real `tbi start` process: plugin + converter sandbox + embedded SQLite platform, counted
 //       in the platform's processed_messages table (messageIdIsUnique: every message has a sourceId).
 //    a) and d) run at every prefetch of BENCH_PREFETCHES (default 50,250,1000), each baseline just
-//    before the host case with the same prefetch; b) and c) at the plugin's default prefetch
-//    (BENCH_PREFETCH overrides it).
+//    before the host case with the same prefetch, BENCH_ROUNDS times (default 2; the rows are the
+//    means); b) and c) once, at the plugin's default prefetch (BENCH_PREFETCH overrides it).
 //    Rate = messages / time from consuming to the last message handled (stored).
 //    CPU µs per message, peak and final RSS and event-loop stalls (scripts/bench-support.mjs): of
 //    this process for a) to c) (c) without the converter's child process), of the host for d).
@@ -44,6 +44,8 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const DEFAULT_PREFETCH = rabbitmqPlugin.configSchema['~standard'].validate({ uplink: { queues: ['q'] } }).value.uplink.prefetch;
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? DEFAULT_PREFETCH);
 const PREFETCHES = (process.env.BENCH_PREFETCHES ?? '50,250,1000').split(',').map(Number);
+// The sweep runs this many times (baseline and host alternating); its rows are the means.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 // Extra uplink settings of the plugin cases, e.g. BENCH_UPLINK='{"maxBatch":25}'.
 const UPLINK_OPTIONS = JSON.parse(process.env.BENCH_UPLINK ?? '{}');
@@ -288,17 +290,24 @@ async function latency(dir) {
 log('starting the test node (scripts/brokers/rabbitmq.sh start)');
 execFileSync(path.join(root, 'scripts/brokers/rabbitmq.sh'), ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-rabbitmq-bench-'));
-const sweep = [];
-for (const prefetch of PREFETCHES) {
-  log(`prefetch ${prefetch}: amqplib no-op consumer (baseline), then the whole pipeline in a real host`);
-  const raw = await drainCase(`raw-${prefetch}`, (q) => rawConsumer(q, prefetch));
-  const whole = await drainCase(`host-${prefetch}`, (q) => wholePipeline(path.join(dir, `backlog-${prefetch}`), q, prefetch));
-  log(
-    `prefetch ${prefetch}: whole pipeline ${(whole.rate / raw.rate).toFixed(2)} of the baseline, ${whole.submitSize.toFixed(1)} messages per submit, ` +
-      `converter calls of ${whole.conversionSize.toFixed(0)} in ${whole.convertMs.toFixed(2)} ms, stores of ${whole.storeSize.toFixed(0)} in ${whole.storeMs.toFixed(2)} ms`,
-  );
-  sweep.push({ prefetch, raw, whole });
+const rounds = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const prefetch of PREFETCHES) {
+    log(`round ${round}, prefetch ${prefetch}: amqplib no-op consumer (baseline), then the whole pipeline in a real host`);
+    const raw = await drainCase(`raw-${prefetch}-${round}`, (q) => rawConsumer(q, prefetch));
+    const whole = await drainCase(`host-${prefetch}-${round}`, (q) => wholePipeline(path.join(dir, `backlog-${prefetch}-${round}`), q, prefetch));
+    log(
+      `prefetch ${prefetch}: whole pipeline ${(whole.rate / raw.rate).toFixed(2)} of the baseline, ${whole.submitSize.toFixed(1)} messages per submit, ` +
+        `converter calls of ${whole.conversionSize.toFixed(0)} in ${whole.convertMs.toFixed(2)} ms, stores of ${whole.storeSize.toFixed(0)} in ${whole.storeMs.toFixed(2)} ms`,
+    );
+    rounds.push({ prefetch, raw, whole });
+  }
 }
+// Each figure of the sweep: the mean over the rounds (the machine is shared, so a round alone moves).
+const sweep = PREFETCHES.map((prefetch) => {
+  const of = rounds.filter((r) => r.prefetch === prefetch);
+  return { prefetch, raw: average(of.map((r) => r.raw)), whole: average(of.map((r) => r.whole)), ratios: of.map((r) => r.whole.rate / r.raw.rate) };
+});
 log(`prefetch ${PREFETCH}: plugin with a no-op uplink`);
 const noop = await drainCase('plugin', pluginNoop);
 log(`prefetch ${PREFETCH}: pipeline and sandbox in process, memory platform`);
@@ -316,7 +325,7 @@ console.log(
   JSON.stringify({
     suite: 'plugin-rabbitmq',
     title: 'RabbitMQ: draining a backlog, and live latency, through the whole pipeline',
-    description: `Before each case ${MESSAGES} small persistent JSON messages are published (confirms) to a classic queue of its own on the local RabbitMQ ${rabbitVersion()} test node, which the case then drains. The baseline (amqplib, no-op handler) and the whole pipeline run at each prefetch of the sweep, the baseline just before the host case; "vs baseline" compares with the baseline of the same prefetch (the in-process cases: with the baseline at prefetch ${referenceCase.prefetch}). Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the in-process cases (without the converter's child process; its peak includes the cases before), the host process for the host cases; "host + converter" adds the converter process; "broker" is RabbitMQ's CPU over the same drain. Latency: ${RATE} messages/s published live for 5 s at prefetch ${PREFETCH}, from the publish to stored_at in the platform.`,
+    description: `Before each case ${MESSAGES} small persistent JSON messages are published (confirms) to a classic queue of its own on the local RabbitMQ ${rabbitVersion()} test node, which the case then drains. The baseline (amqplib, no-op handler) and the whole pipeline run at each prefetch of the sweep, the baseline just before the host case, ${ROUNDS} time(s) (the rows are the means); "vs baseline" compares with the baseline of the same prefetch (the in-process cases: with the baseline at prefetch ${referenceCase.prefetch}). Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the in-process cases (without the converter's child process; its peak includes the cases before), the host process for the host cases; "host + converter" adds the converter process; "broker" is RabbitMQ's CPU over the same drain. Latency: ${RATE} messages/s published live for 5 s at prefetch ${PREFETCH}, from the publish to stored_at in the platform.`,
     columns: [
       'case',
       'prefetch',
@@ -367,6 +376,9 @@ console.log(
       ],
     ],
     notes: [
+      `the sweep ran ${ROUNDS} time(s), baseline and host alternating; its rows are the means; whole pipeline / baseline per round: ${sweep
+        .map((s) => `prefetch ${s.prefetch}: ${s.ratios.map((r) => r.toFixed(2)).join(', ')}`)
+        .join('; ')}`,
       `publishing each backlog (persistent, confirms, 2000 in flight): ${Math.round(Math.min(...publishRates))} – ${Math.round(Math.max(...publishRates))} messages/s`,
       `live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`,
       `the pipeline in the host cases (it joins submits into converter batches; one platform store per batch, one at a time): ${sweep
@@ -380,6 +392,17 @@ console.log(
   }),
 );
 process.exit(0);
+
+/** The mean of every number in a list of like results (nested objects too). */
+function average(list) {
+  const out = {};
+  for (const [key, value] of Object.entries(list[0])) {
+    if (typeof value === 'number') out[key] = list.reduce((sum, r) => sum + r[key], 0) / list.length;
+    else if (value !== null && typeof value === 'object') out[key] = average(list.map((r) => r[key]));
+    else out[key] = value;
+  }
+  return out;
+}
 
 /** Puts the prefetch after the label and the extra CPU cells at the end of a `rateRow`. */
 function withPrefetch(row, prefetch, extra) {
