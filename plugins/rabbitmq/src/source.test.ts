@@ -64,8 +64,12 @@ async function harness(uplink: Record<string, unknown>) {
     source,
     submits,
     acks,
-    deliver: (...tags: number[]) => tags.forEach((t) => deliver(delivery(t))),
-    close: () => closeListeners.forEach((l) => l(undefined)),
+    deliver: (...tags: number[]) => {
+      for (const t of tags) deliver(delivery(t));
+    },
+    close: () => {
+      for (const l of closeListeners) l(undefined);
+    },
   };
 }
 
