@@ -1,20 +1,24 @@
 // RabbitMQ benchmark (run by `pnpm bench`; needs the workspace built; starts the test node).
-// 1. Backlog drain: BENCH_MESSAGES small JSON messages (default 200,000) are published beforehand
-//    (persistent, with confirms) to a fanout exchange bound to three queues, so each case below
-//    drains an identical backlog of its own, with the same prefetch (BENCH_PREFETCH, default 50):
+// 1. Backlog drain: before each case BENCH_MESSAGES small JSON messages (default 200,000) are
+//    published (persistent, with confirms) to a queue of its own, which the case then drains:
 //    a) amqplib consuming with a no-op handler, one `multiple` ack per 25 deliveries (baseline),
 //    b) this plugin in-process with a no-op uplink (batching, ack tracking, multiple acks),
 //    c) this plugin in-process through the host's real pipeline and converter sandbox, into a
 //       memory platform (the plugin kit's `startTestIntegration`): everything but SQLite,
 //    d) a real `tbi start` process: plugin + converter sandbox + embedded SQLite platform, counted
 //       in the platform's processed_messages table (messageIdIsUnique: every message has a sourceId).
+//    a) and d) run at every prefetch of BENCH_PREFETCHES (default 50,250,1000), each baseline just
+//    before the host case with the same prefetch, BENCH_ROUNDS times (default 2; the rows are the
+//    means); b) and c) once, at the plugin's default prefetch (BENCH_PREFETCH overrides it).
 //    Rate = messages / time from consuming to the last message handled (stored).
 //    CPU µs per message, peak and final RSS and event-loop stalls (scripts/bench-support.mjs): of
 //    this process for a) to c) (c) without the converter's child process), of the host for d).
+//    Also per message: the CPU of the host with its converter process (d), and of the broker.
 // 2. Latency through the whole pipeline: BENCH_RATE messages/s (default 1000) published live for
-//    5 s; latency = stored_at (platform) - time the publisher sent it.
+//    5 s at the default prefetch; latency = stored_at (platform) - time the publisher sent it.
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,13 +26,26 @@ import { DatabaseSync } from 'node:sqlite';
 import amqp from 'amqplib';
 import { startTestIntegration } from '@tbi/plugin-testkit';
 import rabbitmqPlugin from '../dist/plugin.js';
-import { MEASURE_COLUMNS, measureCells, measureInProcess, percentiles, processedCount, rateRow, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import {
+  MEASURE_COLUMNS,
+  measureCells,
+  measureInProcess,
+  percentiles,
+  processedCount,
+  processTreeCpuSeconds,
+  rateRow,
+  startMeasuredHost,
+} from '../../../scripts/bench-support.mjs';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
-const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 50);
+const DEFAULT_PREFETCH = rabbitmqPlugin.configSchema['~standard'].validate({ uplink: { queues: ['q'] } }).value.uplink.prefetch;
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? DEFAULT_PREFETCH);
+const PREFETCHES = (process.env.BENCH_PREFETCHES ?? '50,250,1000').split(',').map(Number);
+// The sweep runs this many times (baseline and host alternating); its rows are the means.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 // Extra uplink settings of the plugin cases, e.g. BENCH_UPLINK='{"maxBatch":25}'.
 const UPLINK_OPTIONS = JSON.parse(process.env.BENCH_UPLINK ?? '{}');
@@ -38,6 +55,7 @@ const run = `${process.pid}-${Date.now().toString(36)}`;
 const log = (msg) => process.stderr.write(`[rabbitmq bench] ${msg}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const connection = { host: '127.0.0.1', port: PORT, username: 'tbi', password: 'tbi-secret' };
+const brokerPidFile = path.join(process.env.TBI_BROKER_STATE_DIR ?? path.join(root, '.cache'), 'rabbitmq', 'default', 'rabbitmq.pid');
 
 const UPLINK = `
   var data = decodeToJson(payload);
@@ -45,22 +63,50 @@ const UPLINK = `
 `;
 
 const body = (n) => Buffer.from(`{"t":${20 + (n % 100) / 10},"h":${n % 100},"n":${n}}`);
+const uplink = (queue, prefetch) => ({ queues: [queue], prefetch, ...UPLINK_OPTIONS });
 
-async function publishBacklog(exchange, queues) {
+/** Publishes the backlog of one case to a queue of its own; returns the publish rate. */
+async function publishBacklog(queue) {
   const conn = await amqp.connect(URL);
   const ch = await conn.createConfirmChannel();
-  await ch.assertExchange(exchange, 'fanout', { durable: true, autoDelete: false });
-  for (const q of queues) {
-    await ch.assertQueue(q, { durable: true });
-    await ch.bindQueue(q, exchange, '');
-  }
+  await ch.assertQueue(queue, { durable: true });
   const started = Date.now();
   for (let i = 0; i < MESSAGES; i += 2000) {
-    for (let j = i; j < Math.min(MESSAGES, i + 2000); j++) ch.publish(exchange, '', body(j), { persistent: true, messageId: `m-${j}` });
+    for (let j = i; j < Math.min(MESSAGES, i + 2000); j++) ch.sendToQueue(queue, body(j), { persistent: true, messageId: `m-${j}` });
     await ch.waitForConfirms();
   }
   await conn.close();
   return MESSAGES / ((Date.now() - started) / 1000);
+}
+
+async function deleteQueue(queue) {
+  const conn = await amqp.connect(URL);
+  const ch = await conn.createChannel();
+  await ch.deleteQueue(queue);
+  await conn.close();
+}
+
+/** CPU seconds the broker (beam and its children) used so far; undefined without its pid file. */
+function brokerCpuSeconds() {
+  try {
+    return processTreeCpuSeconds(Number(readFileSync(brokerPidFile, 'utf8').trim()));
+  } catch {
+    return undefined;
+  }
+}
+
+const publishRates = [];
+/** Publishes a backlog, runs `drain(queue)` on it with the broker's CPU measured, deletes the queue. */
+async function drainCase(name, drain) {
+  const queue = `bench-${name}-${run}`;
+  publishRates.push(await publishBacklog(queue));
+  const brokerBefore = brokerCpuSeconds();
+  const result = await drain(queue);
+  const brokerAfter = brokerCpuSeconds();
+  await deleteQueue(queue);
+  const brokerUsPerMessage = brokerBefore === undefined || brokerAfter === undefined ? undefined : ((brokerAfter - brokerBefore) * 1e6) / MESSAGES;
+  log(`${name}: ${Math.round(result.rate)} messages/s, ${result.usage.cpuUsPerMessage.toFixed(1)} µs CPU/msg (broker ${brokerUsPerMessage?.toFixed(1)})`);
+  return { ...result, brokerUsPerMessage };
 }
 
 /** Rate and the costs of this process (CPU, RSS, stalls) around `fn`. */
@@ -70,10 +116,10 @@ async function measured(fn) {
   return { rate: MESSAGES / ((performance.now() - started) / 1000), usage };
 }
 
-async function rawConsumer(queue) {
+async function rawConsumer(queue, prefetch) {
   const conn = await amqp.connect(URL);
   const ch = await conn.createChannel();
-  await ch.prefetch(PREFETCH);
+  await ch.prefetch(prefetch);
   const result = await measured(
     () =>
       new Promise((resolve) => {
@@ -95,11 +141,12 @@ async function rawConsumer(queue) {
 
 async function pluginNoop(queue) {
   let handled = 0;
+  let submits = 0;
   let resolveDone;
   const done = new Promise((resolve) => (resolveDone = resolve));
   const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
   const metric = { inc() {}, set() {}, dec() {}, observe() {} };
-  const config = rabbitmqPlugin.configSchema['~standard'].validate({ ...connection, uplink: { queues: [queue], prefetch: PREFETCH, ...UPLINK_OPTIONS } }).value;
+  const config = rabbitmqPlugin.configSchema['~standard'].validate({ ...connection, uplink: uplink(queue, PREFETCH) }).value;
   const ctx = {
     name: 'bench',
     type: 'rabbitmq',
@@ -110,6 +157,7 @@ async function pluginNoop(queue) {
     clock: { now: () => Date.now() },
     uplink: {
       async submit(messages) {
+        submits++;
         handled += messages.length;
         if (handled >= MESSAGES) resolveDone();
         return messages.map(() => ({ status: 'stored', records: [] }));
@@ -127,11 +175,11 @@ async function pluginNoop(queue) {
     await done;
   });
   await integration.stop();
-  return result;
+  return { ...result, submitSize: MESSAGES / submits };
 }
 
 async function pipelineMemory(queue) {
-  const config = { ...connection, uplink: { queues: [queue], prefetch: PREFETCH, messageIdIsUnique: true, ...UPLINK_OPTIONS } };
+  const config = { ...connection, uplink: { ...uplink(queue, PREFETCH), messageIdIsUnique: true } };
   const kit = await startTestIntegration(rabbitmqPlugin, config, { platform: 'memory', uplinkConverter: UPLINK, start: false });
   const stored = () => kit.submits.reduce((n, s) => n + (s.outcomes?.length ?? 0), 0);
   const result = await measured(async () => {
@@ -143,7 +191,7 @@ async function pipelineMemory(queue) {
   return { ...result, submitSize };
 }
 
-async function startHost(dir, queue) {
+async function startHost(dir, queue, prefetch) {
   const config = {
     dataDir: path.join(dir, 'data'),
     plugins: [pluginDir],
@@ -152,7 +200,7 @@ async function startHost(dir, queue) {
       {
         name: 'bench',
         type: 'rabbitmq',
-        config: { ...connection, uplink: { queues: [queue], prefetch: PREFETCH, messageIdIsUnique: true, ...UPLINK_OPTIONS } },
+        config: { ...connection, uplink: { ...uplink(queue, prefetch), messageIdIsUnique: true } },
         uplinkConverter: { inline: UPLINK },
       },
     ],
@@ -162,19 +210,35 @@ async function startHost(dir, queue) {
   return Object.assign(host, { dataDir: path.join(dir, 'data'), db: path.join(dir, 'data', 'platform.db') });
 }
 
-async function wholePipeline(dir, queue) {
+async function wholePipeline(dir, queue, prefetch) {
   // The backlog is there from the start, so the clock and the costs run from "rabbitmq consuming".
-  const host = await startHost(dir, queue);
+  const host = await startHost(dir, queue, prefetch);
   const started = host.begunAt;
+  const treeBefore = processTreeCpuSeconds(host.pid);
   let stored = 0;
   while ((stored = processedCount(host.dataDir)) < MESSAGES) {
     if (performance.now() - started > 300_000) throw new Error(`only ${stored} of ${MESSAGES} stored`);
     await sleep(100);
   }
   const seconds = (performance.now() - started) / 1000;
+  const treeUsPerMessage = ((processTreeCpuSeconds(host.pid) - treeBefore) * 1e6) / MESSAGES;
   const usage = await host.end(MESSAGES);
+  const submits = await host.process.metric('tbi_rabbitmq_submits_total');
+  const conversions = await host.process.metric('tbi_conversion_seconds_count');
+  const convertMs = ((await host.process.metric('tbi_conversion_seconds_sum')) * 1000) / conversions;
+  const stores = await host.process.metric('tbi_store_seconds_count');
+  const storeMs = ((await host.process.metric('tbi_store_seconds_sum')) * 1000) / stores;
   await host.stop();
-  return { rate: MESSAGES / seconds, usage };
+  return {
+    rate: MESSAGES / seconds,
+    usage,
+    treeUsPerMessage,
+    submitSize: MESSAGES / submits,
+    conversionSize: MESSAGES / conversions,
+    convertMs,
+    storeMs,
+    storeSize: MESSAGES / stores,
+  };
 }
 
 async function latency(dir) {
@@ -182,7 +246,7 @@ async function latency(dir) {
   const conn = await amqp.connect(URL);
   const ch = await conn.createConfirmChannel();
   await ch.assertQueue(queue, { durable: true });
-  const host = await startHost(dir, queue);
+  const host = await startHost(dir, queue, PREFETCH);
   const sentAt = new Map();
   const perTick = Math.max(1, Math.round(RATE / 100));
   const ticks = 500; // 5 s at one batch every 10 ms
@@ -205,62 +269,145 @@ async function latency(dir) {
   const db = new DatabaseSync(host.db, { readOnly: true });
   const rows = db.prepare('SELECT source_id, stored_at FROM processed_messages').all();
   db.close();
+  const submits = await host.process.metric('tbi_rabbitmq_submits_total');
   await host.stop();
   await ch.deleteQueue(queue);
   await conn.close();
   const latencies = rows.map((r) => r.stored_at - (sentAt.get(r.source_id) ?? r.stored_at));
   const pct = percentiles(latencies, [0.5, 0.95, 0.99, 1]);
-  return { stored: rows.length, sent: total, rate: total / sendSeconds, p50: pct.p50, p95: pct.p95, p99: pct.p99, max: pct.p100 };
+  return {
+    stored: rows.length,
+    sent: total,
+    rate: total / sendSeconds,
+    p50: pct.p50,
+    p95: pct.p95,
+    p99: pct.p99,
+    max: pct.p100,
+    submitSize: rows.length / submits,
+  };
 }
 
 log('starting the test node (scripts/brokers/rabbitmq.sh start)');
 execFileSync(path.join(root, 'scripts/brokers/rabbitmq.sh'), ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-rabbitmq-bench-'));
-const queues = ['raw', 'plugin', 'pipeline', 'host'].map((c) => `bench-${c}-${run}`);
-log(`publishing ${MESSAGES} messages to ${queues.length} queues`);
-const publishRate = await publishBacklog(`bench-fanout-${run}`, queues);
-log(`published at ${Math.round(publishRate)} messages/s; amqplib no-op consumer (baseline)`);
-const raw = await rawConsumer(queues[0]);
-log(`raw: ${Math.round(raw.rate)} messages/s; plugin with a no-op uplink`);
-const noop = await pluginNoop(queues[1]);
-log(`plugin no-op: ${Math.round(noop.rate)} messages/s; pipeline and sandbox in process, memory platform`);
-const memory = await pipelineMemory(queues[2]);
-log(`pipeline, memory platform: ${Math.round(memory.rate)} messages/s; whole pipeline in a real host`);
-const whole = await wholePipeline(path.join(dir, 'backlog'), queues[3]);
-log(`whole pipeline: ${Math.round(whole.rate)} messages/s; latency at ${RATE}/s`);
+const rounds = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const prefetch of PREFETCHES) {
+    log(`round ${round}, prefetch ${prefetch}: amqplib no-op consumer (baseline), then the whole pipeline in a real host`);
+    const raw = await drainCase(`raw-${prefetch}-${round}`, (q) => rawConsumer(q, prefetch));
+    const whole = await drainCase(`host-${prefetch}-${round}`, (q) => wholePipeline(path.join(dir, `backlog-${prefetch}-${round}`), q, prefetch));
+    log(
+      `prefetch ${prefetch}: whole pipeline ${(whole.rate / raw.rate).toFixed(2)} of the baseline, ${whole.submitSize.toFixed(1)} messages per submit, ` +
+        `converter calls of ${whole.conversionSize.toFixed(0)} in ${whole.convertMs.toFixed(2)} ms, stores of ${whole.storeSize.toFixed(0)} in ${whole.storeMs.toFixed(2)} ms`,
+    );
+    rounds.push({ prefetch, raw, whole });
+  }
+}
+// Each figure of the sweep: the mean over the rounds (the machine is shared, so a round alone moves).
+const sweep = PREFETCHES.map((prefetch) => {
+  const of = rounds.filter((r) => r.prefetch === prefetch);
+  return { prefetch, raw: average(of.map((r) => r.raw)), whole: average(of.map((r) => r.whole)), ratios: of.map((r) => r.whole.rate / r.raw.rate) };
+});
+log(`prefetch ${PREFETCH}: plugin with a no-op uplink`);
+const noop = await drainCase('plugin', pluginNoop);
+log(`prefetch ${PREFETCH}: pipeline and sandbox in process, memory platform`);
+const memory = await drainCase('pipeline', pipelineMemory);
+const referenceCase = sweep.find((s) => s.prefetch === PREFETCH) ?? sweep[0];
+const reference = referenceCase.raw;
+log(`latency at ${RATE}/s`);
 const lat = await latency(path.join(dir, 'live'));
 log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} stored)`);
-{
-  const conn = await amqp.connect(URL);
-  const ch = await conn.createChannel();
-  for (const q of queues) await ch.deleteQueue(q);
-  await ch.deleteExchange(`bench-fanout-${run}`);
-  await conn.close();
-}
 
 const NO_LATENCY = ['', '', ''];
+const r1 = (x) => (x === undefined ? '' : Math.round(x * 10) / 10);
+const perSubmit = (x) => (x === undefined ? '' : Math.round(x * 10) / 10);
 console.log(
   JSON.stringify({
     suite: 'plugin-rabbitmq',
     title: 'RabbitMQ: draining a backlog, and live latency, through the whole pipeline',
-    description: `${MESSAGES} small persistent JSON messages published beforehand (confirms) through a fanout exchange to four classic queues on the local RabbitMQ ${rabbitVersion()} test node, each drained by one case with prefetch ${PREFETCH}. Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the first three (without the converter's child process; its peak includes the cases before), the host process for the fourth. Latency: ${RATE} messages/s published live for 5 s, from the publish to stored_at in the platform.`,
-    columns: ['case', 'messages/s', 'vs baseline', 'p50 ms', 'p95 ms', 'p99 ms', ...MEASURE_COLUMNS],
+    description: `Before each case ${MESSAGES} small persistent JSON messages are published (confirms) to a classic queue of its own on the local RabbitMQ ${rabbitVersion()} test node, which the case then drains. The baseline (amqplib, no-op handler) and the whole pipeline run at each prefetch of the sweep, the baseline just before the host case, ${ROUNDS} time(s) (the rows are the means); "vs baseline" compares with the baseline of the same prefetch (the in-process cases: with the baseline at prefetch ${referenceCase.prefetch}). Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the in-process cases (without the converter's child process; its peak includes the cases before), the host process for the host cases; "host + converter" adds the converter process; "broker" is RabbitMQ's CPU over the same drain. Latency: ${RATE} messages/s published live for 5 s at prefetch ${PREFETCH}, from the publish to stored_at in the platform.`,
+    columns: [
+      'case',
+      'prefetch',
+      'messages/s',
+      'vs baseline',
+      'messages per submit',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      ...MEASURE_COLUMNS,
+      'host + converter CPU µs/msg',
+      'broker CPU µs/msg',
+    ],
     rows: [
-      rateRow('amqplib consumer, no-op handler, multiple acks (baseline)', raw, raw.rate, NO_LATENCY),
-      rateRow('plugin in-process, no-op uplink (batching, ack tracking, multiple acks)', noop, raw.rate, NO_LATENCY),
-      rateRow('host pipeline and sandbox in process, memory platform (no SQLite)', memory, raw.rate, NO_LATENCY),
-      rateRow('whole pipeline: tbi host, sandbox converter, embedded SQLite platform', whole, raw.rate, NO_LATENCY),
-      [`whole pipeline, live at ${RATE} messages/s`, Math.round(lat.rate), '', lat.p50, lat.p95, lat.p99, ...measureCells(undefined)],
+      ...sweep.flatMap(({ prefetch, raw, whole }) => [
+        withPrefetch(rateRow('amqplib consumer, no-op handler, multiple acks (baseline)', raw, raw.rate, ['', ...NO_LATENCY]), prefetch, [
+          '',
+          r1(raw.brokerUsPerMessage),
+        ]),
+        withPrefetch(
+          rateRow('whole pipeline: tbi host, sandbox converter, embedded SQLite platform', whole, raw.rate, [perSubmit(whole.submitSize), ...NO_LATENCY]),
+          prefetch,
+          [r1(whole.treeUsPerMessage), r1(whole.brokerUsPerMessage)],
+        ),
+      ]),
+      withPrefetch(
+        rateRow('plugin in-process, no-op uplink (batching, ack tracking, multiple acks)', noop, reference.rate, [perSubmit(noop.submitSize), ...NO_LATENCY]),
+        PREFETCH,
+        ['', r1(noop.brokerUsPerMessage)],
+      ),
+      withPrefetch(
+        rateRow('host pipeline and sandbox in process, memory platform (no SQLite)', memory, reference.rate, [perSubmit(memory.submitSize), ...NO_LATENCY]),
+        PREFETCH,
+        ['', r1(memory.brokerUsPerMessage)],
+      ),
+      [
+        `whole pipeline, live at ${RATE} messages/s`,
+        PREFETCH,
+        Math.round(lat.rate),
+        '',
+        perSubmit(lat.submitSize),
+        lat.p50,
+        lat.p95,
+        lat.p99,
+        ...measureCells(undefined),
+        '',
+        '',
+      ],
     ],
     notes: [
-      `publishing the backlog (persistent, confirms, 2000 in flight): ${Math.round(publishRate)} messages/s (each message to ${queues.length} queues)`,
+      `the sweep ran ${ROUNDS} time(s), baseline and host alternating; its rows are the means; whole pipeline / baseline per round: ${sweep
+        .map((s) => `prefetch ${s.prefetch}: ${s.ratios.map((r) => r.toFixed(2)).join(', ')}`)
+        .join('; ')}`,
+      `publishing each backlog (persistent, confirms, 2000 in flight): ${Math.round(Math.min(...publishRates))} – ${Math.round(Math.max(...publishRates))} messages/s`,
       `live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`,
-      `the plugin's submits in the in-process pipeline case: ${memory.submitSize.toFixed(1)} messages each on average`,
-      'The whole-pipeline rate is bounded by the converter sandbox and the embedded platform (one SQLite transaction per ingest group); the host CPU and RSS figures are the host process (pipeline and the platform writer thread), not the converter child processes.',
+      `the pipeline in the host cases (it joins submits into converter batches; one platform store per batch, one at a time): ${sweep
+        .map(
+          (s) =>
+            `prefetch ${s.prefetch}: ${s.whole.conversionSize.toFixed(0)} messages per batch, converted in ${s.whole.convertMs.toFixed(1)} ms and stored in ${s.whole.storeMs.toFixed(1)} ms on average`,
+        )
+        .join('; ')}`,
+      'The host CPU and RSS figures are the host process (pipeline and the platform writer thread); "host + converter" adds the converter child process. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
     ],
   }),
 );
 process.exit(0);
+
+/** The mean of every number in a list of like results (nested objects too). */
+function average(list) {
+  const out = {};
+  for (const [key, value] of Object.entries(list[0])) {
+    if (typeof value === 'number') out[key] = list.reduce((sum, r) => sum + r[key], 0) / list.length;
+    else if (value !== null && typeof value === 'object') out[key] = average(list.map((r) => r[key]));
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Puts the prefetch after the label and the extra CPU cells at the end of a `rateRow`. */
+function withPrefetch(row, prefetch, extra) {
+  return [row[0], prefetch, ...row.slice(1), ...extra];
+}
 
 function rabbitVersion() {
   try {

@@ -8,10 +8,17 @@ import { connectionOptions, describeBroker } from './connection-options.js';
 import { queueTraits, unboundQueues } from './topology.js';
 
 describe('rabbitmqConfigSchema', () => {
-  it('fills ThingsBoard-like defaults: heartbeat 60 s, prefetch 50, confirmed persistent downlinks', async () => {
+  it('fills ThingsBoard-like defaults: heartbeat 60 s, prefetch 250, confirmed persistent downlinks', async () => {
     const c = rabbitmqConfigSchema.parse({ uplink: { queues: 'a, b' } });
     expect(c.heartbeatSec).toBe(60);
-    expect(c.uplink).toMatchObject({ queues: ['a', 'b'], prefetch: 50, deadLetter: 'auto', maxDeliveries: 5, messageIdIsUnique: false, streamOffset: 'first' });
+    expect(c.uplink).toMatchObject({
+      queues: ['a', 'b'],
+      prefetch: 250,
+      deadLetter: 'auto',
+      maxDeliveries: 5,
+      messageIdIsUnique: false,
+      streamOffset: 'first',
+    });
     expect(c.downlink).toMatchObject({ exchange: '', routingKey: '${deviceName}', mandatory: true, persistent: true });
     expect(await connectionOptions(c)).toMatchObject({ host: '127.0.0.1', port: 5672, vhost: '/', username: 'guest' });
   });

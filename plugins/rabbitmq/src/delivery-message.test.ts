@@ -50,6 +50,23 @@ describe('toRawMessage', () => {
     expect(m.sourceId).toBeUndefined();
   });
 
+  it('never lets a header stand in for a reserved name, even when that property is not set', () => {
+    const m = toRawMessage(
+      { ...base, redelivered: true, properties: { headers: { type: 'spoofed', messageId: 'spoofed', streamOffset: 5, deliveryCount: 9, plain: 'ok' } } },
+      0,
+      noIds,
+    );
+    expect(m.metadata).toEqual({ plain: 'ok', exchange: 'ex', routingKey: 'sensors.a', queue: 'q', redelivered: 'true', deliveryCount: '2' });
+    expect(Object.keys(m)).not.toContain('sourceId');
+  });
+
+  it('leaves out empty properties and passes numbers as text', () => {
+    const m = toRawMessage({ ...base, properties: { contentType: '', messageId: undefined, priority: 0, timestamp: 0 } }, 0, noIds);
+    expect(m.metadata).toMatchObject({ priority: '0', timestamp: '0' });
+    expect(m.metadata).not.toHaveProperty('contentType');
+    expect(m.metadata).not.toHaveProperty('messageId');
+  });
+
   it('counts deliveries from x-delivery-count (quorum) or the redelivered flag', () => {
     expect(deliveryCount({ ...base, properties: { headers: { 'x-delivery-count': 3 } } })).toBe(4);
     expect(deliveryCount({ ...base, redelivered: true })).toBe(2);

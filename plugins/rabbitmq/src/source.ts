@@ -17,6 +17,9 @@ interface QueueConsumer {
   offsets: Map<number, number>;
   pending: Delivery[];
   flushScheduled: boolean;
+  /** Deliveries completed since the last acknowledgement was sent. */
+  completed: number;
+  settleScheduled: boolean;
   closed: boolean;
 }
 
@@ -54,6 +57,7 @@ export class RabbitmqSource {
     const m = ctx.metrics;
     this.#metrics = {
       consumed: m.counter('tbi_rabbitmq_messages_consumed_total', 'Deliveries received from RabbitMQ', ['queue']),
+      submits: m.counter('tbi_rabbitmq_submits_total', 'Batches of deliveries handed to the pipeline (submit calls)', ['queue']),
       acked: m.counter('tbi_rabbitmq_messages_acked_total', 'Deliveries acknowledged after the pipeline stored (or dead-lettered) them', ['queue']),
       deadLettered: m.counter('tbi_rabbitmq_messages_dead_lettered_total', 'Deliveries dead-lettered, by where to', ['queue', 'via']),
       unacked: m.gauge('tbi_rabbitmq_unacked_messages', 'Deliveries received and not yet settled', ['queue']),
@@ -75,6 +79,7 @@ export class RabbitmqSource {
   async stop(): Promise<void> {
     this.#stopping = true;
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    for (const c of this.#consumers) if (!c.closed) this.#settle(c);
     this.#streamOffsets.flush();
   }
 
@@ -100,6 +105,8 @@ export class RabbitmqSource {
         offsets: new Map(),
         pending: [],
         flushScheduled: false,
+        completed: 0,
+        settleScheduled: false,
         closed: false,
       };
       channel.onClose((error) => {
@@ -160,6 +167,7 @@ export class RabbitmqSource {
   async #process(c: QueueConsumer, batch: Delivery[]): Promise<void> {
     // Metrics per batch, not per delivery: label lookups cost more than the rest of a delivery.
     this.#metrics.consumed.inc({ queue: c.queue }, batch.length);
+    this.#metrics.submits.inc({ queue: c.queue });
     this.#metrics.unacked.set({ queue: c.queue }, c.tracker.outstanding);
     const receivedAt = this.#ctx.clock.now();
     const policy = { stream: c.traits.stream, messageIdIsUnique: this.#config.messageIdIsUnique };
@@ -186,7 +194,7 @@ export class RabbitmqSource {
       }
     });
     c.tracker.done(stored);
-    this.#settle(c, stored.length);
+    this.#completed(c, stored.length);
   }
 
   /** A message delivered too often: the host's dead letters get it unconverted; then it is acked. */
@@ -203,14 +211,32 @@ export class RabbitmqSource {
     this.#ctx.logger.warn({ queue: c.queue, deliveryCount: count, messageId: d.properties.messageId }, 'poison message moved to the dead letters');
     this.#metrics.deadLettered.inc({ queue: c.queue, via: 'host' });
     c.tracker.done([d.deliveryTag]);
-    this.#settle(c, 1);
+    this.#completed(c, 1);
   }
 
-  #settle(c: QueueConsumer, completed: number): void {
+  /**
+   * Deliveries are done: acknowledge them in the next event-loop turn, together with whatever else
+   * completes in this one. The pipeline settles a whole converter batch at once, which is several
+   * submits, so this sends one `multiple` ack per batch instead of one per submit: fewer frames,
+   * and the broker refills the window in larger runs (less of its CPU per message).
+   */
+  #completed(c: QueueConsumer, count: number): void {
+    c.completed += count;
+    if (c.settleScheduled) return;
+    c.settleScheduled = true;
+    setImmediate(() => {
+      c.settleScheduled = false;
+      if (!c.closed) this.#settle(c); // a closed channel's tags mean nothing: the broker requeued them
+    });
+  }
+
+  #settle(c: QueueConsumer): void {
+    const completed = c.completed;
+    c.completed = 0;
     const plan = c.tracker.settle(true);
     if (plan.upTo !== undefined) c.channel.ack(plan.upTo, true);
     for (const tag of plan.single) c.channel.ack(tag, false);
-    this.#metrics.acked.inc({ queue: c.queue }, completed);
+    if (completed > 0) this.#metrics.acked.inc({ queue: c.queue }, completed);
     this.#metrics.unacked.set({ queue: c.queue }, c.tracker.outstanding);
     if (c.traits.stream && plan.upTo !== undefined) {
       let last: number | undefined;
