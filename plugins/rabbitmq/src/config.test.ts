@@ -8,12 +8,12 @@ import { connectionOptions, describeBroker } from './connection-options.js';
 import { queueTraits, unboundQueues } from './topology.js';
 
 describe('rabbitmqConfigSchema', () => {
-  it('fills ThingsBoard-like defaults: heartbeat 60 s, prefetch 250, confirmed persistent downlinks', async () => {
+  it('fills ThingsBoard-like defaults: heartbeat 60 s, prefetch 50, confirmed persistent downlinks', async () => {
     const c = rabbitmqConfigSchema.parse({ uplink: { queues: 'a, b' } });
     expect(c.heartbeatSec).toBe(60);
     expect(c.uplink).toMatchObject({
       queues: ['a', 'b'],
-      prefetch: 250,
+      prefetch: 50,
       deadLetter: 'auto',
       maxDeliveries: 5,
       messageIdIsUnique: false,

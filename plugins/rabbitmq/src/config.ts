@@ -65,9 +65,9 @@ const uplinkSchema = z
       )
       .describe('Queue name(s) to consume: a list or "a,b".'),
     prefetch: int(z.number().min(1).max(65_535))
-      .default(250)
+      .default(50)
       .describe(
-        'Unacknowledged deliveries per queue (basic.qos), and so the pipeline window: 250 drains a backlog about twice as fast as 50 at the same live latency; 10-50 for slow converters, large messages or many competing consumers.',
+        'Unacknowledged deliveries per queue (basic.qos); 10-50 is the recommended range. It is also the pipeline window: 250 drains a backlog about twice as fast as 50 at the same live latency.',
       ),
     maxBatch: int(z.number().min(1)).optional().describe('Largest batch handed to the converter at once; default: prefetch.'),
     deadLetter: z
