@@ -35,6 +35,7 @@ const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'brokers', 'mosquitto.sh');
 const TOKEN = 'bench-token-0123456789abcdef';
 const TS0 = 1_700_000_000_000;
+const HOST_ONLY = process.env.TBI_BENCH_MQTT_HOST_ONLY === '1';
 const RUN = Math.random().toString(16).slice(2, 8);
 
 const UPLINK = `
@@ -323,6 +324,14 @@ try {
   const pct = (x, of) => `${((x / of) * 100).toFixed(0)} %`;
   for (const qos of (process.env.TBI_BENCH_QOS ?? '0,1').split(',').map(Number)) {
     const N = backlogOf(qos);
+    if (HOST_ONLY) {
+      // Profiling the host (TBI_BENCH_MQTT_HOST_ONLY=1): only its drain, with its memory and GC breakdown.
+      log(`QoS ${qos}: tbi host draining the backlog into the embedded platform`);
+      const tbi = await tbiDrain(qos, base);
+      log(`  ${Math.round(tbi.rate)} msg/s, ${JSON.stringify(tbi.usage)}`);
+      rows.push([`QoS ${qos}: tbi host (converter + SQLite + ack)`, N, Math.round(tbi.rate), '', '', '', ...measureCells(tbi.usage)]);
+      continue;
+    }
     log(`QoS ${qos}: raw subscriber draining the backlog (baseline)`);
     const raw = await rawDrain(qos);
     log(`  ${Math.round(raw.rate)} msg/s, ${raw.usage.cpuUsPerMessage.toFixed(1)} µs CPU/msg`);
@@ -334,6 +343,7 @@ try {
     log(
       `  ${Math.round(tbi.rate)} msg/s (${pct(tbi.rate, raw.rate)}), ${tbi.usage.cpuUsPerMessage.toFixed(1)} µs CPU/msg, peak RSS ${Math.round(tbi.usage.peakRssMb)} MB`,
     );
+    log(`  host memory and GC: ${JSON.stringify({ memory: tbi.usage.memory, gc: tbi.usage.gc, longGcs: tbi.usage.longGcs })}`);
     log(`QoS ${qos}: latency at ${RATE} msg/s`);
     const rawLat = await rawLatency(qos);
     const tbiLat = await tbiLatency(qos, base);
