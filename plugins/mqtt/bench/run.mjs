@@ -315,6 +315,21 @@ async function tbiLatency(qos, base) {
   return percentiles(latencies);
 }
 
+/** One note on what the host's drain was made of: its own stalls, its waits for a CPU, its heap and GCs. */
+function hostBreakdown(qos, usage) {
+  const own = usage.ownStall;
+  const heap = usage.memory?.atPeakMb;
+  const gc = (kind) => usage.gc?.[kind] ?? { count: 0, totalMs: 0, maxMs: 0 };
+  return [
+    `tbi host, QoS ${qos}:`,
+    own ? `its own stalls (less the ${(own.runQueueMs / 1000).toFixed(1)} s its main thread waited for a CPU) ${own.p999} ms p99.9, ${own.max} ms max;` : '',
+    heap ? `at the RSS peak heapTotal ${heap.heapTotal} MB, heapUsed ${heap.heapUsed} MB, external ${heap.external} MB;` : '',
+    `${gc(1).count} scavenges (${gc(1).totalMs} ms, longest ${gc(1).maxMs}), ${gc(4).count} mark-compacts (${gc(4).totalMs} ms, longest ${gc(4).maxMs}).`,
+  ]
+    .filter((part) => part !== '')
+    .join(' ');
+}
+
 const base = await mkdtemp(path.join(os.tmpdir(), 'tbi-bench-mqtt-'));
 const rows = [];
 const notes = [];
@@ -344,6 +359,7 @@ try {
       `  ${Math.round(tbi.rate)} msg/s (${pct(tbi.rate, raw.rate)}), ${tbi.usage.cpuUsPerMessage.toFixed(1)} µs CPU/msg, peak RSS ${Math.round(tbi.usage.peakRssMb)} MB`,
     );
     log(`  host memory and GC: ${JSON.stringify({ memory: tbi.usage.memory, gc: tbi.usage.gc, longGcs: tbi.usage.longGcs })}`);
+    notes.push(hostBreakdown(qos, tbi.usage));
     log(`QoS ${qos}: latency at ${RATE} msg/s`);
     const rawLat = await rawLatency(qos);
     const tbiLat = await tbiLatency(qos, base);
