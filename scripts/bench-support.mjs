@@ -20,6 +20,13 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @property {number} finalRssMb Resident memory when the drain ended, MiB.
  * @property {number} stallP999Ms Event-loop delay, 99.9th percentile over the drain, ms.
  * @property {number} stallMaxMs Longest event-loop stall over the drain, ms.
+ * @property {{ atPeakMb: Record<string, number>, maxMb: Record<string, number> }} [memory] a host's
+ *   `process.memoryUsage()` (MiB) at its highest sampled RSS of the window, and each part's highest
+ * @property {{ p999: number, max: number, runQueueMs: number }} [ownStall] a host's stalls (ms) less
+ *   the time its main thread waited for a CPU meanwhile, and that waiting in all (Linux schedstat)
+ * @property {Record<string, { count: number, totalMs: number, maxMs: number }>} [gc] a host's GC
+ *   pauses by kind (1 scavenge, 4 mark-compact, 8 incremental marking, 16 weak callbacks)
+ * @property {Array<{ kind: number, ms: number }>} [longGcs] a host's GC pauses of 20 ms or more
  * @property {CpuSplit} [split] Host processes only: where the CPU went, per message.
  */
 
@@ -188,6 +195,10 @@ export async function startMeasuredHost({ beginOn, ...options }) {
         finalRssMb: now.rssMb,
         stallP999Ms: seen.p999,
         stallMaxMs: seen.max,
+        ownStall: seen.ownStall,
+        memory: seen.memory,
+        gc: seen.gc,
+        longGcs: seen.longGcs,
         split: /** @type {CpuSplit} */ (
           Object.fromEntries(Object.entries(splitNow).map(([k, v]) => [k, ((v - started.split[/** @type {keyof CpuSplit} */ (k)]) * 1000) / messages]))
         ),

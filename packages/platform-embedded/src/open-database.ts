@@ -23,7 +23,7 @@ export function openDatabase(dataDir: string, busyTimeoutMs: number): { db: Data
   const file = path.join(dataDir, DATABASE_FILE);
   const db = new DatabaseSync(file, { timeout: busyTimeoutMs });
   try {
-    applyConnectionSettings(db);
+    applyConnectionSettings(db, READER_CACHE_MIB);
     // Checkpoints are left to the writer thread, so that the small writes made on this connection
     // (commands, attributes) never copy the log back on the event loop.
     db.exec('PRAGMA wal_autocheckpoint = 0');
@@ -35,13 +35,29 @@ export function openDatabase(dataDir: string, busyTimeoutMs: number): { db: Data
   return { db, file };
 }
 
-/** The pragmas of `openDatabase`; also used by the benchmark baseline so both pay the same fsyncs. */
-export function applyConnectionSettings(db: DatabaseSync): void {
+/**
+ * Page cache of the writer thread's connection, MiB (SQLite's default is 2): telemetry inserts
+ * land all over the (device, key, ts) tree, and the merge reads and rewrites it.
+ */
+export const WRITER_CACHE_MIB = 64;
+
+/**
+ * Page cache of the main thread's connection, MiB: it only answers queries (REST, console) and
+ * makes small writes (commands, attributes). A page cache is memory SQLite keeps once it has
+ * filled it, so a large one here would add its size to the host's resident memory for good after
+ * a few broad queries; the pages also stay in the OS's file cache, which reads them back cheaply.
+ */
+export const READER_CACHE_MIB = 16;
+
+/**
+ * The pragmas of `openDatabase`; also used by the benchmark baseline so both pay the same fsyncs.
+ * @param cacheMiB page cache of this connection (`WRITER_CACHE_MIB` for the one that ingests)
+ */
+export function applyConnectionSettings(db: DatabaseSync, cacheMiB = WRITER_CACHE_MIB): void {
   const { journal_mode: mode } = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
   if (mode.toLowerCase() !== 'wal') throw new Error(`could not switch the database to WAL mode (got ${mode})`);
   db.exec('PRAGMA synchronous = FULL');
-  // 64 MiB of page cache (default 2 MiB): telemetry inserts land all over the (device, key, ts) tree.
-  db.exec('PRAGMA cache_size = -65536');
+  db.exec(`PRAGMA cache_size = -${Math.round(cacheMiB * 1024)}`); // negative: KiB, not pages
   // The GROUP BY of aggregated queries sorts in memory.
   db.exec('PRAGMA temp_store = MEMORY');
 }

@@ -8,7 +8,7 @@ import type { Logger } from '@tbi/plugin-api';
 import { CommandStore } from './command-store.js';
 import { IngestQueue } from './ingest-queue.js';
 import { IngestWriter } from './ingest-writer.js';
-import { applyConnectionSettings, applyWriterSettings } from './open-database.js';
+import { applyConnectionSettings, applyWriterSettings, WRITER_CACHE_MIB } from './open-database.js';
 import { Retention } from './retention.js';
 import { StagedLatest } from './staged-latest.js';
 import { TelemetryMerge } from './telemetry-merge.js';
@@ -45,7 +45,7 @@ const logger: Logger = (() => {
 function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention; merge: TelemetryMerge } {
   const db = new DatabaseSync(settings.file, { timeout: settings.busyTimeoutMs });
   try {
-    applyConnectionSettings(db);
+    applyConnectionSettings(db, WRITER_CACHE_MIB);
     applyWriterSettings(db);
     const gate = new WriteGate(settings.gate);
     const latest = new StagedLatest(db);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -43,6 +44,20 @@ export function tbiBin(): string {
 }
 
 /**
+ * The Node.js flags the `tbi` executable runs with: those of its shebang line
+ * (`#!/usr/bin/env -S node --no-node-snapshot …`), so that a host spawned with `process.execPath`
+ * runs as the installed `tbi` command does (same V8 heap sizing, same snapshot setting).
+ *
+ * @example
+ * spawn(process.execPath, [...tbiNodeFlags(), tbiBin(), 'validate', '-c', file]);
+ */
+export function tbiNodeFlags(bin = tbiBin()): string[] {
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  const flags = /^#!.*?\bnode\b(.*)$/.exec(shebang)?.[1] ?? '';
+  return flags.split(/\s+/).filter((flag) => flag.startsWith('-'));
+}
+
+/**
  * Spawns `tbi start` with the given config and resolves once the host logged "host started"
  * (every integration attempted). Rejects with the log if it exits or does not start in time.
  *
@@ -55,7 +70,8 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
   await mkdir(options.dir, { recursive: true });
   const configFile = path.join(options.dir, 'tbi.yaml');
   await writeFile(configFile, JSON.stringify(options.config, null, 2));
-  const args = [tbiBin(), 'start', '--config', configFile, '--port', '0', '--host', options.host ?? '127.0.0.1', '--no-pretty'];
+  const bin = tbiBin();
+  const args = [...tbiNodeFlags(bin), bin, 'start', '--config', configFile, '--port', '0', '--host', options.host ?? '127.0.0.1', '--no-pretty'];
   const child = spawn(process.execPath, args, {
     cwd: options.dir,
     env: { ...process.env, ...options.env },

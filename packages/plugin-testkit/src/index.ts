@@ -1,4 +1,4 @@
-export { startHostProcess, tbiBin, withHostLogs, type HostProcess, type HostProcessOptions } from './host-process.js';
+export { startHostProcess, tbiBin, tbiNodeFlags, withHostLogs, type HostProcess, type HostProcessOptions } from './host-process.js';
 export {
   startTestIntegration,
   ECHO_DOWNLINK,

@@ -35,6 +35,7 @@ const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'brokers', 'mosquitto.sh');
 const TOKEN = 'bench-token-0123456789abcdef';
 const TS0 = 1_700_000_000_000;
+const HOST_ONLY = process.env.TBI_BENCH_MQTT_HOST_ONLY === '1';
 const RUN = Math.random().toString(16).slice(2, 8);
 
 const UPLINK = `
@@ -314,6 +315,21 @@ async function tbiLatency(qos, base) {
   return percentiles(latencies);
 }
 
+/** One note on what the host's drain was made of: its own stalls, its waits for a CPU, its heap and GCs. */
+function hostBreakdown(qos, usage) {
+  const own = usage.ownStall;
+  const heap = usage.memory?.atPeakMb;
+  const gc = (kind) => usage.gc?.[kind] ?? { count: 0, totalMs: 0, maxMs: 0 };
+  return [
+    `tbi host, QoS ${qos}:`,
+    own ? `its own stalls (less the ${(own.runQueueMs / 1000).toFixed(1)} s its main thread waited for a CPU) ${own.p999} ms p99.9, ${own.max} ms max;` : '',
+    heap ? `at the RSS peak heapTotal ${heap.heapTotal} MB, heapUsed ${heap.heapUsed} MB, external ${heap.external} MB;` : '',
+    `${gc(1).count} scavenges (${gc(1).totalMs} ms, longest ${gc(1).maxMs}), ${gc(4).count} mark-compacts (${gc(4).totalMs} ms, longest ${gc(4).maxMs}).`,
+  ]
+    .filter((part) => part !== '')
+    .join(' ');
+}
+
 const base = await mkdtemp(path.join(os.tmpdir(), 'tbi-bench-mqtt-'));
 const rows = [];
 const notes = [];
@@ -323,6 +339,14 @@ try {
   const pct = (x, of) => `${((x / of) * 100).toFixed(0)} %`;
   for (const qos of (process.env.TBI_BENCH_QOS ?? '0,1').split(',').map(Number)) {
     const N = backlogOf(qos);
+    if (HOST_ONLY) {
+      // Profiling the host (TBI_BENCH_MQTT_HOST_ONLY=1): only its drain, with its memory and GC breakdown.
+      log(`QoS ${qos}: tbi host draining the backlog into the embedded platform`);
+      const tbi = await tbiDrain(qos, base);
+      log(`  ${Math.round(tbi.rate)} msg/s, ${JSON.stringify(tbi.usage)}`);
+      rows.push([`QoS ${qos}: tbi host (converter + SQLite + ack)`, N, Math.round(tbi.rate), '', '', '', ...measureCells(tbi.usage)]);
+      continue;
+    }
     log(`QoS ${qos}: raw subscriber draining the backlog (baseline)`);
     const raw = await rawDrain(qos);
     log(`  ${Math.round(raw.rate)} msg/s, ${raw.usage.cpuUsPerMessage.toFixed(1)} µs CPU/msg`);
@@ -335,6 +359,8 @@ try {
     log(
       `  ${Math.round(tbi.rate)} msg/s (${pct(tbi.rate, raw.rate)}), ${tbi.usage.cpuUsPerMessage.toFixed(1)} µs CPU/msg, peak RSS ${Math.round(tbi.usage.peakRssMb)} MB`,
     );
+    log(`  host memory and GC: ${JSON.stringify({ memory: tbi.usage.memory, gc: tbi.usage.gc, longGcs: tbi.usage.longGcs })}`);
+    notes.push(hostBreakdown(qos, tbi.usage));
     log(`QoS ${qos}: latency at ${RATE} msg/s`);
     const rawLat = await rawLatency(qos);
     const tbiLat = await tbiLatency(qos, base);
