@@ -398,8 +398,10 @@ function average(list) {
   const out = {};
   for (const [key, value] of Object.entries(list[0])) {
     if (typeof value === 'number') out[key] = list.reduce((sum, r) => sum + r[key], 0) / list.length;
-    else if (value !== null && typeof value === 'object') out[key] = average(list.map((r) => r[key]));
-    else out[key] = value;
+    // Lists (the host probe's long GC pauses…) are not averaged: the first round's is kept.
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value) && list.every((r) => r[key] != null)) {
+      out[key] = average(list.map((r) => r[key]));
+    } else out[key] = value;
   }
   return out;
 }
