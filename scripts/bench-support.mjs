@@ -72,11 +72,10 @@ export function rateRow(label, result, baselineRate, own = []) {
  * @returns {{ cpuMs: number, rssMb: number, peakRssMb: number }}
  */
 export function processUsage(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14 and 15)
+  const cpuMs = statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { cpuMs: ticks * 10, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+  return { cpuMs, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
 
 /**
@@ -240,7 +239,7 @@ export async function measureInProcess(messages, fn) {
 
 const TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
 
-/** utime + stime of a /proc stat line, in ms. */
+/** utime + stime (fields 14 and 15) of a /proc stat line, in ms. */
 function statCpuMs(stat) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
@@ -305,4 +304,27 @@ export function processTreeCpuSeconds(pid) {
   };
   visit(pid);
   return ms / 1000;
+}
+
+/**
+ * CPU seconds so far of a broker started by scripts/brokers/*.sh (its process tree), found by the
+ * pid file the script writes; undefined when there is none (a broker started some other way).
+ * @param {string} pidFile
+ * @returns {number | undefined}
+ */
+export function pidFileCpuSeconds(pidFile) {
+  try {
+    return processTreeCpuSeconds(Number(readFileSync(pidFile, 'utf8').trim()));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU µs per message of a measured host together with its converter processes.
+ * @param {Usage} usage from a measured host's `end`
+ * @returns {number | undefined}
+ */
+export function hostAndConverterUs(usage) {
+  return usage.split === undefined ? undefined : usage.cpuUsPerMessage + usage.split.converter;
 }

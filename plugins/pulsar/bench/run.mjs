@@ -12,7 +12,6 @@
 // process for a), the host process for b).
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,7 +22,8 @@ import {
   MEASURE_COLUMNS,
   measureInProcess,
   processedCount,
-  processTreeCpuSeconds,
+  pidFileCpuSeconds,
+  hostAndConverterUs,
   rateRow,
   startMeasuredHost,
 } from '../../../scripts/bench-support.mjs';
@@ -48,11 +48,7 @@ const brokerPidFile = path.join(
 
 /** CPU seconds the broker (its JVM) used so far; undefined without its pid file. */
 function brokerCpuSeconds() {
-  try {
-    return processTreeCpuSeconds(Number(readFileSync(brokerPidFile, 'utf8').trim()));
-  } catch {
-    return undefined;
-  }
+  return pidFileCpuSeconds(brokerPidFile);
 }
 
 /** Runs a case with the broker's CPU measured: adds `brokerUsPerMessage` to its result. */
@@ -186,7 +182,6 @@ async function wholePipeline(dir, connections) {
   };
   // Measured from the first subscription: delivery starts there, before "host started".
   const host = await startMeasuredHost({ dir, config, beginOn: 'pulsar consumer subscribed' });
-  const treeBefore = processTreeCpuSeconds(host.pid);
   const dataDir = path.join(dir, 'data');
   const started = host.begunAt;
   let stored = 0;
@@ -201,10 +196,9 @@ async function wholePipeline(dir, connections) {
     await sleep(100);
   }
   const seconds = (lastAt - started) / 1000;
-  const treeUsPerMessage = ((processTreeCpuSeconds(host.pid) - treeBefore) * 1e6) / Math.max(1, stored);
   const usage = await host.end(Math.max(1, stored));
   await host.stop();
-  return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage };
+  return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage: hostAndConverterUs(usage) };
 }
 
 log('starting the test instance (scripts/brokers/pulsar.sh start)');

@@ -18,7 +18,6 @@
 //    5 s at the default prefetch; latency = stored_at (platform) - time the publisher sent it.
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +31,8 @@ import {
   measureInProcess,
   percentiles,
   processedCount,
-  processTreeCpuSeconds,
+  pidFileCpuSeconds,
+  hostAndConverterUs,
   rateRow,
   startMeasuredHost,
 } from '../../../scripts/bench-support.mjs';
@@ -87,13 +87,7 @@ async function deleteQueue(queue) {
 }
 
 /** CPU seconds the broker (beam and its children) used so far; undefined without its pid file. */
-function brokerCpuSeconds() {
-  try {
-    return processTreeCpuSeconds(Number(readFileSync(brokerPidFile, 'utf8').trim()));
-  } catch {
-    return undefined;
-  }
-}
+const brokerCpuSeconds = () => pidFileCpuSeconds(brokerPidFile);
 
 const publishRates = [];
 /** Publishes a backlog, runs `drain(queue)` on it with the broker's CPU measured, deletes the queue. */
@@ -214,14 +208,12 @@ async function wholePipeline(dir, queue, prefetch) {
   // The backlog is there from the start, so the clock and the costs run from "rabbitmq consuming".
   const host = await startHost(dir, queue, prefetch);
   const started = host.begunAt;
-  const treeBefore = processTreeCpuSeconds(host.pid);
   let stored = 0;
   while ((stored = processedCount(host.dataDir)) < MESSAGES) {
     if (performance.now() - started > 300_000) throw new Error(`only ${stored} of ${MESSAGES} stored`);
     await sleep(100);
   }
   const seconds = (performance.now() - started) / 1000;
-  const treeUsPerMessage = ((processTreeCpuSeconds(host.pid) - treeBefore) * 1e6) / MESSAGES;
   const usage = await host.end(MESSAGES);
   const submits = await host.process.metric('tbi_rabbitmq_submits_total');
   const conversions = await host.process.metric('tbi_conversion_seconds_count');
@@ -232,7 +224,7 @@ async function wholePipeline(dir, queue, prefetch) {
   return {
     rate: MESSAGES / seconds,
     usage,
-    treeUsPerMessage,
+    treeUsPerMessage: hostAndConverterUs(usage),
     submitSize: MESSAGES / submits,
     conversionSize: MESSAGES / conversions,
     convertMs,
