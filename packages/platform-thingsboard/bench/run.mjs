@@ -8,11 +8,11 @@
 //    server; RSS is sampled as the outbox grows.
 // Needs `pnpm build`. Progress on stderr; one JSON line on stdout (protocol: scripts/bench.mjs).
 // TBI_BENCH_SCALE=0.1 makes it ten times smaller.
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
+import { MEASURE_COLUMNS, measureCells, measureInProcess, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 import { mosquittoPorts } from '../../../scripts/ports.mjs';
 import { startGatewayTestServer } from '../../plugin-testkit/dist/thingsboard/index.js';
 import { openThingsBoardPlatform } from '../dist/index.js';
@@ -22,7 +22,6 @@ const N = Math.round(100_000 * SCALE);
 const M = Math.round(1_000_000 * SCALE);
 const PORTS = mosquittoPorts();
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const TBI = path.join(ROOT, 'host', 'bin', 'tbi.js');
 const MQTT_PLUGIN = path.join(ROOT, 'plugins', 'mqtt');
 const TOKEN = 'bench-token-0123456789abcdef';
 const GW = 'bench-gateway-token';
@@ -72,22 +71,25 @@ async function rawDrain() {
   let done;
   const finished = new Promise((r) => (done = r));
   const started = performance.now();
-  const client = mqtt.connect({
-    host: '127.0.0.1',
-    port: PORTS.plain,
-    protocolVersion: 5,
-    reconnectPeriod: 0,
-    clientId,
-    clean: false,
-    properties: { sessionExpiryInterval: 3600 },
+  let client;
+  const { result: ended, usage } = await measureInProcess(N, () => {
+    client = mqtt.connect({
+      host: '127.0.0.1',
+      port: PORTS.plain,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    });
+    client.on('message', () => {
+      if (++received === N) done(performance.now());
+    });
+    return finished;
   });
-  client.on('message', () => {
-    if (++received === N) done(performance.now());
-  });
-  const ended = await finished;
   await client.endAsync();
   await dropSession(clientId);
-  return N / ((ended - started) / 1000);
+  return { rate: N / ((ended - started) / 1000), usage };
 }
 
 async function tbiDrain(dir) {
@@ -95,34 +97,25 @@ async function tbiDrain(dir) {
   const topic = `bench/${RUN}/tb-host`;
   await backlog(clientId, topic);
   const tb = await startGatewayTestServer({ accessToken: GW });
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, 'tbi.yaml');
-  await writeFile(
-    file,
-    JSON.stringify({
-      http: { host: '127.0.0.1', port: 0 },
-      auth: { token: TOKEN },
-      dataDir: path.join(dir, 'data'),
-      plugins: [MQTT_PLUGIN],
-      log: { level: 'info' },
-      platform: { type: 'thingsboard', host: '127.0.0.1', port: tb.port, accessToken: GW },
-      integrations: [
-        {
-          name: 'bench',
-          type: 'mqtt',
-          config: { host: '127.0.0.1', port: PORTS.plain, protocolVersion: '5', clientId, topicFilters: [{ filter: topic, qos: 1 }], receiveMaximum: 4000 },
-          uplinkConverter: { inline: UPLINK },
-          debug: { mode: 'off' },
-        },
-      ],
-    }),
-  );
-  const child = spawn(process.execPath, [TBI, 'start', '--config', file, '--no-pretty'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  let connectedAt;
-  child.stdout.setEncoding('utf8').on('data', (chunk) => {
-    if (connectedAt === undefined && chunk.includes('connected to the MQTT broker')) connectedAt = performance.now();
-  });
-  const exited = new Promise((r) => child.once('exit', r));
+  const config = {
+    http: { host: '127.0.0.1', port: 0 },
+    auth: { token: TOKEN },
+    dataDir: path.join(dir, 'data'),
+    plugins: [MQTT_PLUGIN],
+    log: { level: 'info' },
+    platform: { type: 'thingsboard', host: '127.0.0.1', port: tb.port, accessToken: GW },
+    integrations: [
+      {
+        name: 'bench',
+        type: 'mqtt',
+        config: { host: '127.0.0.1', port: PORTS.plain, protocolVersion: '5', clientId, topicFilters: [{ filter: topic, qos: 1 }], receiveMaximum: 4000 },
+        uplinkConverter: { inline: UPLINK },
+        debug: { mode: 'off' },
+      },
+    ],
+  };
+  // The clock and the costs run from the connector's connection: the session delivers at once.
+  const host = await startMeasuredHost({ dir, config, beginOn: 'connected to the MQTT broker' });
   const count = () => {
     let n = 0;
     for (const d of tb.devices.values()) n += d.telemetry.length;
@@ -132,12 +125,12 @@ async function tbiDrain(dir) {
   while (count() < N && Date.now() < deadline) await sleep(20);
   const ended = performance.now();
   const stored = count();
-  child.kill('SIGTERM');
-  await exited;
+  const usage = await host.end(N);
+  await host.stop();
   await tb.stop();
   await dropSession(clientId);
   if (stored < N) throw new Error(`only ${stored} of ${N} reached the test server`);
-  return { rate: N / ((ended - connectedAt) / 1000), publishes: tb.publishes };
+  return { rate: N / ((ended - host.begunAt) / 1000), publishes: tb.publishes, usage };
 }
 
 async function outboxWhileDown(dir) {
@@ -155,38 +148,40 @@ async function outboxWhileDown(dir) {
   const samples = [];
   const started = performance.now();
   const BATCH = 1000;
-  for (let i = 0; i < M; i += BATCH) {
-    const items = Array.from({ length: BATCH }, (_, k) => ({
-      integration: 'bench',
-      sourceId: `s${i + k}`,
-      records: [
-        {
-          entityType: 'DEVICE',
-          deviceName: `dev-${(i + k) % 1000}`,
-          deviceType: 'bench',
-          attributes: {},
-          telemetry: [{ ts: TS0 + i + k, values: { seq: i + k, t: 21.5 } }],
-        },
-      ],
-    }));
-    await p.ingest(items);
-    if ((i + BATCH) % Math.max(BATCH, M / 10) === 0) {
-      globalThis.gc?.();
-      samples.push({ records: i + BATCH, rssMb: process.memoryUsage().rss / 1048576 });
-      log(`  outbox ${i + BATCH}: rss ${samples.at(-1).rssMb.toFixed(0)} MiB`);
+  const { usage } = await measureInProcess(M, async () => {
+    for (let i = 0; i < M; i += BATCH) {
+      const items = Array.from({ length: BATCH }, (_, k) => ({
+        integration: 'bench',
+        sourceId: `s${i + k}`,
+        records: [
+          {
+            entityType: 'DEVICE',
+            deviceName: `dev-${(i + k) % 1000}`,
+            deviceType: 'bench',
+            attributes: {},
+            telemetry: [{ ts: TS0 + i + k, values: { seq: i + k, t: 21.5 } }],
+          },
+        ],
+      }));
+      await p.ingest(items);
+      if ((i + BATCH) % Math.max(BATCH, M / 10) === 0) {
+        globalThis.gc?.();
+        samples.push({ records: i + BATCH, rssMb: process.memoryUsage().rss / 1048576 });
+        log(`  outbox ${i + BATCH}: rss ${samples.at(-1).rssMb.toFixed(0)} MiB`);
+      }
     }
-  }
+  });
   const seconds = (performance.now() - started) / 1000;
   const waiting = p.outbox.size;
   await p.close();
-  return { samples, rate: M / seconds, waiting };
+  return { samples, rate: M / seconds, waiting, usage };
 }
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'tbi-bench-tb-'));
 try {
   log(`baseline: bare subscriber draining ${N}`);
   const raw = await rawDrain();
-  log(`  ${raw.toFixed(0)} msg/s`);
+  log(`  ${raw.rate.toFixed(0)} msg/s`);
   log(`tbi → ThingsBoard test server draining ${N}`);
   const host = await tbiDrain(path.join(dir, 'host'));
   log(`  ${host.rate.toFixed(0)} msg/s in ${host.publishes} gateway messages`);
@@ -199,17 +194,21 @@ try {
       suite: 'platform-thingsboard',
       title: 'To ThingsBoard (gateway MQTT API, durable outbox)',
       description: `A backlog of ${N.toLocaleString('en-US')} QoS 1 messages in the MQTT connector's persistent session, drained by a real tbi into the in-process gateway-API test server (until every sample is PUBACKed), against a bare mqtt subscriber draining the same backlog on the same broker in the same run; then ${M.toLocaleString('en-US')} records taken by the outbox with ThingsBoard down.`,
-      columns: ['case', 'msg/s', 'note'],
+      columns: ['case', 'msg/s', 'note', ...MEASURE_COLUMNS],
       rows: [
-        ['bare mqtt subscriber (baseline)', Math.round(raw), 'no-op handler'],
-        ['tbi: MQTT → converter → outbox → ThingsBoard PUBACK', Math.round(host.rate), `${host.publishes} gateway messages`],
+        ['bare mqtt subscriber (baseline)', Math.round(raw.rate), 'no-op handler', ...measureCells(raw.usage)],
+        ['tbi: MQTT → converter → outbox → ThingsBoard PUBACK', Math.round(host.rate), `${host.publishes} gateway messages`, ...measureCells(host.usage)],
         [
           `outbox ingest, ThingsBoard down (${M.toLocaleString('en-US')} records)`,
           Math.round(down.rate),
           `RSS ${first.rssMb.toFixed(0)} MiB at ${first.records.toLocaleString('en-US')}, ${last.rssMb.toFixed(0)} MiB at ${last.records.toLocaleString('en-US')}; ${down.waiting.toLocaleString('en-US')} rows waiting`,
+          ...measureCells(down.usage),
         ],
       ],
-      notes: ["The test server runs in the benchmark process and acknowledges at once: the figure is tbi's own cost, not a real ThingsBoard's."],
+      notes: [
+        "The test server runs in the benchmark process and acknowledges at once: the figure is tbi's own cost, not a real ThingsBoard's.",
+        'CPU µs/msg, RSS and stalls: the bench process for the baseline and the outbox case (its peak RSS includes the cases before; the test server runs in it too), the tbi host process (not its converter processes) for the host case.',
+      ],
     }),
   );
 } finally {
