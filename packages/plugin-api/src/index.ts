@@ -2,6 +2,7 @@ export { PLUGIN_API_VERSION } from './version.js';
 export { parseManifest, type PluginManifest } from './manifest.js';
 export type { Metadata, RawMessage } from './messages.js';
 export type { DeviceRecord, KeyValues, RpcReply, Scalar, TelemetrySample } from './records.js';
+export type { ReplayBatch, ReplayPoint, ReplayRequest, ReplaySource } from './replay.js';
 export type { DownlinkMsgType, DownlinkRequest, EncodedDownlink, OutboundDownlink } from './downlink.js';
 export type * from './services.js';
 export type { StandardSchemaV1 } from './standard-schema.js';

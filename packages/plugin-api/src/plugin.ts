@@ -3,6 +3,7 @@ import type { OutboundDownlink } from './downlink.js';
 import type { Metadata } from './messages.js';
 import type { Clock, ConverterSandbox, HttpRouter, Logger, Metrics, PendingDownlinks, UplinkService } from './services.js';
 import type { PlatformView } from './platform-view.js';
+import type { ReplaySource } from './replay.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { PLUGIN_API_VERSION } from './version.js';
 
@@ -42,6 +43,12 @@ export interface Integration {
   downlinkMode?: 'push' | 'pull' | 'none';
   /** Pull mode: downlinks kept per device in the host's queue, newer ones pushing the oldest out (default the host's, 10). Since 1.2. */
   downlinkPendingPerDevice?: number;
+  /**
+   * Reads the source's history again for `tbi replay` (since 1.3): Kafka by partition offsets or
+   * record time, Pulsar by message id or publish time, RabbitMQ streams by `x-stream-offset`.
+   * Leave it out when the source keeps no history (MQTT, HTTP).
+   */
+  replay?: ReplaySource;
 }
 
 /** How the host retries `Integration.send`: attempts in all (the first included) and the backoff between them. */

@@ -136,6 +136,44 @@ export interface PlatformClient {
    * outage. Leave it out when `ingest` already fails while the platform is away. Since 1.2.
    */
   health?(): { status: 'up' | 'down'; detail?: string };
+  /**
+   * The platform's own log of what it stored, for exports (since 1.3). Present only on a
+   * platform that keeps one (the embedded platform, when it was opened with readers).
+   */
+  log?: StoredRecordLog;
+}
+
+/** One entry of a platform's log of stored records: one device record, as one `ingest` stored it. Since 1.3. */
+export interface StoredRecordEntry {
+  /** Position in the log: grows with every entry, in commit order (so per device, in order too). */
+  seq: number;
+  /** When the platform stored it (epoch ms). */
+  storedAt: number;
+  /** The integration that carried it. */
+  integration: string;
+  /** The record as stored, without `rpcReplies`. */
+  record: Omit<DeviceRecord, 'rpcReplies'>;
+  /** Whether this ingest created the device (or asset). */
+  created: boolean;
+}
+
+/**
+ * A durable log of stored records with named readers (since 1.3). Written in the same
+ * transaction as the data it describes, so a reader never sees what was not stored, nor misses
+ * what was. Entries are kept until every reader has committed past them (or they are older than
+ * the platform's retention for the log).
+ */
+export interface StoredRecordLog {
+  /** Entries with `seq > after`, oldest first, at most `limit`. */
+  read(after: number, limit: number): StoredRecordEntry[];
+  /** The newest committed `seq` (0 while the log is empty). */
+  head(): number;
+  /** The `seq` a reader last committed (0 when it never did: it starts at the log's beginning). */
+  cursor(reader: string): number;
+  /** Durably records that `reader` has handled everything up to `seq`. */
+  commit(reader: string, seq: number): void;
+  /** Resolves once an entry after `after` is committed, or when `signal` aborts. */
+  waitFor(after: number, signal: AbortSignal): Promise<void>;
 }
 
 /** What happened to one submitted message, once it is safe to acknowledge it at its source. */
