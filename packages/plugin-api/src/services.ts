@@ -170,8 +170,8 @@ export interface StoredRecordLog {
   head(): number;
   /** The `seq` a reader last committed (0 when it never did: it starts at the log's beginning). */
   cursor(reader: string): number;
-  /** Durably records that `reader` has handled everything up to `seq`. */
-  commit(reader: string, seq: number): void;
+  /** Durably records that `reader` has handled everything up to `seq`; resolves once it is on disk. */
+  commit(reader: string, seq: number): Promise<void>;
   /** Resolves once an entry after `after` is committed, or when `signal` aborts. */
   waitFor(after: number, signal: AbortSignal): Promise<void>;
 }
