@@ -20,6 +20,8 @@ import { converterRoutes } from './http/converter-routes.js';
 import { integrationDetailRoutes } from './http/integration-detail-routes.js';
 import { consoleRoutes } from '@tbi/console';
 import { hostVersion } from './host-version.js';
+import { ReplayJobs, ReplayStore, replayRoutes } from './replay/index.js';
+import path from 'node:path';
 
 /** A log level of `log.level`. */
 export type LogLevel = HostConfig['log']['level'];
@@ -116,6 +118,11 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
       }),
   );
   const supervisor = new Supervisor(instances, logger, () => services.platform.health?.());
+  const replays = new ReplayJobs(
+    new ReplayStore(path.join(config.dataDir, 'replays.db'), () => clock.now()),
+    (name) => supervisor.get(name)?.replayTarget() ?? 'unknown',
+    { logger, metrics, now: () => clock.now() },
+  );
   const pluginList = listPlugins(prepared.discovery);
   const app = createHostApp({
     supervisor,
@@ -124,7 +131,7 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
     token: loaded.token,
     bodyLimitBytes: config.http.bodyLimitBytes,
     plugins: () => pluginList,
-    apiRoutes: [...services.apiRoutes, converterRoutes({ limits: config.converters.limits }), integrationDetailRoutes(supervisor, logger, loaded.redact)],
+    apiRoutes: [...services.apiRoutes, converterRoutes({ limits: config.converters.limits }), integrationDetailRoutes(supervisor, logger, loaded.redact), replayRoutes(replays)],
     ...(config.console.enabled ? { console: consoleRoutes() } : {}),
     beforeScrape: () => integrationGauges.refresh(supervisor.readiness().integrations),
   });
@@ -139,11 +146,13 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
       tls: config.http.tls,
     });
   } catch (error) {
+    await replays.close();
     await services.close();
     throw error;
   }
   logger.info({ url: listening.url, integrations: instances.length }, `listening on ${listening.url}`);
   await supervisor.startEnabled();
+  replays.resumeUnfinished();
   for (const s of supervisor.readiness().integrations) {
     // Down (failed, or its plugin cannot reach its broker) is WARN: expected, retried, not a bug.
     const level = s.state === 'failed' || s.health.status === 'down' ? 'warn' : 'info';
@@ -164,7 +173,8 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
       // ended with the processes once their in-flight messages have been released (drain time).
       const drainMs = Math.floor(config.shutdownGraceMs / 2);
       const killConverters = setTimeout(() => void sandbox.dispose().catch(() => undefined), drainMs + 100);
-      await supervisor.stopAll();
+      // Replays stop where they are (their checkpoints are on disk) and resume at the next start.
+      await Promise.all([replays.close(), supervisor.stopAll()]);
       clearTimeout(killConverters);
       listening.server.closeIdleConnections();
       await closed;

@@ -8,6 +8,7 @@ import { eventsCommand } from './events-command.js';
 import { initCommand } from './init-command.js';
 import { pluginsCommand } from './plugins-command.js';
 import { reloadCommand } from './reload-command.js';
+import { replayCommand } from './replay-command.js';
 import { reportError } from './report-error.js';
 import { schemaCommand } from './schema-command.js';
 import { startCommand } from './start-command.js';
@@ -42,6 +43,7 @@ export function createProgram(io: CliIo = {}, setExitCode: (code: number) => voi
   program.addCommand(statusCommand(out, setExitCode));
   program.addCommand(eventsCommand(out, err));
   program.addCommand(reloadCommand(out));
+  program.addCommand(replayCommand(out, setExitCode));
   for (const command of program.commands) command.configureOutput({ writeOut: out, writeErr: err }).exitOverride();
   return program;
 }

@@ -20,6 +20,7 @@ import type { ConverterSourceLoader, IntegrationChannel, PipelineService, Sandbo
 import { stageConverterFile } from './converter-file-write.js';
 import { DownWatchdog } from './down-watchdog.js';
 import { DEFAULT_RESTART_POLICY, RestartSchedule, type RestartPolicy } from './restart-schedule.js';
+import type { ReplayTarget, ReplayUnavailable } from '../replay/replay-jobs.js';
 
 /** Where an instance is in its life. */
 export type InstanceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
@@ -127,6 +128,15 @@ export class IntegrationInstance implements RoutableInstance {
 
   liveRouter(): HttpRouter | undefined {
     return this.state === 'running' ? this.router : undefined;
+  }
+
+  /** What `tbi replay` reads through while the instance runs (see `ReplayJobs`). */
+  replayTarget(): ReplayTarget | ReplayUnavailable {
+    const running = this.state === 'running' ? this.running : undefined;
+    if (!running) return 'not-running';
+    const { integration, channel, abort } = running;
+    if (typeof integration.replay !== 'function') return 'unsupported';
+    return { replay: (request) => integration.replay!(request), channel, signal: abort.signal };
   }
 
   wantsToRun(): boolean {

@@ -67,6 +67,8 @@ export interface IntegrationChannel {
   readonly downlinks: PendingDownlinks;
   /** Gives the channel the running instance: for pause/resume and push downlinks. */
   bind(integration: Integration): void;
+  /** Stores messages replayed from the source's history over what is stored (see `Channel.replayHistory`). */
+  replayHistory(messages: readonly RawMessage[]): Promise<UplinkOutcome[]>;
   /** `degraded` while the platform keeps failing, else `up`; the host merges it with the plugin's own. */
   health(): IntegrationHealth;
   status(): ChannelStatus;
@@ -193,7 +195,16 @@ export class Channel implements IntegrationChannel {
 
   /** Runs dead letters again through the current converter; failures come back as `failed`. */
   replay(messages: readonly RawMessage[]): Promise<UplinkOutcome[]> {
-    return this.#engine.submit(messages, { deadLetters: 'caller' }, true);
+    return this.#engine.submit(messages, { deadLetters: 'caller' }, 'dead-letters');
+  }
+
+  /**
+   * Runs messages read again from the source's history (`tbi replay`) through the current
+   * converter and stores them over what is stored (no `sourceId` de-duplication); failures are
+   * dead-lettered as live ones are.
+   */
+  replayHistory(messages: readonly RawMessage[]): Promise<UplinkOutcome[]> {
+    return this.#engine.submit(messages, {}, 'history');
   }
 
   deliver(command: PlatformCommand): Promise<void> {

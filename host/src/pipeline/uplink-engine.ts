@@ -39,11 +39,16 @@ export interface BatchOptions {
   lingerMs?: number;
 }
 
+/** Where submitted messages come from (see `UplinkEngine.submit`). */
+export type SubmitOrigin = 'live' | 'dead-letters' | 'history';
+
 /** One message on its way: where its outcome goes. */
 interface Job {
   message: RawMessage;
   receivedAt: number;
   caller: boolean;
+  /** Stored without `sourceId` de-duplication (a replay of history overwrites what it stored). */
+  rewrite: boolean;
   ticket: SubmitTicket;
   index: number;
 }
@@ -113,8 +118,14 @@ export class UplinkEngine {
     this.#d = deps;
   }
 
-  /** Hands messages to the pipeline; see `UplinkService.submit`. */
-  submit(messages: readonly RawMessage[], options: SubmitOptions = {}, replay = false): Promise<UplinkOutcome[]> {
+  /**
+   * Hands messages to the pipeline; see `UplinkService.submit`. `origin` says where they come
+   * from: the connector (`live`, counted as received), the dead letters, or a replay of the
+   * source's history (`history`: stored without `sourceId` de-duplication, so that the current
+   * converter's values overwrite what an earlier run stored at the same timestamps; dead letters
+   * keep the `sourceId`, so a message that fails again stays one dead letter).
+   */
+  submit(messages: readonly RawMessage[], options: SubmitOptions = {}, origin: SubmitOrigin = 'live'): Promise<UplinkOutcome[]> {
     if (this.#closed || this.#closing) return Promise.reject(new ShutdownError(`integration ${this.#d.name} is stopping`));
     if (!Array.isArray(messages)) return Promise.reject(invalid(this.#d.name, 'submit takes an array of messages'));
     if (messages.length === 0) return Promise.resolve([]);
@@ -125,15 +136,16 @@ export class UplinkEngine {
     const ticket = new SubmitTicket(messages.length);
     const now = this.#d.clock.now();
     const caller = options.deadLetters === 'caller';
+    const rewrite = origin === 'history';
     messages.forEach((message, index) => {
-      this.#queue.push({ message, receivedAt: message.receivedAt ?? now, caller, ticket, index });
+      this.#queue.push({ message, receivedAt: message.receivedAt ?? now, caller, rewrite, ticket, index });
     });
     this.#open.add(ticket);
     void ticket.promise.then(
       () => this.#open.delete(ticket),
       () => this.#open.delete(ticket),
     );
-    if (!replay) this.#d.metrics.received.inc(this.#d.labels, messages.length);
+    if (origin === 'live') this.#d.metrics.received.inc(this.#d.labels, messages.length);
     this.#d.pressure.add(messages.length);
     this.#d.metrics.inFlight.set(this.#d.labels, this.#d.pressure.inFlight);
     this.#schedule();
@@ -276,7 +288,7 @@ export class UplinkEngine {
     const toIngest: number[] = [];
     results.forEach((result, i) => {
       if (!result.ok) failures.set(i, result.error);
-      else if (result.records.length > 0 || jobs[i]!.message.sourceId !== undefined) toIngest.push(i);
+      else if (result.records.length > 0 || (jobs[i]!.message.sourceId !== undefined && !jobs[i]!.rewrite)) toIngest.push(i);
     });
     this.#d.metrics.converted.inc(this.#d.labels, jobs.length - failures.size);
 
@@ -324,8 +336,8 @@ export class UplinkEngine {
     const items: IngestItem[] = indexes.map((i) => {
       const result = batch.results[i] as Extract<UplinkResult, { ok: true }>;
       const item: IngestItem = { integration: this.#d.name, records: result.records };
-      const sourceId = batch.jobs[i]!.message.sourceId;
-      if (sourceId !== undefined) item.sourceId = sourceId;
+      const job = batch.jobs[i]!;
+      if (job.message.sourceId !== undefined && !job.rewrite) item.sourceId = job.message.sourceId;
       return item;
     });
     try {
