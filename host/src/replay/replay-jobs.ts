@@ -101,7 +101,10 @@ export class ReplayJobs {
     this.#maxBatch = options.maxBatch ?? 500;
     this.#pollMs = options.pollMs ?? 1000;
     this.#logEveryMs = options.logEveryMs ?? 10_000;
-    this.#messages = deps.metrics.counter('tbi_replay_messages_total', 'Messages read again by replays, by outcome (stored, failed).', ['integration', 'outcome']);
+    this.#messages = deps.metrics.counter('tbi_replay_messages_total', 'Messages read again by replays, by outcome (stored, failed).', [
+      'integration',
+      'outcome',
+    ]);
     this.#running = deps.metrics.gauge('tbi_replays_active', 'Replays that have not ended.', []);
   }
 
@@ -118,7 +121,8 @@ export class ReplayJobs {
         context,
       );
     }
-    if (target === 'not-running') throw new ReplayRequestError('REPLAY_NOT_RUNNING', `integration "${integration}" is not running: start it first`, 409, context);
+    if (target === 'not-running')
+      throw new ReplayRequestError('REPLAY_NOT_RUNNING', `integration "${integration}" is not running: start it first`, 409, context);
     const busy = this.#store.unfinished().find((r) => r.integration === integration);
     if (busy) {
       throw new ReplayRequestError('REPLAY_BUSY', `integration "${integration}" is already replaying (replay ${busy.id}): wait for it or cancel it`, 409, {
@@ -217,7 +221,8 @@ export class ReplayJobs {
     while (!active.controller.signal.aborted) {
       const target = this.#targets(integration);
       if (typeof target === 'string') {
-        if (target !== 'not-running') return this.#end(id, 'failed', `integration "${integration}" is ${target === 'unknown' ? 'no longer configured' : 'no longer able to replay'}`);
+        if (target !== 'not-running')
+          return this.#end(id, 'failed', `integration "${integration}" is ${target === 'unknown' ? 'no longer configured' : 'no longer able to replay'}`);
         setState('waiting', `integration "${integration}" is not running; the replay goes on when it runs`);
         await sleep(this.#pollMs, active.controller.signal).catch(() => undefined);
         continue;
@@ -226,27 +231,62 @@ export class ReplayJobs {
       const signal = AbortSignal.any([active.controller.signal, target.signal]);
       let lastLog = this.#now();
       try {
-        const request = { from: record.from, maxBatch: this.#maxBatch, signal, ...(record.to ? { to: record.to } : {}), ...(checkpoint ? { resume: checkpoint } : {}) };
-        for await (const batch of target.replay(request)) {
-          if (signal.aborted) break;
-          let stored = 0;
-          if (batch.messages.length > 0) {
-            const outcomes = await target.channel.replayHistory(batch.messages);
-            stored = outcomes.filter((o) => o.status === 'stored').length;
+        const request = {
+          from: record.from,
+          maxBatch: this.#maxBatch,
+          signal,
+          ...(record.to ? { to: record.to } : {}),
+          ...(checkpoint ? { resume: checkpoint } : {}),
+        };
+        // Iterated by hand so that a cancel or a stop never waits for a reader that is slow to
+        // see its signal: the next batch is raced against the signal, and `return()` is not awaited.
+        const iterator = target.replay(request)[Symbol.asyncIterator]();
+        const aborted = new Promise<undefined>((resolve) => {
+          if (signal.aborted) resolve(undefined);
+          else signal.addEventListener('abort', () => resolve(undefined), { once: true });
+        });
+        try {
+          for (;;) {
+            const next = await Promise.race([iterator.next(), aborted]);
+            if (next === undefined || next.done || signal.aborted) break;
+            const batch = next.value;
+            let stored = 0;
+            if (batch.messages.length > 0) {
+              const outcomes = await target.channel.replayHistory(batch.messages);
+              stored = outcomes.filter((o) => o.status === 'stored').length;
+            }
+            const failed = batch.messages.length - stored;
+            this.#store.progress(id, {
+              read: batch.messages.length,
+              stored,
+              failed,
+              checkpoint: batch.checkpoint,
+              position: batch.position,
+              ...(batch.total === undefined ? {} : { total: batch.total }),
+            });
+            checkpoint = batch.checkpoint;
+            if (stored > 0) this.#messages.inc({ ...labels, outcome: 'stored' }, stored);
+            if (failed > 0) this.#messages.inc({ ...labels, outcome: 'failed' }, failed);
+            if (this.#now() - lastLog >= this.#logEveryMs) {
+              lastLog = this.#now();
+              const view = this.get(id)!;
+              this.#logger.info(
+                {
+                  replay: id,
+                  integration,
+                  read: view.read,
+                  stored: view.stored,
+                  failed: view.failed,
+                  rate: view.rate,
+                  position: view.position,
+                  percent: view.percent,
+                },
+                `replay ${id}: ${view.read} read, ${view.stored} stored, ${view.failed} failed${view.percent === undefined ? '' : ` (${view.percent} %)`}`,
+              );
+            }
           }
-          const failed = batch.messages.length - stored;
-          this.#store.progress(id, { read: batch.messages.length, stored, failed, checkpoint: batch.checkpoint, position: batch.position, ...(batch.total === undefined ? {} : { total: batch.total }) });
-          checkpoint = batch.checkpoint;
-          if (stored > 0) this.#messages.inc({ ...labels, outcome: 'stored' }, stored);
-          if (failed > 0) this.#messages.inc({ ...labels, outcome: 'failed' }, failed);
-          if (this.#now() - lastLog >= this.#logEveryMs) {
-            lastLog = this.#now();
-            const view = this.get(id)!;
-            this.#logger.info(
-              { replay: id, integration, read: view.read, stored: view.stored, failed: view.failed, rate: view.rate, position: view.position, percent: view.percent },
-              `replay ${id}: ${view.read} read, ${view.stored} stored, ${view.failed} failed${view.percent === undefined ? '' : ` (${view.percent} %)`}`,
-            );
-          }
+        } finally {
+          void iterator.return?.()?.catch(() => undefined);
         }
       } catch (error) {
         if (active.controller.signal.aborted) break;
@@ -258,7 +298,10 @@ export class ReplayJobs {
       if (active.controller.signal.aborted) break;
       if (target.signal.aborted) continue;
       const done = this.#store.get(id)!;
-      this.#logger.info({ replay: id, integration, read: done.read, stored: done.stored, failed: done.failed }, `replay ${id} of ${integration} done: ${done.read} read, ${done.stored} stored, ${done.failed} failed`);
+      this.#logger.info(
+        { replay: id, integration, read: done.read, stored: done.stored, failed: done.failed },
+        `replay ${id} of ${integration} done: ${done.read} read, ${done.stored} stored, ${done.failed} failed`,
+      );
       return this.#end(id, 'done');
     }
     if (active.cancelled) {

@@ -21,7 +21,11 @@ export function parseReplayPoint(value: unknown, name: 'from' | 'to'): ReplayPoi
     if (typeof v.time === 'string' && Object.keys(v).length === 1) return { time: isoTime(v.time, name) };
     if (typeof v.offset === 'string' && v.offset.trim() !== '' && Object.keys(v).length === 1) return { offset: v.offset.trim() };
   }
-  throw new ConfigError({ path: name, expected: 'an ISO 8601 time ("2026-12-01T10:00:00Z"), an offset ("1200"), {"time": <epoch ms>} or {"offset": "..."}', received: JSON.stringify(value) });
+  throw new ConfigError({
+    path: name,
+    expected: 'an ISO 8601 time ("2026-12-01T10:00:00Z"), an offset ("1200"), {"time": <epoch ms>} or {"offset": "..."}',
+    received: JSON.stringify(value),
+  });
 }
 
 function isoTime(text: string, name: string): number {
