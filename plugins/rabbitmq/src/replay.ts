@@ -153,6 +153,7 @@ async function* readStream(
       const policy = { stream: true, messageIdIsUnique: ctx.config.uplink?.messageIdIsUnique ?? false };
       let done = false;
       while (!done) {
+        if (signal.aborted) throw new ShutdownError('replay cancelled');
         const messages: RawMessage[] = [];
         let lastTag: number | undefined;
         const receivedAt = ctx.clock.now();
