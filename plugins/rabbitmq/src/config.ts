@@ -102,6 +102,18 @@ const downlinkSchema = z
   })
   .describe('Publisher (downlink) settings: a confirm channel, so a downlink counts as sent only once the broker confirmed it.');
 
+const replaySchema = z
+  .strictObject({
+    stream: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Stream queue `tbi replay` reads; default: the consumed queue when it is a stream. For a classic or quorum queue, bind a stream to the same exchange and name it here.',
+      ),
+  })
+  .describe('Where `tbi replay` reads history from (a stream queue).');
+
 /**
  * The `config` block of a `rabbitmq` integration (ThingsBoard's fields, plus TLS, topology and
  * consumer settings).
@@ -137,6 +149,7 @@ export const rabbitmqConfigSchema = z
     topology: topologySchema.default(() => topologySchema.parse({})),
     uplink: uplinkSchema.optional().describe('Consumer settings; leave out for a downlink-only integration.'),
     downlink: downlinkSchema.default(() => downlinkSchema.parse({})),
+    replay: replaySchema.optional(),
   })
   .superRefine((c, issue) => {
     for (const [i, b] of c.topology.bindings.entries()) {
@@ -158,6 +171,7 @@ export type RabbitmqConfigInput = z.input<typeof rabbitmqConfigSchema>;
 export type UplinkConfig = z.output<typeof uplinkSchema>;
 export type DownlinkConfig = z.output<typeof downlinkSchema>;
 export type TopologyConfig = z.output<typeof topologySchema>;
+export type ReplayConfig = z.output<typeof replaySchema>;
 
 /** The same schema as JSON Schema (draft 2020-12), for `tbi schema` and editors. */
 export const configJsonSchema = z.toJSONSchema(rabbitmqConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -5,6 +5,7 @@ export {
   type DownlinkConfig,
   type RabbitmqConfig,
   type RabbitmqConfigInput,
+  type ReplayConfig,
   type TopologyConfig,
   type UplinkConfig,
 } from './config.js';
@@ -15,3 +16,5 @@ export { connectionOptions, describeBroker } from './connection-options.js';
 export { deliveryCount, deliverySourceId, toRawMessage } from './delivery-message.js';
 export { downlinkPublish, renderTemplate } from './downlink-message.js';
 export { isAccessRefused, isRabbitmqConnectError, RabbitmqConnectError, type ConnectFailureKind } from './errors.js';
+export { rabbitmqReplay, replayStream } from './replay.js';
+export { parseCheckpoint, type ReplayCheckpoint } from './replay-range.js';

@@ -4,6 +4,7 @@ import { ConnectionKeeper } from './connection-keeper.js';
 import { connectionOptions } from './connection-options.js';
 import { amqplibDriver } from './driver/amqplib.js';
 import type { AmqpDriver } from './driver/types.js';
+import { rabbitmqReplay } from './replay.js';
 import { RabbitmqSink } from './sink.js';
 import { RabbitmqSource } from './source.js';
 import { StreamOffsets } from './stream-offsets.js';
@@ -54,6 +55,7 @@ export async function createRabbitmqIntegration(ctx: IntegrationContext<Rabbitmq
     pause: () => source?.pause(),
     resume: () => source?.resume(),
     send: (downlink) => sink.send(downlink),
+    replay: rabbitmqReplay(ctx, driver, options),
   };
 }
 
