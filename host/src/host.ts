@@ -131,7 +131,12 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
     token: loaded.token,
     bodyLimitBytes: config.http.bodyLimitBytes,
     plugins: () => pluginList,
-    apiRoutes: [...services.apiRoutes, converterRoutes({ limits: config.converters.limits }), integrationDetailRoutes(supervisor, logger, loaded.redact), replayRoutes(replays)],
+    apiRoutes: [
+      ...services.apiRoutes,
+      converterRoutes({ limits: config.converters.limits }),
+      integrationDetailRoutes(supervisor, logger, loaded.redact),
+      replayRoutes(replays),
+    ],
     ...(config.console.enabled ? { console: consoleRoutes() } : {}),
     beforeScrape: () => integrationGauges.refresh(supervisor.readiness().integrations),
   });

@@ -34,11 +34,15 @@ const ended = (r: ReplayView) => r.state === 'done' || r.state === 'failed' || r
  * replays. Exit 0 when it is done, 1 when it failed or was cancelled, 3 when there is no such
  * integration or replay.
  */
-export function replayCommand(out: (text: string) => void, setExitCode: (code: number) => void, io: HostClientIo & { isTTY?: boolean; pollMs?: number } = {}): Command {
+export function replayCommand(
+  out: (text: string) => void,
+  setExitCode: (code: number) => void,
+  io: HostClientIo & { isTTY?: boolean; pollMs?: number } = {},
+): Command {
   return withHostOptions(new Command('replay'))
     .description("read a range of an integration's source history again through its current uplink converter (kafka, pulsar, rabbitmq streams)")
     .argument('[integration]', 'name of the integration to replay')
-    .option('--from <time|offset>', 'first message: an ISO 8601 time (2026-12-01T10:00:00Z) or an offset in the connector\'s notation (1200, 0:1200,1:900)')
+    .option('--from <time|offset>', "first message: an ISO 8601 time (2026-12-01T10:00:00Z) or an offset in the connector's notation (1200, 0:1200,1:900)")
     .option('--to <time|offset>', 'stop before this time or offset (default: the end of the source as of the start)')
     .option('--no-follow', 'start it and return, without following the progress')
     .option('--list', 'list the replays of the host, newest first')
@@ -57,61 +61,79 @@ Replayed values overwrite what is stored at the same device, key and timestamp; 
 stored twice. A replay reads one batch at a time, so the live stream goes on beside it, and it
 goes on after a restart of the host from its last stored batch.`,
     )
-    .action(async (integration: string | undefined, opts: { from?: string; to?: string; follow: boolean; list?: boolean; watch?: number; cancel?: number; json?: boolean }, command: Command) => {
-      const client = hostClient(command, io);
-      const print = (r: ReplayView) => out(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${describeReplay(r)}\n`);
-      if (opts.list) {
-        const { replays } = await client.api<{ replays: ReplayView[] }>('GET', '/replays');
-        if (opts.json) return out(`${JSON.stringify(replays, null, 2)}\n`);
-        if (replays.length === 0) return out('No replays.\n');
-        const rows = replays.map((r) => [String(r.id), terminalSafe(r.integration), r.state, count(r.read), count(r.stored), count(r.failed), new Date(r.createdAt).toISOString()]);
-        return out(`${textTable([['ID', 'INTEGRATION', 'STATE', 'READ', 'STORED', 'FAILED', 'STARTED'], ...rows]).join('\n')}\n`);
-      }
-      if (opts.cancel !== undefined) {
-        const replay = await client.api<ReplayView>('DELETE', `/replays/${opts.cancel}`);
-        return print(replay);
-      }
-      let replay: ReplayView;
-      if (opts.watch !== undefined) replay = await client.api<ReplayView>('GET', `/replays/${opts.watch}`);
-      else {
-        if (!integration) return command.error('name the integration to replay (tbi replay <integration> --from …), or use --list, --watch or --cancel', { exitCode: 1 });
-        if (!opts.from) return command.error('--from is required: an ISO 8601 time (2026-12-01T10:00:00Z) or an offset (1200)', { exitCode: 1 });
-        replay = await client.api<ReplayView>('POST', `/integrations/${encodeURIComponent(integration)}/replays`, { from: opts.from, ...(opts.to ? { to: opts.to } : {}) });
-        if (!opts.json) out(`Started replay ${replay.id} of ${terminalSafe(replay.integration)}.\n`);
-      }
-      if (!opts.follow || ended(replay)) return finish(replay, true);
-      const tty = io.isTTY ?? process.stdout.isTTY === true;
-      let detached = false;
-      const onInt = () => {
-        detached = true;
-      };
-      process.once('SIGINT', onInt);
-      try {
-        let lastPrinted = 0;
-        while (!ended(replay) && !detached) {
-          await sleep(io.pollMs ?? 1000);
-          replay = await client.api<ReplayView>('GET', `/replays/${replay.id}`);
-          if (opts.json) continue;
-          if (tty) out(`\r\x1b[2K${describeReplay(replay)}`);
-          else if (Date.now() - lastPrinted >= 5000 || ended(replay)) {
-            lastPrinted = Date.now();
-            out(`${describeReplay(replay)}\n`);
-          }
+    .action(
+      async (
+        integration: string | undefined,
+        opts: { from?: string; to?: string; follow: boolean; list?: boolean; watch?: number; cancel?: number; json?: boolean },
+        command: Command,
+      ) => {
+        const client = hostClient(command, io);
+        const print = (r: ReplayView) => out(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${describeReplay(r)}\n`);
+        if (opts.list) {
+          const { replays } = await client.api<{ replays: ReplayView[] }>('GET', '/replays');
+          if (opts.json) return out(`${JSON.stringify(replays, null, 2)}\n`);
+          if (replays.length === 0) return out('No replays.\n');
+          const rows = replays.map((r) => [
+            String(r.id),
+            terminalSafe(r.integration),
+            r.state,
+            count(r.read),
+            count(r.stored),
+            count(r.failed),
+            new Date(r.createdAt).toISOString(),
+          ]);
+          return out(`${textTable([['ID', 'INTEGRATION', 'STATE', 'READ', 'STORED', 'FAILED', 'STARTED'], ...rows]).join('\n')}\n`);
         }
-      } finally {
-        process.removeListener('SIGINT', onInt);
-      }
-      if (tty && !opts.json) out('\n');
-      if (detached) {
-        out(`Stopped following: replay ${replay.id} goes on in the host (tbi replay --watch ${replay.id}; tbi replay --cancel ${replay.id}).\n`);
-        return;
-      }
-      return finish(replay, opts.json === true);
+        if (opts.cancel !== undefined) {
+          const replay = await client.api<ReplayView>('DELETE', `/replays/${opts.cancel}`);
+          return print(replay);
+        }
+        let replay: ReplayView;
+        if (opts.watch !== undefined) replay = await client.api<ReplayView>('GET', `/replays/${opts.watch}`);
+        else {
+          if (!integration)
+            return command.error('name the integration to replay (tbi replay <integration> --from …), or use --list, --watch or --cancel', { exitCode: 1 });
+          if (!opts.from) return command.error('--from is required: an ISO 8601 time (2026-12-01T10:00:00Z) or an offset (1200)', { exitCode: 1 });
+          replay = await client.api<ReplayView>('POST', `/integrations/${encodeURIComponent(integration)}/replays`, {
+            from: opts.from,
+            ...(opts.to ? { to: opts.to } : {}),
+          });
+          if (!opts.json) out(`Started replay ${replay.id} of ${terminalSafe(replay.integration)}.\n`);
+        }
+        if (!opts.follow || ended(replay)) return finish(replay, true);
+        const tty = io.isTTY ?? process.stdout.isTTY === true;
+        let detached = false;
+        const onInt = () => {
+          detached = true;
+        };
+        process.once('SIGINT', onInt);
+        try {
+          let lastPrinted = 0;
+          while (!ended(replay) && !detached) {
+            await sleep(io.pollMs ?? 1000);
+            replay = await client.api<ReplayView>('GET', `/replays/${replay.id}`);
+            if (opts.json) continue;
+            if (tty) out(`\r\x1b[2K${describeReplay(replay)}`);
+            else if (Date.now() - lastPrinted >= 5000 || ended(replay)) {
+              lastPrinted = Date.now();
+              out(`${describeReplay(replay)}\n`);
+            }
+          }
+        } finally {
+          process.removeListener('SIGINT', onInt);
+        }
+        if (tty && !opts.json) out('\n');
+        if (detached) {
+          out(`Stopped following: replay ${replay.id} goes on in the host (tbi replay --watch ${replay.id}; tbi replay --cancel ${replay.id}).\n`);
+          return;
+        }
+        return finish(replay, opts.json === true);
 
-      /** Sets the exit code; prints the replay unless following already did. */
-      function finish(r: ReplayView, printIt: boolean) {
-        if (printIt) print(r);
-        if (r.state === 'failed' || r.state === 'cancelled') setExitCode(EXIT_REPLAY_FAILED);
-      }
-    });
+        /** Sets the exit code; prints the replay unless following already did. */
+        function finish(r: ReplayView, printIt: boolean) {
+          if (printIt) print(r);
+          if (r.state === 'failed' || r.state === 'cancelled') setExitCode(EXIT_REPLAY_FAILED);
+        }
+      },
+    );
 }
