@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { sleep } from '@tbi/plugin-api';
 import type { ReplayView } from '../replay/index.js';
 import { hostClient, withHostOptions, type HostClientIo } from './host-client.js';
 import { terminalSafe } from './terminal-text.js';
@@ -110,7 +109,8 @@ goes on after a restart of the host from its last stored batch.`,
         try {
           let lastPrinted = 0;
           while (!ended(replay) && !detached) {
-            await sleep(io.pollMs ?? 1000);
+            // A plain timer: `sleep` of the plugin API is unref'd, and it is all this process waits on.
+            await new Promise((resolve) => setTimeout(resolve, io.pollMs ?? 1000));
             replay = await client.api<ReplayView>('GET', `/replays/${replay.id}`);
             if (opts.json) continue;
             if (tty) out(`\r\x1b[2K${describeReplay(replay)}`);
