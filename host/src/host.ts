@@ -115,6 +115,8 @@ export async function startHost(options: StartHostOptions): Promise<HostHandle> 
         logger,
         restartPolicy,
         restarts: integrationGauges.restartsOf(entry.name, entry.type),
+        ...(services.platform.log ? { recordLog: services.platform.log } : {}),
+        metrics,
       }),
   );
   const supervisor = new Supervisor(instances, logger, () => services.platform.health?.());

@@ -39,6 +39,25 @@ export const converterLimitsSchema = z
 
 const metadataValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
+/** Event export: every record the platform stores, published through this integration's connector. */
+export const exportSchema = z
+  .object({
+    converter: converterSourceSchema.describe(
+      'The encoder (a downlink converter: msg, metadata, msgType, integrationMetadata) called with POST_TELEMETRY_REQUEST, POST_ATTRIBUTES_REQUEST and ENTITY_CREATED.',
+    ),
+    deviceTypes: z.array(z.string().min(1)).min(1).optional().describe('Only devices of these types (default all).'),
+    keys: z.array(z.string().min(1)).min(1).optional().describe('Only these telemetry and attribute keys (default all).'),
+    events: z
+      .array(z.enum(['telemetry', 'attributes', 'devices']))
+      .min(1)
+      .optional()
+      .describe('Which events: telemetry, attributes, devices (created). Default all three.'),
+    batchSize: intRange(1, 10_000).default(500).describe('Stored records read and published per round; the cursor is committed after each.'),
+    errors: z.enum(['stop', 'skip']).default('stop').describe('A record the encoder fails on: stop (retry until the converter is fixed) or skip it.'),
+  })
+  .strict()
+  .describe('Publish every stored record through this integration (needs the embedded platform and a connector that sends).');
+
 /** One integration instance. Its `config` block is validated by its plugin's own schema. */
 export const integrationSchema = z
   .object({
@@ -57,6 +76,7 @@ export const integrationSchema = z
     downlinkConverter: converterSourceSchema.optional(),
     converterLimits: converterLimitsSchema.optional(),
     maxInFlight: intRange(1, 1_000_000).optional().describe('Messages of this integration in the pipeline at once.'),
+    export: exportSchema.optional(),
     debug: z
       .object({ mode: z.enum(['off', 'all', 'failures']).default('failures') })
       .strict()
@@ -69,6 +89,9 @@ const embeddedPlatformSchema = z
   .object({
     type: z.literal('embedded'),
     telemetryTtlDays: intRange(1, 36_500).optional().describe('Delete telemetry older than this many days.'),
+    recordLogRetentionDays: intRange(1, 3650)
+      .optional()
+      .describe('How long the log of stored records keeps entries an export has not published yet (default 7).'),
   })
   .strict();
 
@@ -168,6 +191,13 @@ export const hostConfigSchema = z
         });
       }
       seen.set(integration.name, i);
+      if (integration.export && config.platform.type !== 'embedded') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['integrations', i, 'export'],
+          message: `expected no export with platform type "${config.platform.type}": exports read the embedded platform's log of stored records (ThingsBoard exports through its own rule engine)`,
+        });
+      }
     });
   });
 
@@ -175,5 +205,7 @@ export const hostConfigSchema = z
 export type HostConfig = z.output<typeof hostConfigSchema>;
 /** One validated integration entry. */
 export type IntegrationEntry = z.output<typeof integrationSchema>;
+/** The `export` block of an integration entry. */
+export type ExportEntry = z.output<typeof exportSchema>;
 /** A converter source entry. */
 export type ConverterSourceEntry = z.output<typeof converterSourceSchema>;

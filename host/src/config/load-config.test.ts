@@ -71,7 +71,7 @@ describe('loadConfig', () => {
     expect(messages.some((m) => m.startsWith(`${file}:8: integrations[1].type: expected a lower-case integration type`))).toBe(true);
     expect(messages.some((m) => m.startsWith(`${file}:7: integrations[1].name: expected a unique name, but integrations[0] is also called "one"`))).toBe(true);
     expect(messages.at(-1)).toBe(
-      `${file}:10: integrations[1].colour: unknown key "colour" (allowed here: name, type, enabled, config, metadata, uplinkConverter, downlinkConverter, converterLimits, maxInFlight, debug)`,
+      `${file}:10: integrations[1].colour: unknown key "colour" (allowed here: name, type, enabled, config, metadata, uplinkConverter, downlinkConverter, converterLimits, maxInFlight, export, debug)`,
     );
   });
 

@@ -7,10 +7,13 @@ import {
   type HttpRouter,
   type Integration,
   type Counter,
+  type Metrics,
   type IntegrationHealth,
   type Logger,
+  type StoredRecordLog,
   type UplinkConverter,
 } from '@tbi/plugin-api';
+import { RecordExport, type ExportStatus } from '../export/record-export.js';
 import type { IntegrationEntry } from '../config/config-schema.js';
 import { createIntegrationContainer, resolveIntegrationContext } from '../di/containers.js';
 import { createPluginRouter } from '../http/plugin-router.js';
@@ -39,6 +42,8 @@ export interface InstanceStatus {
   error?: string;
   /** The restart the host has planned after a failure (until it happens or the user stops it). */
   restart?: { attempt: number; at: string; cause: string };
+  /** The integration's event export, while it runs. */
+  export?: ExportStatus;
 }
 
 /** Which of an integration's converters. */
@@ -77,7 +82,14 @@ export interface InstanceDeps {
   restartPolicy?: RestartPolicy;
   /** Counts the restarts the host makes (already labelled with the instance). */
   restarts?: Counter;
+  /** The platform's log of stored records, which exports read (the embedded platform, when some integration exports). */
+  recordLog?: StoredRecordLog;
+  /** The host's metrics, for exports. */
+  metrics?: Metrics;
 }
+
+/** A converter an instance compiles: its uplink and downlink converters, and its export's encoder. */
+type SourceKind = ConverterKind | 'export';
 
 const SEVERITY: Record<IntegrationHealth['status'], number> = { up: 0, starting: 1, degraded: 2, stopped: 3, down: 4 };
 
@@ -98,7 +110,13 @@ export class IntegrationInstance implements RoutableInstance {
   private error: string | undefined;
   private router: HttpRouter | undefined;
   private running:
-    | { integration: Integration; channel: IntegrationChannel; converters: Array<UplinkConverter | DownlinkConverter>; abort: AbortController }
+    | {
+        integration: Integration;
+        channel: IntegrationChannel;
+        converters: Array<UplinkConverter | DownlinkConverter>;
+        abort: AbortController;
+        export?: RecordExport;
+      }
     | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
@@ -178,7 +196,7 @@ export class IntegrationInstance implements RoutableInstance {
         this.desired = 'running';
         return this.doStart();
       }
-      const kinds = this.entry.downlinkConverter ? (['uplink', 'downlink'] as const) : (['uplink'] as const);
+      const kinds = this.sourceKinds();
       // Every file is read before anything is swapped, so a missing one changes nothing.
       const sources = await Promise.all(kinds.map((kind) => this.loadConverter(kind)));
       for (const [i, converter] of running.converters.entries()) {
@@ -190,6 +208,11 @@ export class IntegrationInstance implements RoutableInstance {
     const next = this.queue.then(step, step);
     this.queue = next.catch(() => undefined);
     return next.then(() => outcome);
+  }
+
+  /** The converters this instance compiles, in the order of `running.converters`. */
+  private sourceKinds(): SourceKind[] {
+    return ['uplink', ...(this.entry.downlinkConverter ? (['downlink'] as const) : []), ...(this.entry.export ? (['export'] as const) : [])];
   }
 
   /** The sources the converters run now (or would run at the next start), and where they come from. */
@@ -255,7 +278,8 @@ export class IntegrationInstance implements RoutableInstance {
   }
 
   /** A converter's source: the one applied in memory over an inline source, else the config's. */
-  private loadConverter(kind: ConverterKind): Promise<{ source: string; origin: string }> {
+  private loadConverter(kind: SourceKind): Promise<{ source: string; origin: string }> {
+    if (kind === 'export') return this.deps.loadSource(this.entry.export!.converter, 'downlink', this.deps.baseDir);
     const override = this.sourceOverrides[kind];
     if (override !== undefined) return Promise.resolve({ source: override, origin: 'inline' });
     const spec = kind === 'uplink' ? this.entry.uplinkConverter : this.entry.downlinkConverter;
@@ -274,6 +298,7 @@ export class IntegrationInstance implements RoutableInstance {
       health: this.health(),
       ...(this.error === undefined ? {} : { error: this.error }),
       ...this.restartStatus(),
+      ...(this.running?.export ? { export: this.running.export.status() } : {}),
     };
   }
 
@@ -370,7 +395,9 @@ export class IntegrationInstance implements RoutableInstance {
       channel.bind(integration);
       this.router = router;
       await integration.start();
-      this.running = { integration, channel, converters, abort };
+      const recordExport = entry.export ? await this.openExport(integration, converters, limits) : undefined;
+      this.running = { integration, channel, converters, abort, ...(recordExport ? { export: recordExport } : {}) };
+      recordExport?.start();
       this.state = 'running';
       this.schedule.markUp();
       const live = integration;
@@ -391,6 +418,35 @@ export class IntegrationInstance implements RoutableInstance {
       await this.release(integration, channel, converters);
       this.fail(`failed to start: ${reason}`, { plugin: pkg, err: cause }, error.message);
     }
+  }
+
+  /** Builds the instance's event export: its encoder joins `converters` (disposed and reloaded with them). */
+  private async openExport(integration: Integration, converters: Array<UplinkConverter | DownlinkConverter>, limits: SandboxLimits): Promise<RecordExport> {
+    const { entry, deps } = this;
+    const settings = entry.export!;
+    const log = deps.recordLog;
+    if (!log)
+      throw new PluginError('EXPORT_UNAVAILABLE', 'the platform keeps no log of stored records (exports need the embedded platform)', {
+        context: { integration: this.name },
+      });
+    if (typeof integration.send !== 'function') {
+      throw new PluginError('EXPORT_UNAVAILABLE', `the ${this.type} connector cannot send messages, so it cannot export`, {
+        context: { integration: this.name },
+      });
+    }
+    const source = await this.loadConverter('export');
+    const encoder = await deps.sandbox.downlink(`${entry.name}/export`, source.source, limits);
+    converters.push(encoder);
+    return new RecordExport({
+      name: entry.name,
+      log,
+      send: (downlink) => integration.send!(downlink),
+      converter: () => encoder,
+      integrationMetadata: entry.metadata,
+      settings,
+      logger: this.logger.child({ component: 'export' }),
+      metrics: deps.metrics!,
+    });
   }
 
   /**
@@ -423,6 +479,7 @@ export class IntegrationInstance implements RoutableInstance {
     if (this.state !== 'running' || running === undefined || running.integration !== integration) return;
     this.state = 'stopping';
     running.abort.abort();
+    await running.export?.stop();
     await this.release(running.integration, running.channel, running.converters);
     this.running = undefined;
     this.router = undefined;
@@ -441,6 +498,7 @@ export class IntegrationInstance implements RoutableInstance {
     this.watchdog.stop();
     this.logger.info({}, 'stopping integration');
     running.abort.abort();
+    await running.export?.stop();
     await this.release(running.integration, running.channel, running.converters);
     this.running = undefined;
     this.router = undefined;

@@ -94,9 +94,14 @@ async function openPlatform(
   const logger = deps.logger.child({ component: 'platform' });
   const p = config.platform;
   if (p.type === 'embedded') {
+    // The log of stored records is kept only while some integration exports: each one reads it.
+    const readers = config.integrations.filter((i) => i.export).map((i) => i.name);
     return openEmbeddedPlatform({
       dataDir: config.dataDir,
       ...(p.telemetryTtlDays === undefined ? {} : { telemetryTtlDays: p.telemetryTtlDays }),
+      ...(readers.length === 0
+        ? {}
+        : { recordLog: { readers, ...(p.recordLogRetentionDays === undefined ? {} : { retentionDays: p.recordLogRetentionDays }) } }),
       clock: deps.clock,
       logger,
     });

@@ -76,6 +76,19 @@ export async function prepareHost(loaded: LoadedConfig, options: { loadSource: C
   } catch (error) {
     collect(error);
   }
+  for (const [index, entry] of loaded.config.integrations.entries()) {
+    const plugin = entry?.export ? plugins.get(entry.type) : undefined;
+    if (plugin && plugin.definition.downlink === 'none') {
+      const path = ['integrations', index, 'export'];
+      collect(
+        new ConfigError({
+          file: loaded.file === undefined ? undefined : loaded.file + loaded.locate(path),
+          path: formatPath(path),
+          expected: `no export on a "${entry!.type}" integration: its connector does not send messages (exports need one that does: kafka, pulsar, rabbitmq, mqtt, http)`,
+        }),
+      );
+    }
+  }
   if (problems.length === 1 && !(problems[0] instanceof InvalidConfigError)) throw problems[0];
   if (problems.length > 0) throw new InvalidConfigError(problems);
   return { loaded, discovery, plugins, pluginConfigs };
@@ -85,18 +98,20 @@ async function checkConverters(loaded: LoadedConfig, options: { loadSource: Conv
   const problems: ConfigError[] = [];
   for (const [index, entry] of loaded.config.integrations.entries()) {
     if (!entry) continue; // left out of a partial config
+    // The export's encoder is a downlink converter too.
     const specs = [
-      ['uplink', entry.uplinkConverter],
-      ['downlink', entry.downlinkConverter],
+      ['uplink', entry.uplinkConverter, ['uplinkConverter']],
+      ['downlink', entry.downlinkConverter, ['downlinkConverter']],
+      ['downlink', entry.export?.converter, ['export', 'converter']],
     ] as const;
-    for (const [kind, spec] of specs) {
+    for (const [kind, spec, at] of specs) {
       if (!spec) continue;
-      const path = ['integrations', index, `${kind}Converter`, ...(spec.file ? ['file'] : ['inline'])];
+      const path = ['integrations', index, ...at, ...(spec.file ? ['file'] : ['inline'])];
       const file = loaded.file === undefined ? undefined : loaded.file + loaded.locate(path);
       try {
         const { source } = await options.loadSource(spec, kind, loaded.baseDir);
         if (options.sandbox) {
-          const name = `${entry.name}/${kind}`;
+          const name = `${entry.name}/${at[0] === 'export' ? 'export' : kind}`;
           const converter = kind === 'uplink' ? await options.sandbox.uplink(name, source) : await options.sandbox.downlink(name, source);
           await converter.dispose();
         }

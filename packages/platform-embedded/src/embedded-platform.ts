@@ -5,6 +5,7 @@ import { AttributeStore, checkAttributeValues, parseScope } from './attribute-st
 import { CommandStore } from './command-store.js';
 import { checkInteger, DeviceQueries } from './device-queries.js';
 import { invalidArgument, PlatformError } from './errors.js';
+import { RecordLog } from './record-log.js';
 import { RpcWaiters } from './rpc-waiters.js';
 import { TelemetryQueries } from './telemetry-queries.js';
 import { inTransaction } from './transaction.js';
@@ -50,6 +51,8 @@ export class EmbeddedPlatform implements PlatformClient {
   private retentionRun: Promise<RetentionResult> | undefined;
   private closing = false;
   private closed = false;
+  /** The log of stored records, when the platform was opened with readers (`recordLog`). */
+  readonly log: RecordLog | undefined;
 
   /**
    * @internal Use `openEmbeddedPlatform`. `db` is the main thread's connection: reads, and the
@@ -72,6 +75,7 @@ export class EmbeddedPlatform implements PlatformClient {
     this.telemetryReads = new TelemetryQueries(db);
     this.attributes = new AttributeStore(db);
     this.commands = new CommandStore(db);
+    if ((options.recordLog?.readers.length ?? 0) > 0) this.log = new RecordLog(db, gate, this.clock, options.recordLog!);
     const interval = options.retentionIntervalMs ?? 3_600_000;
     this.retentionTimer = setInterval(() => void this.runRetention().catch(() => {}), interval);
     // Retention alone must not keep the process alive.
@@ -92,6 +96,7 @@ export class EmbeddedPlatform implements PlatformClient {
     if (Array.isArray(items) && items.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
     return this.writer.request('ingest', { items, now: this.clock.now() }).then(({ stored, duplicates, replies }) => {
       if (replies.length > 0) this.replied(replies);
+      if (stored > 0) this.log?.stored();
       return { stored, duplicates };
     });
   }

@@ -4,6 +4,7 @@ export { createPlatformRoutes } from './routes.js';
 export { PlatformError, type PlatformErrorCode } from './errors.js';
 export { DATABASE_FILE } from './open-database.js';
 export { SCHEMA_VERSION } from './schema.js';
+export { RecordLog, type RecordLogOptions } from './record-log.js';
 export type {
   AggregatedPoint,
   Aggregation,

@@ -54,13 +54,15 @@ export class IngestWriter {
   /** The committed `last_seen` of recently seen devices. */
   private readonly touches = new Map<number, Touch>();
   private readonly s: Record<
-    'markProcessed' | 'findDevice' | 'insertDevice' | 'touchDevice' | 'findKey' | 'insertKey' | 'putTelemetry' | 'putAttribute' | 'reply',
+    'markProcessed' | 'findDevice' | 'insertDevice' | 'touchDevice' | 'findKey' | 'insertKey' | 'putTelemetry' | 'putAttribute' | 'reply' | 'logRecord',
     StatementSync
   >;
 
   constructor(
     db: DatabaseSync,
     private readonly latest: StagedLatest,
+    /** Also write each stored record to `record_log` (exports read it). */
+    private readonly logRecords = false,
   ) {
     this.s = {
       markProcessed: db.prepare('INSERT INTO processed_messages (integration, source_id, stored_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
@@ -81,6 +83,7 @@ export class IngestWriter {
            bool_v = excluded.bool_v, long_v = excluded.long_v, dbl_v = excluded.dbl_v,
            str_v = excluded.str_v, json_v = excluded.json_v`,
       ),
+      logRecord: db.prepare('INSERT INTO record_log (stored_at, integration, created, record) VALUES (?, ?, ?, ?)'),
       reply: db.prepare(
         `UPDATE commands SET status = 'replied', response = ?, updated_time = ?
          WHERE id = ? AND device_id = ? AND status IN ('queued', 'delivered')`,
@@ -102,6 +105,8 @@ export class IngestWriter {
     };
     // Devices seen by this call and the integration that carried them last.
     const seen = new Map<number, string>();
+    // Devices this call created whose log entry does not say so yet.
+    const created = new Set<number>();
     for (const item of items) {
       if (item.sourceId !== undefined) {
         const { changes } = this.s.markProcessed.run(item.integration, item.sourceId, now);
@@ -111,9 +116,13 @@ export class IngestWriter {
         }
       }
       for (const record of item.records) {
-        const deviceId = this.device(record, item.integration, now, out);
+        const deviceId = this.device(record, item.integration, now, out, created);
         seen.set(deviceId, item.integration);
         this.writeRecord(deviceId, record, now, out);
+        if (this.logRecords) {
+          const { rpcReplies: _, ...stored } = record;
+          this.s.logRecord.run(now, item.integration, created.delete(deviceId) ? 1 : 0, JSON.stringify(stored));
+        }
       }
       out.stored++;
     }
@@ -156,7 +165,7 @@ export class IngestWriter {
     }
   }
 
-  private device(record: DeviceRecord, integration: string, now: number, out: CallWrite): number {
+  private device(record: DeviceRecord, integration: string, now: number, out: CallWrite, created: Set<number>): number {
     const name = record.deviceName;
     const known = this.deviceIds.get(name) ?? out.newDevices.get(name);
     if (known !== undefined) return known;
@@ -178,6 +187,7 @@ export class IngestWriter {
     );
     const id = Number(lastInsertRowid);
     out.newDevices.set(name, id);
+    created.add(id);
     return id;
   }
 

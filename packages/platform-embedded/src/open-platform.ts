@@ -43,6 +43,7 @@ export async function openWithMerge(options: EmbeddedPlatformOptions, merge: Mer
         dedupRetentionDays: options.dedupRetentionDays ?? 7,
         gate: gate.buffer,
         merge,
+        logRecords: (options.recordLog?.readers.length ?? 0) > 0,
       },
       logger,
     );

@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { PlatformError } from './errors.js';
 
 /** The schema version this code writes; kept in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 // Modelled on ThingsBoard's tables: `device`, `ts_kv` (+ `key_dictionary`), `ts_kv_latest`,
 // `attribute_kv`, `rpc`. Names are unique across devices and assets (one namespace), which keeps
@@ -107,6 +107,23 @@ CREATE TABLE telemetry_recent (
 );
 `;
 
+// v3: the log of stored records that exports read (`record-log.ts`), written by ingest in the same
+// transaction as the data when the platform is opened with readers. AUTOINCREMENT: a seq is never
+// used twice, even after every entry was trimmed, or a reader's cursor would skip new entries.
+const V3 = `
+CREATE TABLE record_log (
+  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  stored_at    INTEGER NOT NULL,
+  integration  TEXT NOT NULL,
+  created      INTEGER NOT NULL,
+  record       TEXT NOT NULL
+);
+CREATE TABLE record_log_cursors (
+  reader  TEXT PRIMARY KEY,
+  seq     INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 /**
  * Creates or upgrades the schema in one transaction. Refuses a database from a newer version
  * rather than guess at its layout.
@@ -125,6 +142,7 @@ export function migrate(db: DatabaseSync, file: string): void {
   try {
     if (version < 1) db.exec(V1);
     if (version < 2) db.exec(V2);
+    if (version < 3) db.exec(V3);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@tbi/plugin-api';
+import type { RecordLogOptions } from './record-log.js';
 
 /** Options of `openEmbeddedPlatform`. */
 export interface EmbeddedPlatformOptions {
@@ -22,6 +23,11 @@ export interface EmbeddedPlatformOptions {
   busyTimeoutMs?: number;
   /** Default and maximum timeout of two-way RPCs, in ms (defaults 10 000 and 600 000). */
   rpcTimeoutMs?: { default?: number; max?: number };
+  /**
+   * Keep the log of stored records that exports read (`PlatformClient.log`), for these readers.
+   * Without it (or with no readers) ingest writes no log.
+   */
+  recordLog?: RecordLogOptions;
   clock?: Clock;
   logger?: Logger;
 }

@@ -13,6 +13,8 @@ export interface WriterSettings {
   gate: SharedArrayBuffer;
   /** When `telemetry_recent` is merged into `telemetry` (see `telemetry-merge.ts`). */
   merge: MergeTiming;
+  /** Whether ingest writes the log of stored records (`record-log.ts`): only when exports read it. */
+  logRecords: boolean;
 }
 
 /** When the writer thread merges `telemetry_recent` into `telemetry`: whichever comes first. */

@@ -73,7 +73,7 @@ function open(): { db: DatabaseSync; queue: IngestQueue; retention: Retention; m
     });
     const queue = new IngestQueue(
       db,
-      new IngestWriter(db, latest),
+      new IngestWriter(db, latest, settings.logRecords),
       logger,
       () => gate.yield(),
       (rows) => {

@@ -1,3 +1,4 @@
+import { SCHEMA_VERSION } from '../src/schema.js';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -225,7 +226,7 @@ describe('telemetry staging and merge', () => {
     // Back to the v1 layout: no staging table, user_version 1.
     const db = env.secondConnection();
     expect(countRows(db, 'telemetry')).toBe(3);
-    db.exec('DROP TABLE telemetry_recent; PRAGMA user_version = 1');
+    db.exec('DROP TABLE telemetry_recent; DROP TABLE record_log; DROP TABLE record_log_cursors; PRAGMA user_version = 1');
     db.close();
     const reopened = await env.reopen();
     try {
@@ -236,7 +237,7 @@ describe('telemetry staging and merge', () => {
       await reopened.close();
     }
     const after = env.secondConnection();
-    expect((after.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(2);
+    expect((after.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
     expect(countRows(after, 'telemetry')).toBe(3);
     after.close();
   });

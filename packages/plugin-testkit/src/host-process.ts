@@ -23,8 +23,10 @@ export interface HostProcess {
 }
 
 export interface HostProcessOptions {
-  /** The host config, written as `tbi.yaml` (JSON is valid YAML) into `dir`. */
-  config: Record<string, unknown>;
+  /** The host config, written as `tbi.yaml` (JSON is valid YAML) into `dir`; or give `configFile`. */
+  config?: Record<string, unknown>;
+  /** An existing config file to run as it is (its relative paths resolve against its own folder). */
+  configFile?: string;
   /** Working directory of the host; created if missing. */
   dir: string;
   /** Bearer token `api()` sends (the config should set the same `auth.token`). */
@@ -68,8 +70,11 @@ export function tbiNodeFlags(bin = tbiBin()): string[] {
  */
 export async function startHostProcess(options: HostProcessOptions): Promise<HostProcess> {
   await mkdir(options.dir, { recursive: true });
-  const configFile = path.join(options.dir, 'tbi.yaml');
-  await writeFile(configFile, JSON.stringify(options.config, null, 2));
+  let configFile = options.configFile;
+  if (configFile === undefined) {
+    configFile = path.join(options.dir, 'tbi.yaml');
+    await writeFile(configFile, JSON.stringify(options.config ?? {}, null, 2));
+  }
   const bin = tbiBin();
   const args = [...tbiNodeFlags(bin), bin, 'start', '--config', configFile, '--port', '0', '--host', options.host ?? '127.0.0.1', '--no-pretty'];
   const child = spawn(process.execPath, args, {
