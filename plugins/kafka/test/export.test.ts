@@ -5,11 +5,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Consumer, Producer } from '@platformatic/kafka';
+import { Producer } from '@platformatic/kafka';
 import { startHostProcess, storedTelemetry, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaListeners } from '../../../scripts/ports.mjs';
-import { brokerScript, createTopic, ensureBroker, PLAINTEXT, unique, waitFor } from './harness.js';
+import { brokerScript, createTopic, ensureBroker, PLAINTEXT, readTopicUntil, unique, waitFor } from './harness.js';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 const TOKEN = 'kafka-replay-export-token-0123';
@@ -66,31 +66,6 @@ async function produceBand(topic: string, from: number, count: number, timestamp
 /** Rows of key `v` stored for the test's devices (one per message: the converter sets v = n). */
 const storedRows = (dataDir: string): number[] => storedTelemetry(dataDir, 'v', { prefix: 'dev-' });
 
-/** Reads a topic from the beginning until `until` says it has enough (own throwaway group). */
-async function readAll(topic: string, brokers: string[], until: (record: { key: string; value: string }) => boolean, timeoutMs = 120_000) {
-  const consumer = new Consumer({ clientId: 'export-reader', groupId: unique('export-reader'), bootstrapBrokers: brokers, autocommit: false });
-  const records: Array<{ key: string; value: string }> = [];
-  try {
-    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${records.length} records of ${topic}`)), timeoutMs);
-      stream.on('data', (m) => {
-        const record = { key: m.key?.toString() ?? '', value: m.value?.toString() ?? '' };
-        records.push(record);
-        if (until(record)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      stream.on('error', reject);
-    });
-    await stream.close();
-  } finally {
-    await consumer.close(true);
-  }
-  return records;
-}
-
 describe('export through a real host', { timeout: 600_000 }, () => {
   it('exports 100,000 stored records to Kafka, complete and in per-device order, across a SIGKILL of the host and a broker restart', async () => {
     const input = unique('export-in');
@@ -135,7 +110,13 @@ describe('export through a real host', { timeout: 600_000 }, () => {
     // Read until every stored message's value has arrived (a round cut by the kill or the restart
     // was sent again: at least once, so there may be repeats on the way).
     const distinct = new Set<number>();
-    const all = await readAll(output, [EXPORT_BROKER.plaintext], (r) => distinct.add((JSON.parse(r.value) as { n: number }).n).size >= 100_000, 180_000);
+    // Called once per record read (and once before the first): count the newest one.
+    const everyValue = (records: readonly { value: string }[]) => {
+      const last = records.at(-1);
+      if (last) distinct.add((JSON.parse(last.value) as { n: number }).n);
+      return distinct.size >= 100_000;
+    };
+    const all = await readTopicUntil(output, everyValue, { brokers: [EXPORT_BROKER.plaintext], timeoutMs: 180_000, what: 'every value' });
     const values = all.map((r) => JSON.parse(r.value) as { device: string; type: string; n: number; seq: number });
     // Complete: every stored message's value arrived.
     expect(new Set(values.map((v) => v.n)).size).toBe(100_000);

@@ -110,15 +110,35 @@ export async function produce(topic: string, records: TestRecord[], brokers = [P
   }
 }
 
+/** A record as the test readers return it. */
+export interface ReadRecord {
+  key: string | undefined;
+  value: string;
+  headers: Map<string, string>;
+  partition: number;
+}
+
 /** Reads `count` records of a topic from the beginning (own throwaway group). */
-export async function readTopic(topic: string, count: number, timeoutMs = 30_000) {
-  const consumer = new Consumer({ clientId: 'test-reader', groupId: unique('reader'), bootstrapBrokers: [PLAINTEXT], autocommit: false });
-  const records: Array<{ key: string | undefined; value: string; headers: Map<string, string>; partition: number }> = [];
+export function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<ReadRecord[]> {
+  return readTopicUntil(topic, (records) => records.length >= count, { timeoutMs, what: `${count} records` });
+}
+
+/** Reads a topic from the beginning until `enough` says so (own throwaway group). */
+export async function readTopicUntil(
+  topic: string,
+  enough: (records: readonly ReadRecord[]) => boolean,
+  options: { brokers?: string[]; timeoutMs?: number; what?: string } = {},
+): Promise<ReadRecord[]> {
+  const consumer = new Consumer({ clientId: 'test-reader', groupId: unique('reader'), bootstrapBrokers: options.brokers ?? [PLAINTEXT], autocommit: false });
+  const records: ReadRecord[] = [];
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${records.length} of ${count} records of ${topic}`)), timeoutMs);
-      if (count === 0) {
+      const timer = setTimeout(
+        () => reject(new Error(`read ${records.length} records of ${topic}, waiting for ${options.what ?? 'enough'}`)),
+        options.timeoutMs ?? 30_000,
+      );
+      if (enough(records)) {
         clearTimeout(timer);
         resolve();
       }
@@ -129,7 +149,7 @@ export async function readTopic(topic: string, count: number, timeoutMs = 30_000
           headers: new Map(m.headerEntries.map(([k, v]) => [k.toString(), v?.toString() ?? ''])),
           partition: m.partition,
         });
-        if (records.length >= count) {
+        if (enough(records)) {
           clearTimeout(timer);
           resolve();
         }
