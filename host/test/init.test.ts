@@ -17,7 +17,7 @@ describe('tbi init in a project with a plugin installed from its tarball', () =>
     expect(init.code).toBe(0);
     expect(init.stdout).toContain('npx tbi start');
     // The plugin built for a future plugin API is left out, with the reason.
-    expect(init.stderr).toMatch(/leaving out tbi-fixture-future: .*requires plugin API \^2\.0\.0, but this host provides plugin API 1\.2\.0/);
+    expect(init.stderr).toMatch(/leaving out tbi-fixture-future: .*requires plugin API \^2\.0\.0, but this host provides plugin API 1\.3\.0/);
     const text = await readFile(path.join(project, 'tbi.yaml'), 'utf8');
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./tbi.schema.json');
     const config = parse(text) as { integrations: Array<{ type: string; config: Record<string, unknown>; uplinkConverter: { file: string } }> };

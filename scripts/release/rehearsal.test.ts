@@ -239,7 +239,7 @@ describe('the release rehearsal', { timeout: 300_000 }, () => {
     for (const file of ['tbi.yaml', 'converters']) await cp(path.join(project, file), path.join(other, file), { recursive: true });
     const refused = await run('pnpm exec tbi start', other, hostEnv());
     expect(refused.code).toBe(1);
-    expect(refused.output).toContain(`${THIRD_PARTY} 0.2.0 requires plugin API ^2.0.0, but this host provides plugin API 1.2.0`);
+    expect(refused.output).toContain(`${THIRD_PARTY} 0.2.0 requires plugin API ^2.0.0, but this host provides plugin API 1.3.0`);
     expect(refused.output).toContain(`a version of ${THIRD_PARTY} built for plugin API ^1.0.0`);
     await mustRun(`pnpm add ${THIRD_PARTY}@^0.1.0`, other, env);
     expect(await mustRun('pnpm exec tbi validate', other, hostEnv())).toContain(`tcp-line (${THIRD_PARTY} 0.1.0)`);
