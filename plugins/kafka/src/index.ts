@@ -14,3 +14,4 @@ export type * from './driver/types.js';
 export { toRawMessage, recordSourceId } from './record-message.js';
 export { deadLetterRecord, DLQ_HEADERS } from './dead-letter.js';
 export { downlinkRecord } from './downlink-record.js';
+export { kafkaReplay } from './replay.js';

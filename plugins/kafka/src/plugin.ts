@@ -3,6 +3,7 @@ import { configJsonSchema, kafkaConfigSchema, type KafkaConfig } from './config.
 import { clientConnectionOptions } from './driver/client-options.js';
 import { platformaticDriver } from './driver/platformatic.js';
 import type { KafkaDriver, ProducerDriver } from './driver/types.js';
+import { kafkaReplay } from './replay.js';
 import { KafkaSink } from './sink.js';
 import { KafkaSource } from './source.js';
 
@@ -54,6 +55,7 @@ export function createKafkaIntegration(ctx: IntegrationContext<KafkaConfig>, dri
     pause: () => source?.pause(),
     resume: () => source?.resume(),
     send: (downlink) => sink.send(downlink),
+    ...(source === undefined ? {} : { replay: kafkaReplay(ctx, driver) }),
   };
 }
 

@@ -51,6 +51,9 @@ function setup(uplinkInput: Record<string, unknown> = {}) {
   const driver: KafkaDriver = {
     consumer: () => consumer,
     producer: () => producer,
+    historyReader: () => {
+      throw new Error('no history in these tests');
+    },
     listTopics: async () => [],
     missingTopics: async () => [],
     createTopics: async () => {},

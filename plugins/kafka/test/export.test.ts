@@ -5,11 +5,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Producer } from '@platformatic/kafka';
 import { startHostProcess, storedTelemetry, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaListeners } from '../../../scripts/ports.mjs';
-import { brokerScript, createTopic, ensureBroker, PLAINTEXT, readTopicUntil, unique, waitFor } from './harness.js';
+import { brokerScript, createTopic, ensureBroker, PLAINTEXT, produceBand, readTopicUntil, unique, waitFor } from './harness.js';
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, '..');
 const TOKEN = 'kafka-replay-export-token-0123';
@@ -45,22 +44,6 @@ async function startHost(dataDir: string, integrations: unknown[]): Promise<Host
   });
   hosts.push(host);
   return host;
-}
-
-/** Produces `{"n": from..from+count-1}` keyed by device, every record with the given timestamp. */
-async function produceBand(topic: string, from: number, count: number, timestamp: number, brokers = [PLAINTEXT]): Promise<void> {
-  const producer = new Producer({ clientId: 'band-producer', bootstrapBrokers: brokers, idempotent: true, acks: -1, retries: 20, retryDelay: 500 });
-  try {
-    for (let i = 0; i < count; i += 2000) {
-      const messages = [];
-      for (let n = from + i; n < from + Math.min(count, i + 2000); n++) {
-        messages.push({ topic, key: Buffer.from(`dev-${n % 50}`), value: Buffer.from(JSON.stringify({ n })), timestamp: BigInt(timestamp) });
-      }
-      await producer.send({ messages });
-    }
-  } finally {
-    await producer.close(true);
-  }
 }
 
 /** Rows of key `v` stored for the test's devices (one per message: the converter sets v = n). */

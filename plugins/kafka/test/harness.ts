@@ -110,6 +110,22 @@ export async function produce(topic: string, records: TestRecord[], brokers = [P
   }
 }
 
+/** Produces `{"n": from..from+count-1}` keyed `dev-<n % devices>`, every record with the given timestamp (epoch ms). */
+export async function produceBand(topic: string, from: number, count: number, timestamp: number, brokers = [PLAINTEXT], devices = 50): Promise<void> {
+  const producer = new Producer({ clientId: 'band-producer', bootstrapBrokers: brokers, idempotent: true, acks: -1, retries: 20, retryDelay: 500 });
+  try {
+    for (let i = 0; i < count; i += 2000) {
+      const messages = [];
+      for (let n = from + i; n < from + Math.min(count, i + 2000); n++) {
+        messages.push({ topic, key: Buffer.from(`dev-${n % devices}`), value: Buffer.from(JSON.stringify({ n })), timestamp: BigInt(timestamp) });
+      }
+      await producer.send({ messages });
+    }
+  } finally {
+    await producer.close(true);
+  }
+}
+
 /** A record as the test readers return it. */
 export interface ReadRecord {
   key: string | undefined;

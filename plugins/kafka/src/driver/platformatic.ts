@@ -1,10 +1,12 @@
 // The driver on @platformatic/kafka (pure JS, maintained, tested by its authors against Kafka
 // 3.5-4.2). Why this client: see README "Client choice".
-import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Admin, Consumer, Producer, type MessagesStream } from '@platformatic/kafka';
 import { Backoff } from '@tbi/plugin-api';
 import { partitionKey, type CommitPoint, type TopicPartition } from '../offset-tracker.js';
 import type { ClientConnectionOptions } from './client-options.js';
 import { describeKafkaError, errorCodes, kafkaErrorNames } from './describe-error.js';
+import { platformaticHistoryReader } from './platformatic-history.js';
+import { consumedRecord, type KafkaMessage } from './platformatic-record.js';
 import type { ConsumedRecord, ConsumerDriver, ConsumerEvents, ConsumerOptions, KafkaDriver, ProducerDriver, ProducerOptions, ProducerRecord } from './types.js';
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
@@ -21,6 +23,7 @@ export function platformaticDriver(base: ClientConnectionOptions): KafkaDriver {
   return {
     consumer: (options) => new PlatformaticConsumer(base, options),
     producer: (options) => platformaticProducer(base, options),
+    historyReader: (options) => platformaticHistoryReader(base, options, getAdmin),
     async listTopics() {
       return getAdmin().listTopics({ includeInternals: false });
     },
@@ -157,7 +160,7 @@ class PlatformaticConsumer implements ConsumerDriver {
     }
     this.#stream = stream;
     this.#restarts.reset();
-    stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.#onMessage(message));
+    stream.on('data', (message: KafkaMessage) => this.#onMessage(message));
     stream.on('error', (error: Error) => this.#onStreamEnd(stream, error));
     stream.on('close', () => this.#onStreamEnd(stream, new Error('the consumer stream closed')));
     if (this.#paused) stream.pause();
@@ -172,19 +175,8 @@ class PlatformaticConsumer implements ConsumerDriver {
     }
   }
 
-  #onMessage(m: Message<Buffer, Buffer, Buffer, Buffer>): void {
-    const consumerMeta = (m.metadata as { consumer?: { generationId?: number } }).consumer;
-    this.#pending.push({
-      topic: m.topic,
-      partition: m.partition,
-      offset: m.offset,
-      leaderEpoch: m.leaderEpoch,
-      key: m.key ?? undefined,
-      value: m.value ?? undefined,
-      timestamp: m.timestamp,
-      headers: m.headerEntries.map(([k, v]) => [k.toString('utf8'), v ?? Buffer.alloc(0)]),
-      generation: consumerMeta?.generationId ?? this.#consumer.generationId,
-    });
+  #onMessage(m: KafkaMessage): void {
+    this.#pending.push(consumedRecord(m, this.#consumer.generationId));
     // One fetch response is pushed synchronously record by record: hand it over as one batch.
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;

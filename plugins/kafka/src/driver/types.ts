@@ -83,10 +83,44 @@ export interface ProducerDriver {
   close(): Promise<void>;
 }
 
+/** Offsets of one partition at a point in its log. */
+export interface PartitionOffset extends TopicPartition {
+  /** -1 when no record is at or after the time asked for. */
+  offset: bigint;
+}
+
+/** Options of a history reader (a replay). */
+export interface HistoryReaderOptions {
+  /** A group of its own, made for this reader and never committed to: the live group stays where it is. */
+  groupId: string;
+  maxBytes: number;
+  maxBytesPerPartition: number;
+  maxWaitMs: number;
+  /** Records held before fetching pauses until `read` takes some. */
+  highWater: number;
+}
+
+/** Reads partitions from given offsets, outside the live consumer's group; commits nothing. */
+export interface HistoryReader {
+  /**
+   * Every partition of `topics` at a point: the log start, the end (high watermark), or the
+   * first offset whose timestamp is at or after `{time}` (epoch ms; ListOffsets by timestamp).
+   */
+  offsets(topics: readonly string[], at: 'earliest' | 'latest' | { time: number }): Promise<PartitionOffset[]>;
+  /** Starts fetching every partition of `topics` from `from` (each one must be named). */
+  start(topics: readonly string[], from: readonly PartitionOffset[]): Promise<void>;
+  /** Up to `max` fetched records, in offset order per partition; waits while none are there. Rejects when aborted or when fetching failed. */
+  read(max: number, signal: AbortSignal): Promise<ConsumedRecord[]>;
+  /** Stops fetching, leaves and deletes the reader's group. */
+  close(): Promise<void>;
+}
+
 /** Creates clients; one per integration instance. */
 export interface KafkaDriver {
   consumer(options: ConsumerOptions): ConsumerDriver;
   producer(options: ProducerOptions): ProducerDriver;
+  /** A reader of history for a replay, with connections of its own. */
+  historyReader(options: HistoryReaderOptions): HistoryReader;
   /** Every topic name of the cluster (for topic patterns). */
   listTopics(): Promise<string[]>;
   /** Which of `topics` do not exist; one attempt, so it fails fast when no broker answers. */
