@@ -87,7 +87,13 @@ for (const file of suites) fresh.push(await runSuite(file));
 // Results of suites not run this time are kept from the last run, marked with their date.
 const store = path.join(root, 'docs', 'benchmarks.json');
 const previous = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : [];
-const now = new Date().toISOString();
+// --render writes the page as of the newest result (nothing was measured now).
+const now = renderOnly
+  ? (previous
+      .map((p) => p.measuredAt ?? '')
+      .sort()
+      .at(-1) ?? '')
+  : new Date().toISOString();
 for (const r of fresh) r.measuredAt = now;
 const results = [
   ...fresh.map((r) =>
@@ -163,8 +169,10 @@ const lines = [
 for (const r of results) {
   lines.push(`## ${r.title ?? r.suite}`, '');
   if (r.measuredAt && r.measuredAt !== now) lines.push(`_Measured ${r.measuredAt} (not re-run since)._`, '');
-  const older = Object.entries(r.caseMeasuredAt ?? {}).filter(([, at]) => at !== r.measuredAt);
-  for (const [group, at] of older) lines.push(`_The ${group} rows: measured ${at} (not re-run since)._`, '');
+  // Groups kept from an earlier run (BENCH_CASES), by the date they were measured.
+  const older = new Map();
+  for (const [group, at] of Object.entries(r.caseMeasuredAt ?? {})) if (at !== r.measuredAt) older.set(at, [...(older.get(at) ?? []), group]);
+  for (const [at, groups] of older) lines.push(`_The ${groups.join(' and ')} rows: measured ${at} (not re-run since)._`, '');
   if (r.description) lines.push(r.description, '');
   lines.push(table(r));
   for (const note of r.notes ?? []) lines.push(`- ${note}`);
