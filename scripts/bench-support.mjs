@@ -39,6 +39,58 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @property {number} converter The converter child processes (isolated-vm).
  */
 
+/**
+ * The case groups a suite runs: those named in BENCH_CASES (comma-separated, e.g.
+ * `BENCH_CASES=replay,export`) that the suite has, else all of them. A suite reports the groups it
+ * ran (`cases`) and the group of each row and note (`rowCases`, `noteCases`), so that
+ * scripts/bench.mjs keeps the rows of the groups it did not run from the last result.
+ * @param {string[]} all the suite's groups, in the order of its table
+ * @returns {string[]}
+ */
+export function selectedCases(all) {
+  const wanted = (process.env.BENCH_CASES ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  return wanted.length === 0 ? all : all.filter((c) => wanted.includes(c));
+}
+
+/**
+ * A suite's result line from its case groups (see `selectedCases`): the rows and notes of each
+ * group that ran, tagged with it.
+ * @param {{ suite: string, title: string, description: string, columns: string[], notes?: string[] }} head
+ * @param {Array<{ name: string, rows: Array<Array<number | string>>, notes?: string[] }>} groups
+ */
+export function suiteResult(head, groups) {
+  return {
+    ...head,
+    cases: groups.map((g) => g.name),
+    rows: groups.flatMap((g) => g.rows),
+    rowCases: groups.flatMap((g) => g.rows.map(() => g.name)),
+    notes: [...groups.flatMap((g) => g.notes ?? []), ...(head.notes ?? [])],
+    noteCases: [...groups.flatMap((g) => (g.notes ?? []).map(() => g.name)), ...(head.notes ?? []).map(() => '')],
+  };
+}
+
+/**
+ * The mean of every number in a list of like results (nested objects too), for a case run several
+ * rounds. Lists (a host probe's long GC pauses…) are not averaged: the first round's is kept.
+ * @template T
+ * @param {T[]} list
+ * @returns {T}
+ */
+export function average(list) {
+  /** @type {any} */
+  const out = {};
+  for (const [key, value] of Object.entries(/** @type {any} */ (list[0]))) {
+    if (typeof value === 'number') out[key] = list.reduce((sum, r) => sum + /** @type {any} */ (r)[key], 0) / list.length;
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value) && list.every((r) => /** @type {any} */ (r)[key] != null)) {
+      out[key] = average(list.map((r) => /** @type {any} */ (r)[key]));
+    } else out[key] = value;
+  }
+  return out;
+}
+
 /** Columns every case of a connector bench reports, after its own (rate, baseline ratio…). */
 export const MEASURE_COLUMNS = ['CPU µs/msg', 'peak RSS MB', 'final RSS MB', 'stall p99.9 ms', 'stall max ms'];
 
@@ -130,6 +182,8 @@ function readPid(stallFile) {
  * @property {import('../packages/plugin-testkit/dist/index.js').HostProcess} process
  * @property {number} pid
  * @property {number} begunAt `performance.now()` when the measured window began
+ * @property {() => number} beginNow begins the window again, now (a case the bench starts with a
+ *   request once the host runs: a replay, an export); returns the new `begunAt`
  * @property {(messages: number) => Promise<Usage>} end ends the window: the costs of `messages` handled
  * @property {() => Promise<number | null>} stop
  */
@@ -164,7 +218,7 @@ export async function startMeasuredHost({ beginOn, ...options }) {
   });
   pid = /** @type {number} */ (host.child.pid);
   begin(); // at "host started" when `beginOn` was not seen
-  const started = /** @type {NonNullable<typeof begun>} */ (begun);
+  let started = /** @type {NonNullable<typeof begun>} */ (begun);
   /** Asks the probe for the stalls since the window began. */
   const stalls = async () => {
     window += 1;
@@ -184,6 +238,13 @@ export async function startMeasuredHost({ beginOn, ...options }) {
     process: host,
     pid,
     begunAt: started.at,
+    beginNow() {
+      begun = undefined;
+      begin();
+      started = /** @type {NonNullable<typeof begun>} */ (begun);
+      this.begunAt = started.at;
+      return started.at;
+    },
     async end(messages) {
       const now = processUsage(/** @type {number} */ (pid));
       const splitNow = cpuSplitMs(/** @type {number} */ (pid));

@@ -5,8 +5,14 @@
 //   { "suite": "converter-sandbox", "title": "...", "description": "...",
 //     "columns": ["case", "msg/s", ...], "rows": [["plain JS (baseline)", 123456, ...], ...],
 //     "notes": ["..."] }
+// A suite whose cases fall into groups also prints which groups it ran and the group of each row
+// and note (scripts/bench-support.mjs `suiteResult`; a note of group "" is about the whole suite):
+//   { ..., "cases": ["export"], "rowCases": ["export", ...], "noteCases": ["export", ..., ""] }
 // `pnpm bench -- sandbox mqtt` runs only suites whose folder name contains one of the words; the
 // other suites keep their last results (docs/benchmarks.json holds every suite's last result).
+// `BENCH_CASES=replay,export pnpm bench -- rabbitmq kafka` runs only those case groups of the suites
+// that have them (each suite's run.mjs lists its groups; default all): the rows and notes of the
+// groups not run are kept from the suite's last result, with the date they were measured.
 // `pnpm bench -- --render` runs nothing and rewrites docs/benchmarks.md from docs/benchmarks.json
 // (after results measured on several branches were merged into it).
 import { spawn, spawnSync } from 'node:child_process';
@@ -81,9 +87,23 @@ for (const file of suites) fresh.push(await runSuite(file));
 // Results of suites not run this time are kept from the last run, marked with their date.
 const store = path.join(root, 'docs', 'benchmarks.json');
 const previous = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : [];
-const now = new Date().toISOString();
+// --render writes the page as of the newest result (nothing was measured now).
+const now = renderOnly
+  ? (previous
+      .map((p) => p.measuredAt ?? '')
+      .sort()
+      .at(-1) ?? '')
+  : new Date().toISOString();
 for (const r of fresh) r.measuredAt = now;
-const results = [...fresh, ...previous.filter((p) => !fresh.some((r) => r.suite === p.suite))];
+const results = [
+  ...fresh.map((r) =>
+    keepGroupsNotRun(
+      r,
+      previous.find((p) => p.suite === r.suite),
+    ),
+  ),
+  ...previous.filter((p) => !fresh.some((r) => r.suite === p.suite)),
+];
 const order = [
   'converter-sandbox',
   'platform-embedded',
@@ -96,6 +116,41 @@ const order = [
   'plugin-pulsar',
 ];
 results.sort((a, b) => (order.indexOf(a.suite) + 1 || 99) - (order.indexOf(b.suite) + 1 || 99));
+
+/**
+ * A suite result that ran only some of its case groups (`cases`), completed with the rows and notes
+ * of the other groups from its last result (same columns only), in the group order of the last
+ * result with the new groups after; each group's date is in `caseMeasuredAt`.
+ */
+function keepGroupsNotRun(fresh, last) {
+  if (fresh.failed || !Array.isArray(fresh.cases)) return fresh;
+  const ran = new Set(fresh.cases);
+  const caseMeasuredAt = Object.fromEntries(fresh.cases.map((c) => [c, fresh.measuredAt]));
+  if (last === undefined || last.failed) return { ...fresh, caseMeasuredAt };
+  if (JSON.stringify(last.columns) !== JSON.stringify(fresh.columns)) {
+    process.stderr.write(`${fresh.suite}: its columns changed, so the rows of the groups not run this time are dropped\n`);
+    return { ...fresh, caseMeasuredAt };
+  }
+  const groupOf = (list, i) => list?.[i] ?? 'earlier';
+  const keptRows = last.rows.map((row, i) => ({ row, group: groupOf(last.rowCases, i) })).filter((x) => !ran.has(x.group));
+  const keptNotes = (last.notes ?? []).map((note, i) => ({ note, group: groupOf(last.noteCases, i) })).filter((x) => x.group !== '' && !ran.has(x.group));
+  const freshRows = fresh.rows.map((row, i) => ({ row, group: fresh.rowCases[i] }));
+  const freshNotes = (fresh.notes ?? []).map((note, i) => ({ note, group: fresh.noteCases?.[i] ?? '' }));
+  const order = [...new Set([...keptRows.map((x) => x.group), ...(last.rowCases ?? []), ...fresh.rowCases, ...fresh.cases])];
+  const byGroup = (a, b) => (a.group === '' ? 1 : 0) - (b.group === '' ? 1 : 0) || order.indexOf(a.group) - order.indexOf(b.group);
+  const rows = [...keptRows, ...freshRows].sort(byGroup);
+  const notes = [...keptNotes, ...freshNotes].sort(byGroup);
+  for (const { group } of [...keptRows, ...keptNotes]) caseMeasuredAt[group] ??= last.caseMeasuredAt?.[group] ?? last.measuredAt;
+  return {
+    ...fresh,
+    cases: [...new Set([...keptRows.map((x) => x.group), ...fresh.cases])].sort((a, b) => order.indexOf(a) - order.indexOf(b)),
+    rows: rows.map((x) => x.row),
+    rowCases: rows.map((x) => x.group),
+    notes: notes.map((x) => x.note),
+    noteCases: notes.map((x) => x.group),
+    caseMeasuredAt,
+  };
+}
 
 const cpus = os.cpus();
 const lines = [
@@ -114,6 +169,10 @@ const lines = [
 for (const r of results) {
   lines.push(`## ${r.title ?? r.suite}`, '');
   if (r.measuredAt && r.measuredAt !== now) lines.push(`_Measured ${r.measuredAt} (not re-run since)._`, '');
+  // Groups kept from an earlier run (BENCH_CASES), by the date they were measured.
+  const older = new Map();
+  for (const [group, at] of Object.entries(r.caseMeasuredAt ?? {})) if (at !== r.measuredAt) older.set(at, [...(older.get(at) ?? []), group]);
+  for (const [at, groups] of older) lines.push(`_The ${groups.join(' and ')} rows: measured ${at} (not re-run since)._`, '');
   if (r.description) lines.push(r.description, '');
   lines.push(table(r));
   for (const note of r.notes ?? []) lines.push(`- ${note}`);

@@ -8,8 +8,14 @@
 //    Rate = records / time from "member of the group" to "last record handled (stored)".
 // 2. Latency through the whole pipeline: records produced live at BENCH_RATE/s (default 2000) for
 //    5 s to a 1-partition topic; latency = stored_at (platform) - time the producer sent it.
+// 3. Event export (export-cases.mjs): N records stored in a host, then exported by the host's
+//    `export:` block through this plugin's downlink to a fresh topic, beside the raw producer
+//    (idempotent, acks=all, same batch size) producing the same N records (baseline).
 // Every drain reports CPU µs per record of its whole process, peak and final resident memory and
 // the longest event-loop stalls (scripts/bench-support.mjs).
+// Case groups: drain (1), latency (2), export (3). BENCH_CASES=export (comma-separated) runs only
+// those; default all. `pnpm bench` keeps the rows of the groups not run from the last result. A new
+// group (e.g. `replay`) is a module like export-cases.mjs, a name in GROUPS and its rows below.
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -26,9 +32,12 @@ import {
   percentiles,
   processedCount,
   rateRow,
+  selectedCases,
   startMeasuredHost,
+  suiteResult,
 } from '../../../scripts/bench-support.mjs';
 import { kafkaListeners } from '../../../scripts/ports.mjs';
+import { exportCases } from './export-cases.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
@@ -194,45 +203,85 @@ async function latency(dir) {
   return { stored: rows.length, sent: total, rate: total / ((Date.now() - started) / 1000), p50: pct.p50, p95: pct.p95, p99: pct.p99, max: pct.p100 };
 }
 
-log('starting the test broker (scripts/brokers/kafka.sh start)');
+const GROUPS = { drain: drainGroup, latency: latencyGroup, export: exportGroup };
+const CASES = selectedCases(Object.keys(GROUPS));
+log(`case groups: ${CASES.join(', ')}; starting the test broker (scripts/brokers/kafka.sh start)`);
 execFileSync(path.join(root, 'scripts/brokers/kafka.sh'), ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-kafka-bench-'));
-const topic = `bench-backlog-${run}`;
-await createTopic(topic, 3);
-log(`producing ${RECORDS} records`);
-const produceRate = await produceBacklog(topic, RECORDS);
-log(`produced at ${Math.round(produceRate)} records/s; raw consumer (baseline)`);
-const raw = await rawConsumer(topic);
-log(`raw: ${Math.round(raw.rate)} records/s; plugin with a no-op uplink`);
-const noop = await pluginNoop(topic);
-log(`plugin no-op: ${Math.round(noop.rate)} records/s; whole pipeline in a real host`);
-const whole = await wholePipeline(path.join(dir, 'backlog'), topic);
-log(
-  `whole pipeline: ${Math.round(whole.rate)} records/s, ${whole.usage.cpuUsPerMessage.toFixed(1)} µs CPU/record, peak RSS ${Math.round(whole.usage.peakRssMb)} MB; latency at ${RATE}/s`,
-);
-const lat = await latency(path.join(dir, 'live'));
-log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} stored)`);
-
 const NO_LATENCY = ['', '', ''];
+const groups = [];
+for (const name of CASES) groups.push(await GROUPS[name]());
+
 console.log(
-  JSON.stringify({
-    suite: 'plugin-kafka',
-    title: 'Kafka: draining a backlog, and live latency, through the whole pipeline',
-    description: `${RECORDS} small JSON records produced beforehand to a 3-partition topic on the local Kafka 4.1 test broker, then drained by each case in turn (own consumer group). Rate = records / time from joining the group to the last record handled (for the host: counted in the embedded platform's processed_messages). Latency: ${RATE} records/s produced live for 5 s to a 1-partition topic, from the producer's send (acks=all) to stored_at in the platform.`,
-    columns: ['case', 'records/s', 'vs baseline', 'p50 ms', 'p95 ms', 'p99 ms', ...MEASURE_COLUMNS],
+  JSON.stringify(
+    suiteResult(
+      {
+        suite: 'plugin-kafka',
+        title: 'Kafka: draining a backlog, live latency and event export, through the whole pipeline',
+        description: `On the local Kafka 4.1 test broker. Drain: ${RECORDS} small JSON records produced beforehand to a 3-partition topic, then drained by each case in turn (own consumer group). Rate = records / time from joining the group to the last record handled (for the host: counted in the embedded platform's processed_messages). Latency: ${RATE} records/s produced live for 5 s to a 1-partition topic, from the producer's send (acks=all) to stored_at in the platform. Export: records stored in a host published again by its \`export:\` block through this plugin to a fresh topic, beside the raw producer producing the same records in the same run (details in the export notes).`,
+        columns: ['case', 'records/s', 'vs baseline', 'p50 ms', 'p95 ms', 'p99 ms', ...MEASURE_COLUMNS],
+        notes: [
+          'CPU µs/record, RSS and stalls are of the whole process over the case: the bench process for the raw clients and the in-process plugin (its peak RSS includes the cases before), the tbi host process (not its converter processes) for the host cases; stalls from monitorEventLoopDelay at 5 ms resolution.',
+          "The busiest thread of the whole pipeline is the embedded platform's writer thread (staged rows, the dedup row per record, merges; split above): what bounds it is in packages/platform-embedded/README.md (Profile for issue 16).",
+        ],
+      },
+      groups,
+    ),
+  ),
+);
+process.exit(0);
+
+/** 1. The backlog drain: the raw consumer (baseline), the plugin with a no-op uplink, a real host. */
+async function drainGroup() {
+  const topic = `bench-backlog-${run}`;
+  await createTopic(topic, 3);
+  log(`producing ${RECORDS} records`);
+  const produceRate = await produceBacklog(topic, RECORDS);
+  log(`produced at ${Math.round(produceRate)} records/s; raw consumer (baseline)`);
+  const raw = await rawConsumer(topic);
+  log(`raw: ${Math.round(raw.rate)} records/s; plugin with a no-op uplink`);
+  const noop = await pluginNoop(topic);
+  log(`plugin no-op: ${Math.round(noop.rate)} records/s; whole pipeline in a real host`);
+  const whole = await wholePipeline(path.join(dir, 'backlog'), topic);
+  log(
+    `whole pipeline: ${Math.round(whole.rate)} records/s, ${whole.usage.cpuUsPerMessage.toFixed(1)} µs CPU/record, peak RSS ${Math.round(whole.usage.peakRssMb)} MB`,
+  );
+  return {
+    name: 'drain',
     rows: [
       rateRow('raw @platformatic/kafka consumer, no-op handler (baseline)', raw, raw.rate, NO_LATENCY),
       rateRow('plugin in-process, no-op uplink (batching, offset tracking, commits)', noop, raw.rate, NO_LATENCY),
       rateRow('whole pipeline: tbi host, sandbox converter, embedded SQLite platform', whole, raw.rate, NO_LATENCY),
-      [`whole pipeline, live at ${RATE} records/s`, Math.round(lat.rate), '', lat.p50, lat.p95, lat.p99, ...measureCells(undefined)],
+    ],
+    notes: [`producing the backlog (acks=all, lz4): ${Math.round(produceRate)} records/s`, ...cpuSplitNote('whole pipeline', whole.usage)],
+  };
+}
+
+/** 2. Live latency at RATE records/s. */
+async function latencyGroup() {
+  log(`latency at ${RATE}/s`);
+  const lat = await latency(path.join(dir, 'live'));
+  log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} stored)`);
+  return {
+    name: 'latency',
+    rows: [[`whole pipeline, live at ${RATE} records/s`, Math.round(lat.rate), '', lat.p50, lat.p95, lat.p99, ...measureCells(undefined)]],
+    notes: [`live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`],
+  };
+}
+
+/** 3. Event export: the raw producer (baseline) and a host's `export:` block, the same records. */
+async function exportGroup() {
+  const ex = await exportCases({ brokers: BROKERS, pluginDir, dir, run, createTopic, produceBacklog, log });
+  return {
+    name: 'export',
+    rows: [
+      rateRow(`export: raw @platformatic/kafka producer, idempotent, acks=all, sends of ${ex.batch} (baseline)`, ex.raw, ex.raw.rate, NO_LATENCY),
+      rateRow('export: tbi host export: block, record log → sandbox encoder → plugin downlink', ex.host, ex.raw.rate, NO_LATENCY),
     ],
     notes: [
-      `producing the backlog (acks=all, lz4): ${Math.round(produceRate)} records/s`,
-      `live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`,
-      ...cpuSplitNote('whole pipeline', whole.usage),
-      'CPU µs/record, RSS and stalls are of the whole process over the drain: the bench process for the first two rows (its peak RSS includes the cases before), the tbi host process (not its converter processes) for the host; stalls from monitorEventLoopDelay at 5 ms resolution.',
-      "The busiest thread of the whole pipeline is the embedded platform's writer thread (staged rows, the dedup row per record, merges; split above): what bounds it is in packages/platform-embedded/README.md (Profile for issue 16).",
+      `export: ${ex.records} records (values of ${ex.valueBytes} bytes, keyed by device, 1000 devices) to a fresh 3-partition topic per case, ${ex.rounds} round(s), baseline and host alternating (the rows are the means); host / baseline per round: ${ex.hostRatios.map((r) => r.toFixed(2)).join(', ')}. The topics are checked to hold exactly ${ex.records} records, and the export's status to have sent ${ex.records}.`,
+      `export: the host's records are stored beforehand by a host of its own (a kafka uplink, the exporter disabled); the export host is then started on the same data with only the exporter. Rate = records / time from its "export started" log line to lag 0 in GET /api/integrations/:name (export status: cursor = head); the host's CPU from that line on${ex.host.treeUsPerMessage === undefined ? '' : `; with its converter (encoder) process ${Math.round(ex.host.treeUsPerMessage * 10) / 10} µs/record`}.`,
+      ...cpuSplitNote('export host', ex.host.usage),
     ],
-  }),
-);
-process.exit(0);
+  };
+}

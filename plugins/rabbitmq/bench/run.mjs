@@ -16,6 +16,11 @@
 //    Also per message: the CPU of the host with its converter process (d), and of the broker.
 // 2. Latency through the whole pipeline: BENCH_RATE messages/s (default 1000) published live for
 //    5 s at the default prefetch; latency = stored_at (platform) - time the publisher sent it.
+// 3. Stream replay (replay-cases.mjs): raw amqplib reading a stream range with a no-op handler
+//    (baseline), the plugin's replay reader in process, and a real host replaying the range through
+//    the control API (POST /api/integrations/:name/replays) into its embedded platform.
+// Case groups: drain (1), latency (2), replay (3). BENCH_CASES=replay (comma-separated) runs only
+// those; default all. `pnpm bench` keeps the rows of the groups not run from the last result.
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -26,6 +31,7 @@ import amqp from 'amqplib';
 import { startTestIntegration } from '@tbi/plugin-testkit';
 import rabbitmqPlugin from '../dist/plugin.js';
 import {
+  average,
   MEASURE_COLUMNS,
   measureCells,
   measureInProcess,
@@ -34,9 +40,12 @@ import {
   pidFileCpuSeconds,
   hostAndConverterUs,
   rateRow,
+  selectedCases,
   startMeasuredHost,
+  suiteResult,
 } from '../../../scripts/bench-support.mjs';
 import { rabbitmqPorts } from '../../../scripts/ports.mjs';
+import { replayCases } from './replay-cases.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
@@ -279,58 +288,75 @@ async function latency(dir) {
   };
 }
 
-log('starting the test node (scripts/brokers/rabbitmq.sh start)');
+const CASES = selectedCases(['drain', 'latency', 'replay']);
+log(`case groups: ${CASES.join(', ')}; starting the test node (scripts/brokers/rabbitmq.sh start)`);
 execFileSync(path.join(root, 'scripts/brokers/rabbitmq.sh'), ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-rabbitmq-bench-'));
-const rounds = [];
-for (let round = 1; round <= ROUNDS; round++) {
-  for (const prefetch of PREFETCHES) {
-    log(`round ${round}, prefetch ${prefetch}: amqplib no-op consumer (baseline), then the whole pipeline in a real host`);
-    const raw = await drainCase(`raw-${prefetch}-${round}`, (q) => rawConsumer(q, prefetch));
-    const whole = await drainCase(`host-${prefetch}-${round}`, (q) => wholePipeline(path.join(dir, `backlog-${prefetch}-${round}`), q, prefetch));
-    log(
-      `prefetch ${prefetch}: whole pipeline ${(whole.rate / raw.rate).toFixed(2)} of the baseline, ${whole.submitSize.toFixed(1)} messages per submit, ` +
-        `converter calls of ${whole.conversionSize.toFixed(0)} in ${whole.convertMs.toFixed(2)} ms, stores of ${whole.storeSize.toFixed(0)} in ${whole.storeMs.toFixed(2)} ms`,
-    );
-    rounds.push({ prefetch, raw, whole });
-  }
-}
-// Each figure of the sweep: the mean over the rounds (the machine is shared, so a round alone moves).
-const sweep = PREFETCHES.map((prefetch) => {
-  const of = rounds.filter((r) => r.prefetch === prefetch);
-  return { prefetch, raw: average(of.map((r) => r.raw)), whole: average(of.map((r) => r.whole)), ratios: of.map((r) => r.whole.rate / r.raw.rate) };
-});
-log(`prefetch ${PREFETCH}: plugin with a no-op uplink`);
-const noop = await drainCase('plugin', pluginNoop);
-log(`prefetch ${PREFETCH}: pipeline and sandbox in process, memory platform`);
-const memory = await drainCase('pipeline', pipelineMemory);
-const referenceCase = sweep.find((s) => s.prefetch === PREFETCH) ?? sweep[0];
-const reference = referenceCase.raw;
-log(`latency at ${RATE}/s`);
-const lat = await latency(path.join(dir, 'live'));
-log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} stored)`);
-
 const NO_LATENCY = ['', '', ''];
 const r1 = (x) => (x === undefined ? '' : Math.round(x * 10) / 10);
 const perSubmit = (x) => (x === undefined ? '' : Math.round(x * 10) / 10);
+const groups = [];
+if (CASES.includes('drain')) groups.push(await drainGroup());
+if (CASES.includes('latency')) groups.push(await latencyGroup());
+if (CASES.includes('replay')) groups.push(await replayGroup());
+
 console.log(
-  JSON.stringify({
-    suite: 'plugin-rabbitmq',
-    title: 'RabbitMQ: draining a backlog, and live latency, through the whole pipeline',
-    description: `Before each case ${MESSAGES} small persistent JSON messages are published (confirms) to a classic queue of its own on the local RabbitMQ ${rabbitVersion()} test node, which the case then drains. The baseline (amqplib, no-op handler) and the whole pipeline run at each prefetch of the sweep, the baseline just before the host case, ${ROUNDS} time(s) (the rows are the means); "vs baseline" compares with the baseline of the same prefetch (the in-process cases: with the baseline at prefetch ${referenceCase.prefetch}). Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the in-process cases (without the converter's child process; its peak includes the cases before), the host process for the host cases; "host + converter" adds the converter process; "broker" is RabbitMQ's CPU over the same drain. Latency: ${RATE} messages/s published live for 5 s at prefetch ${PREFETCH}, from the publish to stored_at in the platform.`,
-    columns: [
-      'case',
-      'prefetch',
-      'messages/s',
-      'vs baseline',
-      'messages per submit',
-      'p50 ms',
-      'p95 ms',
-      'p99 ms',
-      ...MEASURE_COLUMNS,
-      'host + converter CPU µs/msg',
-      'broker CPU µs/msg',
-    ],
+  JSON.stringify(
+    suiteResult(
+      {
+        suite: 'plugin-rabbitmq',
+        title: 'RabbitMQ: draining a backlog, live latency and stream replay, through the whole pipeline',
+        description: `On the local RabbitMQ ${rabbitVersion()} test node. Drain: before each case ${MESSAGES} small persistent JSON messages are published (confirms) to a classic queue of its own, which the case then drains. The baseline (amqplib, no-op handler) and the whole pipeline run at each prefetch of the sweep, the baseline just before the host case, ${ROUNDS} time(s) (the rows are the means); "vs baseline" compares with the baseline of the same prefetch (the in-process cases: with the baseline at the plugin's default prefetch). Rate = messages / time from consuming to the last message handled (for the host: counted in the embedded platform's processed_messages). Latency: ${RATE} messages/s published live for 5 s at prefetch ${PREFETCH}, from the publish to stored_at in the platform. Replay: a range of offsets of a stream queue read again; the baseline is amqplib reading the same range with a no-op handler, in the same run (details in the replay notes). CPU per message, peak and final RSS and event-loop stalls: the bench process for the in-process cases (without the converter's child process; its peak includes the cases before), the host process for the host cases; "host + converter" adds the converter process; "broker" is RabbitMQ's CPU over the same case.`,
+        columns: [
+          'case',
+          'prefetch',
+          'messages/s',
+          'vs baseline',
+          'messages per submit',
+          'p50 ms',
+          'p95 ms',
+          'p99 ms',
+          ...MEASURE_COLUMNS,
+          'host + converter CPU µs/msg',
+          'broker CPU µs/msg',
+        ],
+        notes: [
+          'The host CPU and RSS figures are the host process (pipeline and the platform writer thread); "host + converter" adds the converter child process. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
+        ],
+      },
+      groups,
+    ),
+  ),
+);
+process.exit(0);
+
+/** 1. The backlog drain: the prefetch sweep (baseline and host), then the in-process cases. */
+async function drainGroup() {
+  const rounds = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const prefetch of PREFETCHES) {
+      log(`round ${round}, prefetch ${prefetch}: amqplib no-op consumer (baseline), then the whole pipeline in a real host`);
+      const raw = await drainCase(`raw-${prefetch}-${round}`, (q) => rawConsumer(q, prefetch));
+      const whole = await drainCase(`host-${prefetch}-${round}`, (q) => wholePipeline(path.join(dir, `backlog-${prefetch}-${round}`), q, prefetch));
+      log(
+        `prefetch ${prefetch}: whole pipeline ${(whole.rate / raw.rate).toFixed(2)} of the baseline, ${whole.submitSize.toFixed(1)} messages per submit, ` +
+          `converter calls of ${whole.conversionSize.toFixed(0)} in ${whole.convertMs.toFixed(2)} ms, stores of ${whole.storeSize.toFixed(0)} in ${whole.storeMs.toFixed(2)} ms`,
+      );
+      rounds.push({ prefetch, raw, whole });
+    }
+  }
+  // Each figure of the sweep: the mean over the rounds (the machine is shared, so a round alone moves).
+  const sweep = PREFETCHES.map((prefetch) => {
+    const of = rounds.filter((r) => r.prefetch === prefetch);
+    return { prefetch, raw: average(of.map((r) => r.raw)), whole: average(of.map((r) => r.whole)), ratios: of.map((r) => r.whole.rate / r.raw.rate) };
+  });
+  log(`prefetch ${PREFETCH}: plugin with a no-op uplink`);
+  const noop = await drainCase('plugin', pluginNoop);
+  log(`prefetch ${PREFETCH}: pipeline and sandbox in process, memory platform`);
+  const memory = await drainCase('pipeline', pipelineMemory);
+  const reference = (sweep.find((s) => s.prefetch === PREFETCH) ?? sweep[0]).raw;
+  return {
+    name: 'drain',
     rows: [
       ...sweep.flatMap(({ prefetch, raw, whole }) => [
         withPrefetch(rateRow('amqplib consumer, no-op handler, multiple acks (baseline)', raw, raw.rate, ['', ...NO_LATENCY]), prefetch, [
@@ -353,6 +379,30 @@ console.log(
         PREFETCH,
         ['', r1(memory.brokerUsPerMessage)],
       ),
+    ],
+    notes: [
+      `the sweep ran ${ROUNDS} time(s), baseline and host alternating; its rows are the means; whole pipeline / baseline per round: ${sweep
+        .map((s) => `prefetch ${s.prefetch}: ${s.ratios.map((r) => r.toFixed(2)).join(', ')}`)
+        .join('; ')}`,
+      `publishing each backlog (persistent, confirms, 2000 in flight): ${Math.round(Math.min(...publishRates))} – ${Math.round(Math.max(...publishRates))} messages/s`,
+      `the pipeline in the host cases (it joins submits into converter batches; one platform store per batch, one at a time): ${sweep
+        .map(
+          (s) =>
+            `prefetch ${s.prefetch}: ${s.whole.conversionSize.toFixed(0)} messages per batch, converted in ${s.whole.convertMs.toFixed(1)} ms and stored in ${s.whole.storeMs.toFixed(1)} ms on average`,
+        )
+        .join('; ')}`,
+    ],
+  };
+}
+
+/** 2. Live latency at RATE messages/s. */
+async function latencyGroup() {
+  log(`latency at ${RATE}/s`);
+  const lat = await latency(path.join(dir, 'live'));
+  log(`latency p50 ${lat.p50} ms, p99 ${lat.p99} ms (${lat.stored}/${lat.sent} stored)`);
+  return {
+    name: 'latency',
+    rows: [
       [
         `whole pipeline, live at ${RATE} messages/s`,
         PREFETCH,
@@ -367,35 +417,43 @@ console.log(
         '',
       ],
     ],
-    notes: [
-      `the sweep ran ${ROUNDS} time(s), baseline and host alternating; its rows are the means; whole pipeline / baseline per round: ${sweep
-        .map((s) => `prefetch ${s.prefetch}: ${s.ratios.map((r) => r.toFixed(2)).join(', ')}`)
-        .join('; ')}`,
-      `publishing each backlog (persistent, confirms, 2000 in flight): ${Math.round(Math.min(...publishRates))} – ${Math.round(Math.max(...publishRates))} messages/s`,
-      `live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`,
-      `the pipeline in the host cases (it joins submits into converter batches; one platform store per batch, one at a time): ${sweep
-        .map(
-          (s) =>
-            `prefetch ${s.prefetch}: ${s.whole.conversionSize.toFixed(0)} messages per batch, converted in ${s.whole.convertMs.toFixed(1)} ms and stored in ${s.whole.storeMs.toFixed(1)} ms on average`,
-        )
-        .join('; ')}`,
-      'The host CPU and RSS figures are the host process (pipeline and the platform writer thread); "host + converter" adds the converter child process. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
-    ],
-  }),
-);
-process.exit(0);
+    notes: [`live phase: ${lat.stored} of ${lat.sent} stored; max latency ${lat.max} ms`],
+  };
+}
 
-/** The mean of every number in a list of like results (nested objects too). */
-function average(list) {
-  const out = {};
-  for (const [key, value] of Object.entries(list[0])) {
-    if (typeof value === 'number') out[key] = list.reduce((sum, r) => sum + r[key], 0) / list.length;
-    // Lists (the host probe's long GC pauses…) are not averaged: the first round's is kept.
-    else if (value !== null && typeof value === 'object' && !Array.isArray(value) && list.every((r) => r[key] != null)) {
-      out[key] = average(list.map((r) => r[key]));
-    } else out[key] = value;
-  }
-  return out;
+/** 3. Stream replay: raw amqplib (baseline), the plugin's replay reader, a real host through the API. */
+async function replayGroup() {
+  const rp = await replayCases({ url: URL, connection, pluginDir, dir, brokerCpuSeconds, log });
+  const prefetch = rp.maxBatch * 2;
+  return {
+    name: 'replay',
+    rows: [
+      withPrefetch(rateRow('stream replay: amqplib from x-stream-offset 0, no-op handler (baseline)', rp.raw, rp.raw.rate, ['', ...NO_LATENCY]), prefetch, [
+        '',
+        r1(rp.raw.brokerUsPerMessage),
+      ]),
+      withPrefetch(
+        rateRow(`stream replay: plugin's replay reader in-process (probe, batches of ${rp.maxBatch}, toRawMessage)`, rp.source, rp.raw.rate, [
+          rp.maxBatch,
+          ...NO_LATENCY,
+        ]),
+        prefetch,
+        ['', r1(rp.source.brokerUsPerMessage)],
+      ),
+      withPrefetch(
+        rateRow('stream replay: tbi host via POST /api/integrations/:name/replays, sandbox converter, embedded SQLite platform', rp.host, rp.raw.rate, [
+          500,
+          ...NO_LATENCY,
+        ]),
+        prefetch,
+        [r1(rp.host.treeUsPerMessage), r1(rp.host.brokerUsPerMessage)],
+      ),
+    ],
+    notes: [
+      `replay: ${rp.messages} small JSON messages published to a stream of its own (confirms, 1000 in flight, ${Math.round(rp.publishRate)} messages/s), then offsets 0 – ${rp.messages} read ${rp.rounds} time(s), the three readers alternating (the rows are the means); host / baseline per round: ${rp.hostRatios.map((r) => r.toFixed(2)).join(', ')}`,
+      `replay: the host's integration consumes the stream live from "next" (none of the range), so every replayed message is stored once: the replay's read and stored counts and the platform's rows are checked to be ${rp.messages}. Rate = messages / (finishedAt - createdAt) of the replay as GET /api/replays/:id shows it; the host's costs from the POST on. The reader's wall time includes its 0.3 s end probe; "messages per submit" is the replay batch.`,
+    ],
+  };
 }
 
 /** Puts the prefetch after the label and the extra CPU cells at the end of a `rateRow`. */
