@@ -8,14 +8,18 @@
 //    Rate = records / time from "member of the group" to "last record handled (stored)".
 // 2. Latency through the whole pipeline: records produced live at BENCH_RATE/s (default 2000) for
 //    5 s to a 1-partition topic; latency = stored_at (platform) - time the producer sent it.
-// 3. Event export (export-cases.mjs): N records stored in a host, then exported by the host's
+// 3. Replay (replay-cases.mjs): N records read again from the start of a topic by the raw consumer
+//    in manual mode (baseline), by the plugin's replay reader in-process, and by a host's replay
+//    through the control API into its embedded platform.
+// 4. Event export (export-cases.mjs): N records stored in a host, then exported by the host's
 //    `export:` block through this plugin's downlink to a fresh topic, beside the raw producer
 //    (idempotent, acks=all, same batch size) producing the same N records (baseline).
 // Every drain reports CPU µs per record of its whole process, peak and final resident memory and
 // the longest event-loop stalls (scripts/bench-support.mjs).
-// Case groups: drain (1), latency (2), export (3). BENCH_CASES=export (comma-separated) runs only
-// those; default all. `pnpm bench` keeps the rows of the groups not run from the last result. A new
-// group (e.g. `replay`) is a module like export-cases.mjs, a name in GROUPS and its rows below.
+// Case groups: drain (1), latency (2), replay (3), export (4). BENCH_CASES=replay,export
+// (comma-separated) runs only those; default all. `pnpm bench` keeps the rows of the groups not
+// run from the last result. A new group is a module like export-cases.mjs, a name in GROUPS and its
+// rows below.
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -38,6 +42,7 @@ import {
 } from '../../../scripts/bench-support.mjs';
 import { kafkaListeners } from '../../../scripts/ports.mjs';
 import { exportCases } from './export-cases.mjs';
+import { replayCases } from './replay-cases.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
@@ -203,7 +208,7 @@ async function latency(dir) {
   return { stored: rows.length, sent: total, rate: total / ((Date.now() - started) / 1000), p50: pct.p50, p95: pct.p95, p99: pct.p99, max: pct.p100 };
 }
 
-const GROUPS = { drain: drainGroup, latency: latencyGroup, export: exportGroup };
+const GROUPS = { drain: drainGroup, latency: latencyGroup, replay: replayGroup, export: exportGroup };
 const CASES = selectedCases(Object.keys(GROUPS));
 log(`case groups: ${CASES.join(', ')}; starting the test broker (scripts/brokers/kafka.sh start)`);
 execFileSync(path.join(root, 'scripts/brokers/kafka.sh'), ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -217,8 +222,8 @@ console.log(
     suiteResult(
       {
         suite: 'plugin-kafka',
-        title: 'Kafka: draining a backlog, live latency and event export, through the whole pipeline',
-        description: `On the local Kafka 4.1 test broker. Drain: ${RECORDS} small JSON records produced beforehand to a 3-partition topic, then drained by each case in turn (own consumer group). Rate = records / time from joining the group to the last record handled (for the host: counted in the embedded platform's processed_messages). Latency: ${RATE} records/s produced live for 5 s to a 1-partition topic, from the producer's send (acks=all) to stored_at in the platform. Export: records stored in a host published again by its \`export:\` block through this plugin to a fresh topic, beside the raw producer producing the same records in the same run (details in the export notes).`,
+        title: 'Kafka: draining a backlog, live latency, replay and event export, through the whole pipeline',
+        description: `On the local Kafka 4.1 test broker. Drain: ${RECORDS} small JSON records produced beforehand to a 3-partition topic, then drained by each case in turn (own consumer group). Rate = records / time from joining the group to the last record handled (for the host: counted in the embedded platform's processed_messages). Latency: ${RATE} records/s produced live for 5 s to a 1-partition topic, from the producer's send (acks=all) to stored_at in the platform. Replay: a topic read again from the start by the raw consumer, the plugin's reader and a host's replay (details in the replay notes). Export: records stored in a host published again by its \`export:\` block through this plugin to a fresh topic, beside the raw producer producing the same records in the same run (details in the export notes).`,
         columns: ['case', 'records/s', 'vs baseline', 'p50 ms', 'p95 ms', 'p99 ms', ...MEASURE_COLUMNS],
         notes: [
           'CPU µs/record, RSS and stalls are of the whole process over the case: the bench process for the raw clients and the in-process plugin (its peak RSS includes the cases before), the tbi host process (not its converter processes) for the host cases; stalls from monitorEventLoopDelay at 5 ms resolution.',
@@ -269,7 +274,30 @@ async function latencyGroup() {
   };
 }
 
-/** 3. Event export: the raw producer (baseline) and a host's `export:` block, the same records. */
+/** 3. Replay: the raw consumer from given offsets (baseline), the plugin's reader, a host's replay. */
+async function replayGroup() {
+  const rp = await replayCases({ brokers: BROKERS, pluginDir, dir, run, createTopic, produceBacklog, log });
+  return {
+    name: 'replay',
+    rows: [
+      rateRow('replay: raw @platformatic/kafka consumer, manual offsets from 0, no-op handler (baseline)', rp.raw, rp.raw.rate, NO_LATENCY),
+      rateRow(
+        `replay: plugin's replay reader in-process (ListOffsets plan, temporary group, batches of ${rp.maxBatch}, toRawMessage)`,
+        rp.source,
+        rp.raw.rate,
+        NO_LATENCY,
+      ),
+      rateRow('replay: tbi host via POST /api/integrations/:name/replays, sandbox converter, embedded SQLite platform', rp.host, rp.raw.rate, NO_LATENCY),
+    ],
+    notes: [
+      `replay: ${rp.records} records on a 3-partition topic of their own, read ${rp.rounds} time(s) from the start, the three readers alternating (the rows are the means); host / baseline per round: ${rp.hostRatios.map((r) => r.toFixed(2)).join(', ')}`,
+      `replay: the host's live group starts at "latest" (it reads none of the topic), so every replayed record is stored once: the replay's read and stored counts and the platform's rows are checked to be ${rp.records}. Rate = records / (finishedAt - createdAt) of the replay as GET /api/replays/:id shows it; the host's costs from the POST on${rp.host.treeUsPerMessage === undefined ? '' : `; with its converter process ${Math.round(rp.host.treeUsPerMessage * 10) / 10} µs/record`}.`,
+      ...cpuSplitNote('replay host', rp.host.usage),
+    ],
+  };
+}
+
+/** 4. Event export: the raw producer (baseline) and a host's `export:` block, the same records. */
 async function exportGroup() {
   const ex = await exportCases({ brokers: BROKERS, pluginDir, dir, run, createTopic, produceBacklog, log });
   return {
