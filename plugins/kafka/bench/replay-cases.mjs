@@ -13,16 +13,23 @@
 //      `GET /api/replays/:id` until it is done: read again, converted in the sandbox and stored in
 //      the embedded platform (one row per record, counted in the platform's database).
 //      Rate = N / (finishedAt - createdAt of the replay).
+//   d) the same as c) with live records produced at BENCH_REPLAY_LIVE_RATE/s (default 1000) to a
+//      second topic of the same integration for as long as the replay runs: the replay's rate
+//      beside live traffic, and the live records' latency (producer send → stored_at in the
+//      platform), to set against the latency group's figure without a replay. This is the replay's
+//      bounded share at work: one replay batch in the pipeline at a time.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Consumer } from '@platformatic/kafka';
+import { DatabaseSync } from 'node:sqlite';
+import { Consumer, Producer } from '@platformatic/kafka';
 import { bareContext, storedTelemetry } from '@tbi/plugin-testkit';
 import { createKafkaIntegration, kafkaConfigSchema, platformaticDriver } from '../dist/index.js';
-import { average, hostAndConverterUs, measureInProcess, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { average, hostAndConverterUs, measureInProcess, percentiles, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 
 const N = Number(process.env.BENCH_REPLAY_RECORDS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 2);
+const LIVE_RATE = Number(process.env.BENCH_REPLAY_LIVE_RATE ?? 1000);
 const MAX_BATCH = 500; // the host's replay batch
 const PARTITIONS = 3;
 const TOKEN = 'kafka-bench-replay-token-0123456789';
@@ -54,13 +61,18 @@ export async function replayCases(bench) {
   await bench.createTopic(topic, PARTITIONS);
   bench.log(`replay: producing ${N} records to ${topic}`);
   await bench.produceBacklog(topic, N);
-  /** @type {Record<'raw' | 'source' | 'host', any[]>} */
-  const rounds = { raw: [], source: [], host: [] };
+  /** @type {Record<'raw' | 'source' | 'host' | 'live', any[]>} */
+  const rounds = { raw: [], source: [], host: [], live: [] };
   for (let r = 1; r <= ROUNDS; r++) {
+    // A fresh live topic each round: the replay reads every topic of the integration, and this one
+    // must be empty when it starts.
+    const liveTopic = `bench-replay-live-${bench.run}-${r}`;
+    await bench.createTopic(liveTopic, 1);
     for (const [name, fn] of /** @type {const} */ ([
       ['raw', () => inProcess(() => rawRead(bench, topic, `bench-replay-raw-${bench.run}-${r}`))],
       ['source', () => inProcess(() => replaySource(bench, topic))],
-      ['host', () => hostReplay(bench, topic, path.join(bench.dir, `replay-${r}`), `bench-replay-live-${bench.run}-${r}`)],
+      ['host', () => hostReplay(bench, topic, path.join(bench.dir, `replay-${r}`), `bench-replay-group-${bench.run}-${r}`)],
+      ['live', () => hostReplay(bench, topic, path.join(bench.dir, `replay-live-${r}`), `bench-replay-group-live-${bench.run}-${r}`, liveTopic)],
     ])) {
       const result = await fn();
       rounds[name].push(result);
@@ -76,6 +88,14 @@ export async function replayCases(bench) {
     raw: average(rounds.raw),
     source: average(rounds.source),
     host: average(rounds.host),
+    live: average(rounds.live),
+    liveRate: LIVE_RATE,
+    latency: {
+      p50: Math.max(...rounds.live.map((l) => l.latency.p50)),
+      p99: Math.max(...rounds.live.map((l) => l.latency.p99)),
+      max: Math.max(...rounds.live.map((l) => l.latency.p100)),
+    },
+    liveStored: rounds.live.map((l) => `${l.liveStored}/${l.liveSent}`),
     hostRatios: rounds.host.map((h, i) => h.rate / rounds.raw[i].rate),
   };
 }
@@ -122,9 +142,13 @@ async function replaySource(bench, topic) {
   return count;
 }
 
-/** c) A real host replays the topic through its converter into its embedded platform. */
-async function hostReplay(bench, topic, dir, groupId) {
+/**
+ * c) A real host replays the topic through its converter into its embedded platform; d) with
+ * `liveTopic`, live records go to that topic (also the integration's) while the replay runs.
+ */
+async function hostReplay(bench, topic, dir, groupId, liveTopic) {
   const dataDir = path.join(dir, 'data');
+  const topics = liveTopic === undefined ? [topic] : [topic, liveTopic];
   const host = await startMeasuredHost({
     dir,
     token: TOKEN,
@@ -138,7 +162,7 @@ async function hostReplay(bench, topic, dir, groupId) {
         {
           name: 'bench',
           type: 'kafka',
-          config: { bootstrapServers: bench.brokers, uplink: { topics: [topic], groupId, autoOffsetReset: 'latest' } },
+          config: { bootstrapServers: bench.brokers, uplink: { topics, groupId, autoOffsetReset: 'latest' } },
           uplinkConverter: { inline: CONVERTER },
         },
       ],
@@ -154,8 +178,10 @@ async function hostReplay(bench, topic, dir, groupId) {
     const started = await api('/integrations/bench/replays', { method: 'POST', body: JSON.stringify({ from: 'earliest' }) });
     if (started.status !== 202) throw new Error(`POST /api/integrations/bench/replays: ${started.status} ${JSON.stringify(started.body)}`);
     let replay = started.body;
+    const finished = () => replay.state !== 'running' && replay.state !== 'waiting';
+    const live = liveTopic === undefined ? undefined : produceLive(bench, liveTopic, finished);
     const deadline = performance.now() + 600_000;
-    while (replay.state === 'running' || replay.state === 'waiting') {
+    while (!finished()) {
       if (performance.now() > deadline) throw new Error(`the replay did not finish in 10 min: ${JSON.stringify(replay)}`);
       await sleep(100);
       replay = (await api(`/replays/${replay.id}`)).body;
@@ -165,8 +191,52 @@ async function hostReplay(bench, topic, dir, groupId) {
     if (replay.state !== 'done' || replay.read !== N || replay.stored !== N || rows !== N) {
       throw new Error(`replay ${replay.state}: read ${replay.read}, stored ${replay.stored} (${rows} rows in the platform) of ${N}: ${replay.detail ?? ''}`);
     }
-    return { rate: N / ((replay.finishedAt - replay.createdAt) / 1000), usage, treeUsPerMessage: hostAndConverterUs(usage) };
+    const result = { rate: N / ((replay.finishedAt - replay.createdAt) / 1000), usage, treeUsPerMessage: hostAndConverterUs(usage) };
+    if (live === undefined) return result;
+    return { ...result, ...(await liveLatency(dataDir, await live)) };
   } finally {
     await host.stop();
+  }
+}
+
+/** Produces to `topic` at LIVE_RATE records/s (a send every 10 ms) until `done()`; resolves with each record's send time by sourceId. */
+async function produceLive(bench, topic, done) {
+  const producer = new Producer({ clientId: 'bench-replay-live', bootstrapBrokers: bench.brokers, idempotent: true, acks: -1 });
+  const sentAt = new Map();
+  const perTick = Math.max(1, Math.round(LIVE_RATE / 100));
+  const started = Date.now();
+  let n = 0;
+  for (let t = 0; !done(); t++) {
+    const messages = [];
+    for (let j = 0; j < perTick; j++, n++) messages.push({ topic, key: Buffer.from(`live-${n % 10}`), value: Buffer.from(`{"t":21.5,"h":40,"n":${n}}`) });
+    const sending = Date.now();
+    const result = await producer.send({ messages });
+    const base = result.offsets[0].offset;
+    for (let j = 0; j < perTick; j++) sentAt.set(`${topic}/0/${base + BigInt(j)}`, sending);
+    const wait = started + (t + 1) * 10 - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+  await producer.close();
+  return sentAt;
+}
+
+/** Waits until every live record is stored; their latency from send to stored_at. */
+async function liveLatency(dataDir, sentAt) {
+  const db = new DatabaseSync(path.join(dataDir, 'platform.db'), { readOnly: true });
+  try {
+    const query = db.prepare('SELECT source_id, stored_at FROM processed_messages');
+    const deadline = Date.now() + 60_000;
+    let rows = query.all().filter((r) => sentAt.has(r.source_id));
+    while (rows.length < sentAt.size && Date.now() < deadline) {
+      await sleep(200);
+      rows = query.all().filter((r) => sentAt.has(r.source_id));
+    }
+    const latency = percentiles(
+      rows.map((r) => r.stored_at - sentAt.get(r.source_id)),
+      [0.5, 0.99, 1],
+    );
+    return { latency, liveStored: rows.length, liveSent: sentAt.size };
+  } finally {
+    db.close();
   }
 }

@@ -288,10 +288,16 @@ async function replayGroup() {
         NO_LATENCY,
       ),
       rateRow('replay: tbi host via POST /api/integrations/:name/replays, sandbox converter, embedded SQLite platform', rp.host, rp.raw.rate, NO_LATENCY),
+      rateRow(`replay: the same host replay with live records at ${rp.liveRate}/s beside it (latency: the live records)`, rp.live, rp.raw.rate, [
+        rp.latency.p50,
+        '',
+        rp.latency.p99,
+      ]),
     ],
     notes: [
       `replay: ${rp.records} records on a 3-partition topic of their own, read ${rp.rounds} time(s) from the start, the three readers alternating (the rows are the means); host / baseline per round: ${rp.hostRatios.map((r) => r.toFixed(2)).join(', ')}`,
       `replay: the host's live group starts at "latest" (it reads none of the topic), so every replayed record is stored once: the replay's read and stored counts and the platform's rows are checked to be ${rp.records}. Rate = records / (finishedAt - createdAt) of the replay as GET /api/replays/:id shows it; the host's costs from the POST on${rp.host.treeUsPerMessage === undefined ? '' : `; with its converter process ${Math.round(rp.host.treeUsPerMessage * 10) / 10} µs/record`}.`,
+      `replay beside live traffic: live records stored ${rp.liveStored.join(', ')} (per round); their latency from the producer's send to stored_at, worst round: p50 ${rp.latency.p50} ms, p99 ${rp.latency.p99} ms, max ${rp.latency.max} ms — compare the latency group's live row, measured without a replay`,
       ...cpuSplitNote('replay host', rp.host.usage),
     ],
   };
