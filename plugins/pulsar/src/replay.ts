@@ -10,7 +10,7 @@ import {
 } from '@tbi/plugin-api';
 import type { PulsarConfig } from './config.js';
 import { connectionOptions } from './connection-options.js';
-import { isPulsarConnectError, type ConnectionOptions, type PulsarDriver, type ReceivedMessage } from './driver/types.js';
+import { isPulsarConnectError, type ConnectionOptions, type PulsarDriver, type ReaderConnection, type ReceivedMessage } from './driver/types.js';
 import { compareMessageIds, decodeMessageId, formatMessageId, parseMessageId } from './message-id.js';
 import { toRawMessage } from './message.js';
 import { describePosition, judge, parseCheckpoint, topicPoint, type ReplayCheckpoint, type TopicPoint } from './replay-range.js';
@@ -18,6 +18,14 @@ import { parseTopic } from './topic.js';
 
 /** The most a WebSocket reader sends ahead (the broker caps `receiverQueueSize` at 1000). */
 const READER_QUEUE = 1000;
+/**
+ * How long a reader may send nothing before the range's tail before it is reopened. The
+ * WebSocket service counts a reader's messages in flight after it has sent one, so a client that
+ * frees room fast enough can be counted as full forever (seen once in a test run under load,
+ * like the consumer stalls the source watches for); a new reader from the last message handed
+ * over costs one entry read again.
+ */
+const STALL_MS = 3000;
 
 /**
  * The topic a replay reads: `replay.topic`, else the one topic in `uplink.topics`. Throws a
@@ -72,40 +80,44 @@ async function* readTopic(ctx: IntegrationContext<PulsarConfig>, driver: PulsarD
   const ids = (s: string | undefined) => (s === undefined ? undefined : parseMessageId(s));
   const range = { start: ids(cp.start)!, tail: ids(cp.tail)!, ...(cp.end ? { end: ids(cp.end)! } : {}), ...times(cp) };
   let after = ids(cp.after);
-  const first = after ?? range.start;
   const buffer: ReceivedMessage[] = [];
   let head = 0;
   let wake: (() => void) | undefined;
   let closed: Error | undefined;
+  let generation = 0;
   const notify = () => {
     wake?.();
     wake = undefined;
   };
-  const onAbort = () => notify();
-  signal.addEventListener('abort', onAbort);
-  const reader = await openReader
-    .call(driver, {
+  // From the last message handed over (or the start), an entry early: the reader's start is
+  // exclusive and cannot lie inside a batch; `judge` skips what comes again.
+  const open = () => {
+    const first = after ?? range.start;
+    const mine = ++generation;
+    return openReader.call(driver, {
       ...options,
       topic,
-      // An entry early: the start is exclusive and cannot be inside a batch; `judge` skips the extra.
       startAfter: { ledger: first.ledger, entry: first.entry - 1 },
       receiverQueueSize: Math.min(READER_QUEUE, maxBatch * 2),
       name: `tbi-replay-${ctx.name}`,
       onMessage: (m) => {
+        if (mine !== generation) return;
         buffer.push(m);
         if (buffer.length - head >= maxBatch) notify();
         else queueMicrotask(notify);
       },
       onClose: (error) => {
+        if (mine !== generation) return;
         closed = error;
         notify();
       },
-    })
-    .catch((error: unknown) => {
-      signal.removeEventListener('abort', onAbort);
-      throw error;
     });
+  };
+  const onAbort = () => notify();
+  signal.addEventListener('abort', onAbort);
+  let reader: ReaderConnection | undefined;
   try {
+    reader = await open();
     let done = false;
     while (!done) {
       if (signal.aborted) throw new ShutdownError('replay cancelled');
@@ -122,7 +134,14 @@ async function* readTopic(ctx: IntegrationContext<PulsarConfig>, driver: PulsarD
               context: { topic, after: cp.after ?? null },
             });
           if (messages.length > 0) break; // hand over what is there rather than wait
-          await new Promise<void>((resolve) => (wake = resolve));
+          if (!(await woken(STALL_MS, (resolve) => (wake = resolve)))) {
+            // Everything up to the tail is written, so a quiet reader is stuck (see STALL_MS): reopen it.
+            ctx.logger.warn({ topic, after: cp.after ?? null, quietMs: STALL_MS }, 'pulsar replay reader went quiet before the end; reopening it');
+            const stale = reader;
+            reader = undefined;
+            await stale.close();
+            reader = await open();
+          }
           continue;
         }
         const m = buffer[head++]!;
@@ -142,8 +161,20 @@ async function* readTopic(ctx: IntegrationContext<PulsarConfig>, driver: PulsarD
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
-    await reader.close();
+    generation++;
+    await reader?.close();
   }
+}
+
+/** Waits for `arm`'s callback, or `ms`; true when woken. */
+function woken(ms: number, arm: (resolve: () => void) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    arm(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 /**
