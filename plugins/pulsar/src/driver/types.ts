@@ -34,8 +34,8 @@ export interface MessageIdParts {
 
 export interface ReaderOptions extends ConnectionOptions {
   topic: string;
-  /** The reader starts after this entry (exclusive), or at the topic's first message. */
-  startAfter: { ledger: number; entry: number } | 'earliest';
+  /** The reader starts after this message (exclusive; with a batch index, inside its batch), or at the topic's first message. */
+  startAfter: MessageIdParts | 'earliest';
   /** Messages the broker sends ahead; it sends more as `next()` frees room. */
   receiverQueueSize: number;
   /** Shown in the topic's stats as the reader's consumer name. */

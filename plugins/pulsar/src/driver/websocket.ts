@@ -59,13 +59,13 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
         query.set('deadLetterTopic', options.deadLetter.topic);
       }
       const url = `${base}/ws/v2/consumer/${topicPath(t)}/${encodeURIComponent(options.subscription)}?${query}`;
-      const { ws, socket } = await open(url, options, `consumer of ${t.full} (subscription ${options.subscription})`);
-      const send = corkedSender(ws, socket);
-      let closing = false;
-      ws.on('message', (data: Buffer) => {
+      const onFrame = (data: Buffer) => {
         const message = receivedMessage(data, t);
         if (message !== undefined) options.onMessage(message);
-      });
+      };
+      const { ws, socket } = await open(url, options, `consumer of ${t.full} (subscription ${options.subscription})`, onFrame);
+      const send = corkedSender(ws, socket);
+      let closing = false;
       watchClose(ws, () => closing, options.onClose);
       return {
         ack: (messageId) => send(JSON.stringify({ messageId })),
@@ -144,15 +144,15 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
     // exclusive (measured on Pulsar 4.0.7), and the client's frames only free room in its queue.
     async reader(options) {
       const t = parseTopic(options.topic);
-      const start = options.startAfter === 'earliest' ? 'earliest' : encodeMessageId({ ...options.startAfter, batch: -1 });
+      const start = options.startAfter === 'earliest' ? 'earliest' : encodeMessageId(options.startAfter);
       const query = new URLSearchParams({ messageId: start, receiverQueueSize: String(options.receiverQueueSize), readerName: options.name });
-      const { ws, socket } = await open(`${base}/ws/v2/reader/${topicPath(t)}?${query}`, options, `reader of ${t.full}`);
-      const send = corkedSender(ws, socket);
-      let closing = false;
-      ws.on('message', (data: Buffer) => {
+      const onFrame = (data: Buffer) => {
         const message = receivedMessage(data, t);
         if (message !== undefined) options.onMessage(message);
-      });
+      };
+      const { ws, socket } = await open(`${base}/ws/v2/reader/${topicPath(t)}?${query}`, options, `reader of ${t.full}`, onFrame);
+      const send = corkedSender(ws, socket);
+      let closing = false;
       watchClose(ws, () => closing, options.onClose);
       return {
         next: (messageId) => send(JSON.stringify({ messageId })),
@@ -237,8 +237,11 @@ function adminGet(admin: string, path: string, options: ConnectionOptions): Prom
 /**
  * Opens a socket; a refused upgrade becomes a `PulsarConnectError` with the broker's reason. Also
  * returns the TCP (or TLS) stream under it, from the upgrade response (ws's public `upgrade` event).
+ * `onFrame` is attached before the upgrade: frames that arrive with the upgrade response are
+ * emitted before the promise settles, and a listener attached after `await` missed them (a
+ * reader lost the first messages of its range, a consumer got them only after a reconnect).
  */
-function open(url: string, options: ConnectionOptions, what: string): Promise<{ ws: WebSocket; socket: Duplex | undefined }> {
+function open(url: string, options: ConnectionOptions, what: string, onFrame?: (data: Buffer) => void): Promise<{ ws: WebSocket; socket: Duplex | undefined }> {
   return new Promise((resolve, reject) => {
     let socket: Duplex | undefined;
     const headers: Record<string, string> = {};
@@ -249,6 +252,7 @@ function open(url: string, options: ConnectionOptions, what: string): Promise<{ 
       perMessageDeflate: false,
       ...(options.tls ? { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key, rejectUnauthorized: options.tls.rejectUnauthorized } : {}),
     });
+    if (onFrame) ws.on('message', onFrame);
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
