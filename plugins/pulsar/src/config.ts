@@ -97,6 +97,12 @@ export const pulsarConfigSchema = z
       .describe('Backoff between reconnection attempts (full jitter).'),
     uplink: uplinkSchema.optional().describe('Consumer settings; leave out for a downlink-only integration.'),
     downlink: downlinkSchema.default({ timeoutMs: 30_000 }),
+    replay: z
+      .strictObject({
+        topic: topicName.optional().describe('The topic `tbi replay` reads. Default: the one topic in uplink.topics.'),
+      })
+      .optional()
+      .describe('Replay (tbi replay) settings.'),
   })
   .superRefine((c, issue) => {
     if (c.driver === 'websocket' && !c.webServiceUrl)

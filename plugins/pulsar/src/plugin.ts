@@ -3,6 +3,7 @@ import { configJsonSchema, pulsarConfigSchema, type PulsarConfig } from './confi
 import { nativeDriver } from './driver/native.js';
 import type { PulsarDriver } from './driver/types.js';
 import { websocketDriver } from './driver/websocket.js';
+import { pulsarReplay } from './replay.js';
 import { PulsarSink } from './sink.js';
 import { PulsarSource } from './source.js';
 
@@ -34,12 +35,14 @@ export function createPulsarIntegration(ctx: IntegrationContext<PulsarConfig>, d
     pause: () => source?.pause(),
     resume: () => source?.resume(),
     send: (downlink) => sink.send(downlink),
+    replay: pulsarReplay(ctx, driver),
   };
 }
 
 /**
  * The `pulsar` connector: consumes topics on a subscription, acknowledging each message only
- * after the platform stored it, and produces acknowledged downlinks.
+ * after the platform stored it, produces acknowledged downlinks, and replays a topic's history
+ * with a reader of its own.
  */
 const pulsarPlugin = definePlugin<PulsarConfig>({
   type: 'pulsar',

@@ -1,9 +1,9 @@
-import { DeliveryError, loadPem, type IntegrationContext, type OutboundDownlink } from '@tbi/plugin-api';
+import { DeliveryError, type IntegrationContext, type OutboundDownlink } from '@tbi/plugin-api';
 import type { PulsarConfig } from './config.js';
-import type { ConnectionOptions, ProducerConnection, PulsarDriver } from './driver/types.js';
+import { connectionOptions } from './connection-options.js';
+import type { ProducerConnection, PulsarDriver } from './driver/types.js';
 import { RESERVED_METADATA } from './message.js';
 import { parseTopic } from './topic.js';
-import { currentToken } from './token.js';
 
 /** Downlink metadata keys that steer the message rather than travel as properties. */
 const STEERING = new Set(['topic', 'key', ...RESERVED_METADATA]);
@@ -64,26 +64,12 @@ export class PulsarSink {
   #producer(topic: string): Promise<ProducerConnection> {
     let producer = this.#producers.get(topic);
     if (producer === undefined) {
-      producer = this.#options().then((options) =>
+      producer = connectionOptions(this.#ctx).then((options) =>
         this.#driver.producer({ ...options, topic, onClose: () => this.#producers.get(topic) === producer && this.#producers.delete(topic) }),
       );
       this.#producers.set(topic, producer);
       producer.catch(() => this.#producers.get(topic) === producer && this.#producers.delete(topic));
     }
     return producer;
-  }
-
-  async #options(): Promise<ConnectionOptions> {
-    const { tls } = this.#ctx.config;
-    const options: ConnectionOptions = {};
-    const token = currentToken(this.#ctx.config, this.#ctx.configDir);
-    if (token !== undefined) options.token = token;
-    if (tls) {
-      options.tls = { rejectUnauthorized: tls.rejectUnauthorized };
-      if (tls.ca) options.tls.ca = await loadPem(tls.ca, { configDir: this.#ctx.configDir, path: 'config.tls.ca' });
-      if (tls.cert) options.tls.cert = await loadPem(tls.cert, { configDir: this.#ctx.configDir, path: 'config.tls.cert' });
-      if (tls.key) options.tls.key = await loadPem(tls.key, { configDir: this.#ctx.configDir, path: 'config.tls.key' });
-    }
-    return options;
   }
 }

@@ -1,8 +1,8 @@
-import { Backoff, isShutdownError, loadPem, retry, type IntegrationContext, type IntegrationHealth, type UplinkOutcome } from '@tbi/plugin-api';
+import { Backoff, isShutdownError, retry, type IntegrationContext, type IntegrationHealth, type UplinkOutcome } from '@tbi/plugin-api';
 import type { PulsarConfig, UplinkConfig } from './config.js';
-import { isPulsarConnectError, type ConnectionOptions, type ConsumerConnection, type PulsarDriver, type ReceivedMessage } from './driver/types.js';
+import { connectionOptions } from './connection-options.js';
+import { isPulsarConnectError, type ConsumerConnection, type PulsarDriver, type ReceivedMessage } from './driver/types.js';
 import { toRawMessage } from './message.js';
-import { currentToken } from './token.js';
 
 /** How often the backlog gauge is read from the admin stats (one small HTTP request per topic). */
 const BACKLOG_POLL_MS = 10_000;
@@ -135,28 +135,12 @@ export class PulsarSource {
     };
   }
 
-  async #connectionOptions(): Promise<ConnectionOptions> {
-    const { tls } = this.#ctx.config;
-    const options: ConnectionOptions = {};
-    const token = currentToken(this.#ctx.config, this.#ctx.configDir);
-    if (token !== undefined) options.token = token;
-    if (tls) {
-      const pem = (v: string | undefined, path: string) => (v === undefined ? undefined : loadPem(v, { configDir: this.#ctx.configDir, path }));
-      options.tls = { rejectUnauthorized: tls.rejectUnauthorized };
-      const [ca, cert, key] = await Promise.all([pem(tls.ca, 'config.tls.ca'), pem(tls.cert, 'config.tls.cert'), pem(tls.key, 'config.tls.key')]);
-      if (ca) options.tls.ca = ca;
-      if (cert) options.tls.cert = cert;
-      if (key) options.tls.key = key;
-    }
-    return options;
-  }
-
   async #connect(slot: Slot): Promise<void> {
     slot.state = slot.state === 'down' ? 'down' : 'connecting';
     const generation = ++slot.generation;
     const c = this.#config;
     const connection = await this.#driver.consumer({
-      ...(await this.#connectionOptions()),
+      ...(await connectionOptions(this.#ctx)),
       topic: slot.topic,
       subscription: c.subscriptionName,
       subscriptionType: c.subscriptionType,
@@ -333,7 +317,7 @@ export class PulsarSource {
     const previous = new Map<string, number>();
     const quietMs = Math.max(STALL_QUIET_MS, 3 * this.#config.negativeAckRedeliveryDelayMs);
     const poll = async () => {
-      const options = await this.#connectionOptions().catch(() => ({}));
+      const options = await connectionOptions(this.#ctx).catch(() => ({}));
       let suspect = false;
       for (const topic of topics) {
         const n = await backlog(topic, this.#config.subscriptionName, options).catch(() => undefined);

@@ -11,6 +11,44 @@ export interface PulsarDriver {
   producer(options: ProducerOptions): Promise<ProducerConnection>;
   /** Broker-side statistics of a subscription (backlog); undefined when the driver cannot tell cheaply. */
   backlog?(topic: string, subscription: string, options: ConnectionOptions): Promise<number | undefined>;
+  /**
+   * Opens a reader of a topic's history: the broker gives it a non-durable cursor of its own that
+   * goes away with the connection, so no subscription's cursor moves. Undefined when the driver
+   * cannot (then the integration cannot replay).
+   */
+  reader?(options: ReaderOptions): Promise<ReaderConnection>;
+  /** The id of the topic's last message (entry -1 when the topic is empty). */
+  lastMessageId?(topic: string, options: ConnectionOptions): Promise<MessageIdParts>;
+  /** The id of the first entry published at or after `time` (epoch ms); one past the last entry when none is. */
+  messageIdAt?(topic: string, time: number, options: ConnectionOptions): Promise<MessageIdParts>;
+}
+
+/** A message id's parts. `batch` is -1 for a message that is not in a batch. */
+export interface MessageIdParts {
+  ledger: number;
+  entry: number;
+  batch: number;
+  /** Messages in the message's batch, when the id tells. */
+  batchSize?: number;
+}
+
+export interface ReaderOptions extends ConnectionOptions {
+  topic: string;
+  /** The reader starts after this message (exclusive; with a batch index, inside its batch), or at the topic's first message. */
+  startAfter: MessageIdParts | 'earliest';
+  /** Messages the broker sends ahead; it sends more as `next()` frees room. */
+  receiverQueueSize: number;
+  /** Shown in the topic's stats as the reader's consumer name. */
+  name: string;
+  onMessage(message: ReceivedMessage): void;
+  /** The connection is gone (not after `close()`). */
+  onClose(error: Error): void;
+}
+
+export interface ReaderConnection {
+  /** Frees room for one more message (the reader acknowledges nothing: flow control only). */
+  next(messageId: string): void;
+  close(): Promise<void>;
 }
 
 export interface ConnectionOptions {

@@ -1,13 +1,18 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { parseTopic, topicPath } from '../topic.js';
+import { encodeMessageId } from '../message-id.js';
+import { parseTopic, topicPath, type TopicName } from '../topic.js';
 import {
   PulsarConnectError,
   type ConnectionOptions,
   type ConsumerConnection,
+  type MessageIdParts,
   type OutgoingMessage,
   type ProducerConnection,
   type PulsarDriver,
+  type ReaderConnection,
   type ReceivedMessage,
 } from './types.js';
 
@@ -54,31 +59,13 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
         query.set('deadLetterTopic', options.deadLetter.topic);
       }
       const url = `${base}/ws/v2/consumer/${topicPath(t)}/${encodeURIComponent(options.subscription)}?${query}`;
-      const { ws, socket } = await open(url, options, `consumer of ${t.full} (subscription ${options.subscription})`);
+      const onFrame = (data: Buffer) => {
+        const message = receivedMessage(data, t);
+        if (message !== undefined) options.onMessage(message);
+      };
+      const { ws, socket } = await open(url, options, `consumer of ${t.full} (subscription ${options.subscription})`, onFrame);
       const send = corkedSender(ws, socket);
       let closing = false;
-      ws.on('message', (data: Buffer) => {
-        let frame: ConsumerFrame;
-        try {
-          frame = JSON.parse(data.toString('utf8')) as ConsumerFrame;
-        } catch {
-          return; // not a message frame
-        }
-        if (typeof frame.messageId !== 'string' || typeof frame.payload !== 'string') return;
-        const message: ReceivedMessage = {
-          messageId: frame.messageId,
-          topic: t.full,
-          payload: Buffer.from(frame.payload, 'base64'),
-          properties: frame.properties ?? {},
-          redeliveryCount: frame.redeliveryCount ?? 0,
-        };
-        if (frame.key !== undefined && frame.key !== '') message.key = frame.key;
-        const publishTime = frame.publishTime ? Date.parse(frame.publishTime) : NaN;
-        if (!Number.isNaN(publishTime)) message.publishTime = publishTime;
-        const eventTime = frame.eventTime ? Date.parse(frame.eventTime) : NaN;
-        if (!Number.isNaN(eventTime) && eventTime > 0) message.eventTime = eventTime;
-        options.onMessage(message);
-      });
       watchClose(ws, () => closing, options.onClose);
       return {
         ack: (messageId) => send(JSON.stringify({ messageId })),
@@ -152,14 +139,109 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
       const stats = (await response.json()) as { subscriptions?: Record<string, { msgBacklog?: number }> };
       return stats.subscriptions?.[subscription]?.msgBacklog;
     },
+    // The reader endpoint: the broker creates a non-durable reader cursor for the connection and
+    // drops it when the connection closes, so no subscription's cursor moves. Its start is
+    // exclusive (measured on Pulsar 4.0.7), and the client's frames only free room in its queue.
+    async reader(options) {
+      const t = parseTopic(options.topic);
+      const start = options.startAfter === 'earliest' ? 'earliest' : encodeMessageId(options.startAfter);
+      const query = new URLSearchParams({ messageId: start, receiverQueueSize: String(options.receiverQueueSize), readerName: options.name });
+      const onFrame = (data: Buffer) => {
+        const message = receivedMessage(data, t);
+        if (message !== undefined) options.onMessage(message);
+      };
+      const { ws, socket } = await open(`${base}/ws/v2/reader/${topicPath(t)}?${query}`, options, `reader of ${t.full}`, onFrame);
+      const send = corkedSender(ws, socket);
+      let closing = false;
+      watchClose(ws, () => closing, options.onClose);
+      return {
+        next: (messageId) => send(JSON.stringify({ messageId })),
+        close: () => {
+          closing = true;
+          return closeSocket(ws);
+        },
+      } satisfies ReaderConnection;
+    },
+    async lastMessageId(topic, options) {
+      return messageIdOf(await adminGet(admin, `${topicPath(parseTopic(topic))}/lastMessageId`, options));
+    },
+    async messageIdAt(topic, time, options) {
+      return messageIdOf(await adminGet(admin, `${topicPath(parseTopic(topic))}/messageid/${Math.floor(time)}`, options));
+    },
   };
+}
+
+/** A consumer's or reader's message frame; undefined for anything else. */
+function receivedMessage(data: Buffer, t: TopicName): ReceivedMessage | undefined {
+  let frame: ConsumerFrame;
+  try {
+    frame = JSON.parse(data.toString('utf8')) as ConsumerFrame;
+  } catch {
+    return undefined; // not a message frame
+  }
+  if (typeof frame.messageId !== 'string' || typeof frame.payload !== 'string') return undefined;
+  const message: ReceivedMessage = {
+    messageId: frame.messageId,
+    topic: t.full,
+    payload: Buffer.from(frame.payload, 'base64'),
+    properties: frame.properties ?? {},
+    redeliveryCount: frame.redeliveryCount ?? 0,
+  };
+  if (frame.key !== undefined && frame.key !== '') message.key = frame.key;
+  const publishTime = frame.publishTime ? Date.parse(frame.publishTime) : NaN;
+  if (!Number.isNaN(publishTime)) message.publishTime = publishTime;
+  const eventTime = frame.eventTime ? Date.parse(frame.eventTime) : NaN;
+  if (!Number.isNaN(eventTime) && eventTime > 0) message.eventTime = eventTime;
+  return message;
+}
+
+function messageIdOf(body: unknown): MessageIdParts {
+  const v = body as { ledgerId?: unknown; entryId?: unknown; batchIndex?: unknown };
+  if (typeof v?.ledgerId !== 'number' || typeof v.entryId !== 'number') throw new Error(`not a message id: ${JSON.stringify(body)}`);
+  return { ledger: v.ledgerId, entry: v.entryId, batch: typeof v.batchIndex === 'number' ? v.batchIndex : -1 };
+}
+
+/**
+ * One GET of the admin REST API (`/admin/v2/<path>`) with the connection's token and TLS (which
+ * `fetch` cannot take); a refusal becomes a `PulsarConnectError` with the broker's reason.
+ */
+function adminGet(admin: string, path: string, options: ConnectionOptions): Promise<unknown> {
+  const url = new URL(`${admin}/admin/v2/${path}`);
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const tls = options.tls ? { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key, rejectUnauthorized: options.tls.rejectUnauthorized } : {};
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, timeout: 10_000, ...tls }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          json = undefined;
+        }
+        if (res.statusCode === 200 && json !== undefined) return resolve(json);
+        const reason = (json as { reason?: string } | undefined)?.reason ?? body.slice(0, 200);
+        reject(new PulsarConnectError(`GET ${url.pathname}: HTTP ${res.statusCode} ${reason}`.trim(), res.statusCode));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url.pathname}: no answer within 10 s`)));
+    req.on('error', (error) => reject(new Error(`GET ${url.pathname}: ${error.message}`, { cause: error })));
+    req.end();
+  });
 }
 
 /**
  * Opens a socket; a refused upgrade becomes a `PulsarConnectError` with the broker's reason. Also
  * returns the TCP (or TLS) stream under it, from the upgrade response (ws's public `upgrade` event).
+ * `onFrame` is attached before the upgrade: frames that arrive with the upgrade response are
+ * emitted before the promise settles, and a listener attached after `await` missed them (a
+ * reader lost the first messages of its range, a consumer got them only after a reconnect).
  */
-function open(url: string, options: ConnectionOptions, what: string): Promise<{ ws: WebSocket; socket: Duplex | undefined }> {
+function open(url: string, options: ConnectionOptions, what: string, onFrame?: (data: Buffer) => void): Promise<{ ws: WebSocket; socket: Duplex | undefined }> {
   return new Promise((resolve, reject) => {
     let socket: Duplex | undefined;
     const headers: Record<string, string> = {};
@@ -170,6 +252,7 @@ function open(url: string, options: ConnectionOptions, what: string): Promise<{ 
       perMessageDeflate: false,
       ...(options.tls ? { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key, rejectUnauthorized: options.tls.rejectUnauthorized } : {}),
     });
+    if (onFrame) ws.on('message', onFrame);
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
