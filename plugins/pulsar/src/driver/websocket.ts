@@ -132,12 +132,11 @@ export function websocketDriver(webServiceUrl: string): PulsarDriver {
     },
     // The admin REST API's topic stats: one small HTTP request, so it is cheap enough for a gauge.
     async backlog(topic, subscription, options) {
-      const t = parseTopic(topic);
-      const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
-      const response = await fetch(`${admin}/admin/v2/${topicPath(t)}/stats`, { headers, signal: AbortSignal.timeout(5000) });
-      if (!response.ok) return undefined;
-      const stats = (await response.json()) as { subscriptions?: Record<string, { msgBacklog?: number }> };
-      return stats.subscriptions?.[subscription]?.msgBacklog;
+      // Unknown (undefined) rather than an error: the gauge and the stall watchdog wait for the next try.
+      const stats = (await adminGet(admin, `${topicPath(parseTopic(topic))}/stats`, options).catch(() => undefined)) as
+        | { subscriptions?: Record<string, { msgBacklog?: number }> }
+        | undefined;
+      return stats?.subscriptions?.[subscription]?.msgBacklog;
     },
     // The reader endpoint: the broker creates a non-durable reader cursor for the connection and
     // drops it when the connection closes, so no subscription's cursor moves. Its start is
