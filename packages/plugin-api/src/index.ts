@@ -34,6 +34,7 @@ export { retry, type RetryOptions } from './retry.js';
 export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
 export { sleep } from './sleep.js';
 export { loadPem, type PemSource } from './pem.js';
+export { openReplayCheckpoint } from './replay-checkpoint.js';
 export { persistentId, type PersistentIdOptions } from './persistent-id.js';
 export { coerceBoolean, coerceNumber } from './config-coercion.js';
 export { constantTimeEqual } from './constant-time.js';

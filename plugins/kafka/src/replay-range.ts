@@ -1,4 +1,4 @@
-import { ConfigError, type ReplayPoint } from '@tbi/plugin-api';
+import { ConfigError, openReplayCheckpoint, type ReplayPoint } from '@tbi/plugin-api';
 import { partitionKey } from './offset-tracker.js';
 
 /** One partition of a replay: `[start, end)` in offsets, `next` the first not yet handed over. */
@@ -113,20 +113,7 @@ export function formatCheckpoint(c: ReplayCheckpoint): string {
 
 /** Parses a `checkpoint` this connector wrote; a foreign or damaged one throws a `ConfigError`. */
 export function parseCheckpoint(text: string): ReplayCheckpoint {
-  const bad = (why: string): never => {
-    throw new ConfigError({
-      path: 'replay.resume',
-      expected: `a checkpoint of a kafka replay, JSON {"partitions":[[topic, partition, start, next, end], …]} (${why})`,
-      received: JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text),
-    });
-  };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return bad('not JSON');
-  }
-  const v = (typeof value === 'object' && value !== null ? value : bad('not an object')) as Record<string, unknown>;
+  const { value: v, bad } = openReplayCheckpoint(text, 'a checkpoint of a kafka replay, JSON {"partitions":[[topic, partition, start, next, end], …]}');
   if (!Array.isArray(v.partitions) || v.partitions.length === 0) return bad('"partitions" must be a non-empty list');
   const offset = (s: unknown) => (typeof s === 'string' && /^\d+$/.test(s) ? BigInt(s) : bad('offsets must be whole numbers in strings'));
   const partitions = v.partitions.map((entry: unknown) => {

@@ -1,4 +1,4 @@
-import { ConfigError, type ReplayPoint } from '@tbi/plugin-api';
+import { ConfigError, openReplayCheckpoint, type ReplayPoint } from '@tbi/plugin-api';
 import type { MessageIdParts } from './driver/types.js';
 import { compareMessageIds, formatMessageId, parseMessageId } from './message-id.js';
 
@@ -44,21 +44,10 @@ export function topicPoint(point: ReplayPoint, field: 'from' | 'to'): TopicPoint
 
 /** Parses a `checkpoint` this connector wrote, checking it belongs to `topic`. */
 export function parseCheckpoint(text: string, topic: string): ReplayCheckpoint {
-  const bad = (why: string): never => {
-    throw new ConfigError({
-      path: 'replay.resume',
-      expected: `a checkpoint of a pulsar topic replay, JSON {"topic","start","tail","read"[,"after","end","fromTime","toTime"]} (${why})`,
-      received: JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text),
-    });
-  };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return bad('not JSON');
-  }
-  if (typeof value !== 'object' || value === null) return bad('not an object');
-  const v = value as Record<string, unknown>;
+  const { value: v, bad } = openReplayCheckpoint(
+    text,
+    'a checkpoint of a pulsar topic replay, JSON {"topic","start","tail","read"[,"after","end","fromTime","toTime"]}',
+  );
   if (v.topic !== topic) return bad(`it is for topic ${JSON.stringify(v.topic)}, this replay reads "${topic}"`);
   const id = (name: string, optional = false) => {
     const s = v[name];

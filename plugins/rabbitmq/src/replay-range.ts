@@ -1,4 +1,4 @@
-import { ConfigError, type ReplayPoint } from '@tbi/plugin-api';
+import { ConfigError, openReplayCheckpoint, type ReplayPoint } from '@tbi/plugin-api';
 
 /** Where a replay of one stream stands; the JSON of each batch's `checkpoint`. */
 export interface ReplayCheckpoint {
@@ -41,21 +41,7 @@ export function streamPoint(point: ReplayPoint, field: 'from' | 'to'): StreamSta
 
 /** Parses a `checkpoint` this connector wrote, checking it belongs to `stream`. */
 export function parseCheckpoint(text: string, stream: string): ReplayCheckpoint {
-  const bad = (why: string): never => {
-    throw new ConfigError({
-      path: 'replay.resume',
-      expected: `a checkpoint of a rabbitmq stream replay, JSON {"stream","next","start","end"} (${why})`,
-      received: JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text),
-    });
-  };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return bad('not JSON');
-  }
-  if (typeof value !== 'object' || value === null) return bad('not an object');
-  const v = value as Record<string, unknown>;
+  const { value: v, bad } = openReplayCheckpoint(text, 'a checkpoint of a rabbitmq stream replay, JSON {"stream","next","start","end"}');
   const offset = (name: string, optional = false) => {
     const n = v[name];
     if (optional && n === undefined) return undefined;
