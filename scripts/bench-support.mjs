@@ -389,3 +389,35 @@ export function pidFileCpuSeconds(pidFile) {
 export function hostAndConverterUs(usage) {
   return usage.split === undefined ? undefined : usage.cpuUsPerMessage + usage.split.converter;
 }
+
+/**
+ * A replay in a measured host, as the replay benchmarks run it: waits for the integration to be
+ * up, begins the host's measured window, starts the replay (`POST /api/integrations/:name/replays`
+ * with `body`) and follows it until it is no longer running or waiting. `onStarted` is called once
+ * it runs (e.g. to start live traffic beside it) and is given whether it has ended, to poll.
+ * @param {MeasuredHost} host
+ * @param {string} integration
+ * @param {{ from: string, to?: string }} body
+ * @param {(ended: () => boolean) => void} [onStarted]
+ * @returns {Promise<any>} the replay as `GET /api/replays/:id` shows it at the end
+ */
+export async function followHostReplay(host, integration, body, onStarted) {
+  const api = host.process.api;
+  for (let i = 0; (await api(`/integrations/${integration}`)).body.health?.status !== 'up'; i++) {
+    if (i > 300) throw new Error(`integration ${integration} did not come up in 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  host.beginNow();
+  const started = await api(`/integrations/${integration}/replays`, { method: 'POST', body: JSON.stringify(body) });
+  if (started.status !== 202) throw new Error(`POST /api/integrations/${integration}/replays: ${started.status} ${JSON.stringify(started.body)}`);
+  let replay = started.body;
+  const ended = () => replay.state !== 'running' && replay.state !== 'waiting';
+  onStarted?.(ended);
+  const deadline = performance.now() + 600_000;
+  while (!ended()) {
+    if (performance.now() > deadline) throw new Error(`the replay did not finish in 10 min: ${JSON.stringify(replay)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    replay = (await api(`/replays/${replay.id}`)).body;
+  }
+  return replay;
+}

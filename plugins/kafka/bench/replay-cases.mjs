@@ -22,10 +22,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Consumer, Producer } from '@platformatic/kafka';
+import { Consumer } from '@platformatic/kafka';
 import { bareContext, storedTelemetry } from '@tbi/plugin-testkit';
 import { createKafkaIntegration, kafkaConfigSchema, platformaticDriver } from '../dist/index.js';
-import { average, hostAndConverterUs, measureInProcess, percentiles, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { average, followHostReplay, hostAndConverterUs, measureInProcess, percentiles, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { produceLive } from './live-producer.mjs';
 
 const N = Number(process.env.BENCH_REPLAY_RECORDS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 2);
@@ -169,23 +170,11 @@ async function hostReplay(bench, topic, dir, groupId, liveTopic) {
     },
   });
   try {
-    const api = host.process.api;
-    for (let i = 0; (await api('/integrations/bench')).body.health?.status !== 'up'; i++) {
-      if (i > 300) throw new Error('the integration did not come up in 30 s');
-      await sleep(100);
-    }
-    host.beginNow();
-    const started = await api('/integrations/bench/replays', { method: 'POST', body: JSON.stringify({ from: 'earliest' }) });
-    if (started.status !== 202) throw new Error(`POST /api/integrations/bench/replays: ${started.status} ${JSON.stringify(started.body)}`);
-    let replay = started.body;
-    const finished = () => replay.state !== 'running' && replay.state !== 'waiting';
-    const live = liveTopic === undefined ? undefined : produceLive(bench, liveTopic, finished);
-    const deadline = performance.now() + 600_000;
-    while (!finished()) {
-      if (performance.now() > deadline) throw new Error(`the replay did not finish in 10 min: ${JSON.stringify(replay)}`);
-      await sleep(100);
-      replay = (await api(`/replays/${replay.id}`)).body;
-    }
+    /** @type {Promise<Map<string, number>> | undefined} */
+    let live;
+    const replay = await followHostReplay(host, 'bench', { from: 'earliest' }, (ended) => {
+      if (liveTopic !== undefined) live = produceLive(bench.brokers, liveTopic, LIVE_RATE, ended, 'live');
+    });
     const usage = await host.end(N);
     const rows = storedTelemetry(dataDir, 'temperature', { prefix: 'dev-' }).length;
     if (replay.state !== 'done' || replay.read !== N || replay.stored !== N || rows !== N) {
@@ -197,27 +186,6 @@ async function hostReplay(bench, topic, dir, groupId, liveTopic) {
   } finally {
     await host.stop();
   }
-}
-
-/** Produces to `topic` at LIVE_RATE records/s (a send every 10 ms) until `done()`; resolves with each record's send time by sourceId. */
-async function produceLive(bench, topic, done) {
-  const producer = new Producer({ clientId: 'bench-replay-live', bootstrapBrokers: bench.brokers, idempotent: true, acks: -1 });
-  const sentAt = new Map();
-  const perTick = Math.max(1, Math.round(LIVE_RATE / 100));
-  const started = Date.now();
-  let n = 0;
-  for (let t = 0; !done(); t++) {
-    const messages = [];
-    for (let j = 0; j < perTick; j++, n++) messages.push({ topic, key: Buffer.from(`live-${n % 10}`), value: Buffer.from(`{"t":21.5,"h":40,"n":${n}}`) });
-    const sending = Date.now();
-    const result = await producer.send({ messages });
-    const base = result.offsets[0].offset;
-    for (let j = 0; j < perTick; j++) sentAt.set(`${topic}/0/${base + BigInt(j)}`, sending);
-    const wait = started + (t + 1) * 10 - Date.now();
-    if (wait > 0) await sleep(wait);
-  }
-  await producer.close();
-  return sentAt;
 }
 
 /** Waits until every live record is stored; their latency from send to stored_at. */

@@ -42,6 +42,7 @@ import {
 } from '../../../scripts/bench-support.mjs';
 import { kafkaListeners } from '../../../scripts/ports.mjs';
 import { exportCases } from './export-cases.mjs';
+import { produceLive } from './live-producer.mjs';
 import { replayCases } from './replay-cases.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
@@ -179,24 +180,9 @@ async function latency(dir) {
   const topic = `bench-live-${run}`;
   await createTopic(topic, 1);
   const host = await startHost(dir, topic, `bench-live-${run}`);
-  const producer = new Producer({ clientId: 'bench-live', bootstrapBrokers: BROKERS, idempotent: true, acks: -1 });
-  const sentAt = new Map();
-  const perTick = Math.max(1, Math.round(RATE / 100));
-  const ticks = 500; // 5 s at one send every 10 ms
-  let n = 0;
   const started = Date.now();
-  for (let t = 0; t < ticks; t++) {
-    const messages = [];
-    for (let j = 0; j < perTick; j++, n++) messages.push({ topic, key: Buffer.from(`dev-${n % 100}`), value: Buffer.from(`{"t":21.5,"h":40,"n":${n}}`) });
-    const sending = Date.now();
-    const result = await producer.send({ messages });
-    const base = result.offsets[0].offset;
-    for (let j = 0; j < perTick; j++) sentAt.set(`${topic}/0/${base + BigInt(j)}`, sending);
-    const wait = started + (t + 1) * 10 - Date.now();
-    if (wait > 0) await sleep(wait);
-  }
-  await producer.close();
-  const total = n;
+  const sentAt = await produceLive(BROKERS, topic, RATE, (ticks) => ticks >= 500); // 5 s at one send every 10 ms
+  const total = sentAt.size;
   const deadline = Date.now() + 60_000;
   while (processedCount(host.dataDir) < total && Date.now() < deadline) await sleep(200);
   const db = new DatabaseSync(host.db, { readOnly: true });

@@ -18,13 +18,12 @@ import path from 'node:path';
 import amqp from 'amqplib';
 import { bareContext, storedTelemetry } from '@tbi/plugin-testkit';
 import { amqplibDriver, createRabbitmqIntegration, rabbitmqConfigSchema } from '../dist/index.js';
-import { average, hostAndConverterUs, measureInProcess, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { average, followHostReplay, hostAndConverterUs, measureInProcess, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 
 const N = Number(process.env.BENCH_REPLAY_MESSAGES ?? 100_000);
 const MAX_BATCH = Number(process.env.BENCH_REPLAY_BATCH ?? 500);
 const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 2);
 const TOKEN = 'rabbitmq-bench-replay-token-0123456789';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // One row per message (its own ts), so the count of stored rows is the count of messages stored.
 const CONVERTER = `
@@ -172,21 +171,7 @@ async function hostReplay(bench, stream, dir) {
     },
   });
   try {
-    const api = host.process.api;
-    for (let i = 0; (await api('/integrations/bench')).body.health?.status !== 'up'; i++) {
-      if (i > 300) throw new Error('the integration did not come up in 30 s');
-      await sleep(100);
-    }
-    host.beginNow();
-    const started = await api('/integrations/bench/replays', { method: 'POST', body: JSON.stringify({ from: '0', to: String(N) }) });
-    if (started.status !== 202) throw new Error(`POST /api/integrations/bench/replays: ${started.status} ${JSON.stringify(started.body)}`);
-    let replay = started.body;
-    const deadline = performance.now() + 600_000;
-    while (replay.state === 'running' || replay.state === 'waiting') {
-      if (performance.now() > deadline) throw new Error(`the replay did not finish in 10 min: ${JSON.stringify(replay)}`);
-      await sleep(100);
-      replay = (await api(`/replays/${replay.id}`)).body;
-    }
+    const replay = await followHostReplay(host, 'bench', { from: '0', to: String(N) });
     const usage = await host.end(N);
     const rows = storedTelemetry(dataDir, 'temperature', { prefix: 'dev-' }).length;
     if (replay.state !== 'done' || replay.read !== N || replay.stored !== N || rows !== N) {
