@@ -12,7 +12,7 @@
 // other suites keep their last results (docs/benchmarks.json holds every suite's last result).
 // `BENCH_CASES=replay,export pnpm bench -- rabbitmq kafka` runs only those case groups of the suites
 // that have them (each suite's run.mjs lists its groups; default all): the rows and notes of the
-// groups not run are kept from the suite's last result, with the date they were measured.
+// groups not run are kept from the suite's last result, with the date and machine they were measured on.
 // `pnpm bench -- --render` runs nothing and rewrites docs/benchmarks.md from docs/benchmarks.json
 // (after results measured on several branches were merged into it).
 import { spawn, spawnSync } from 'node:child_process';
@@ -94,7 +94,13 @@ const now = renderOnly
       .sort()
       .at(-1) ?? '')
   : new Date().toISOString();
-for (const r of fresh) r.measuredAt = now;
+const cpus = os.cpus();
+// Which machine measured a result: kept results may come from another VM (other CPU, other noise).
+const machine = `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`;
+for (const r of fresh) {
+  r.measuredAt = now;
+  r.machine = machine;
+}
 const results = [
   ...fresh.map((r) =>
     keepGroupsNotRun(
@@ -126,10 +132,11 @@ function keepGroupsNotRun(fresh, last) {
   if (fresh.failed || !Array.isArray(fresh.cases)) return fresh;
   const ran = new Set(fresh.cases);
   const caseMeasuredAt = Object.fromEntries(fresh.cases.map((c) => [c, fresh.measuredAt]));
-  if (last === undefined || last.failed) return { ...fresh, caseMeasuredAt };
+  const caseMachine = Object.fromEntries(fresh.cases.map((c) => [c, fresh.machine]));
+  if (last === undefined || last.failed) return { ...fresh, caseMeasuredAt, caseMachine };
   if (JSON.stringify(last.columns) !== JSON.stringify(fresh.columns)) {
     process.stderr.write(`${fresh.suite}: its columns changed, so the rows of the groups not run this time are dropped\n`);
-    return { ...fresh, caseMeasuredAt };
+    return { ...fresh, caseMeasuredAt, caseMachine };
   }
   const groupOf = (list, i) => list?.[i] ?? 'earlier';
   const keptRows = last.rows.map((row, i) => ({ row, group: groupOf(last.rowCases, i) })).filter((x) => !ran.has(x.group));
@@ -140,7 +147,11 @@ function keepGroupsNotRun(fresh, last) {
   const byGroup = (a, b) => (a.group === '' ? 1 : 0) - (b.group === '' ? 1 : 0) || order.indexOf(a.group) - order.indexOf(b.group);
   const rows = [...keptRows, ...freshRows].sort(byGroup);
   const notes = [...keptNotes, ...freshNotes].sort(byGroup);
-  for (const { group } of [...keptRows, ...keptNotes]) caseMeasuredAt[group] ??= last.caseMeasuredAt?.[group] ?? last.measuredAt;
+  for (const { group } of [...keptRows, ...keptNotes]) {
+    caseMeasuredAt[group] ??= last.caseMeasuredAt?.[group] ?? last.measuredAt;
+    const on = last.caseMachine?.[group] ?? last.machine;
+    if (on !== undefined) caseMachine[group] ??= on;
+  }
   return {
     ...fresh,
     cases: [...new Set([...keptRows.map((x) => x.group), ...fresh.cases])].sort((a, b) => order.indexOf(a) - order.indexOf(b)),
@@ -149,10 +160,10 @@ function keepGroupsNotRun(fresh, last) {
     notes: notes.map((x) => x.note),
     noteCases: notes.map((x) => x.group),
     caseMeasuredAt,
+    caseMachine,
   };
 }
 
-const cpus = os.cpus();
 const lines = [
   '# Benchmarks',
   '',
@@ -168,11 +179,16 @@ const lines = [
 ];
 for (const r of results) {
   lines.push(`## ${r.title ?? r.suite}`, '');
-  if (r.measuredAt && r.measuredAt !== now) lines.push(`_Measured ${r.measuredAt} (not re-run since)._`, '');
-  // Groups kept from an earlier run (BENCH_CASES), by the date they were measured.
+  const on = (m) => (m === machine ? '' : m === undefined ? ' on a machine not recorded' : ` on ${m}`);
+  if (r.measuredAt && r.measuredAt !== now) lines.push(`_Measured ${r.measuredAt}${on(r.machine)} (not re-run since)._`, '');
+  // Groups kept from an earlier run (BENCH_CASES), by the date (and machine) they were measured.
   const older = new Map();
-  for (const [group, at] of Object.entries(r.caseMeasuredAt ?? {})) if (at !== r.measuredAt) older.set(at, [...(older.get(at) ?? []), group]);
-  for (const [at, groups] of older) lines.push(`_The ${groups.join(' and ')} rows: measured ${at} (not re-run since)._`, '');
+  for (const [group, at] of Object.entries(r.caseMeasuredAt ?? {})) {
+    if (at === r.measuredAt) continue;
+    const when = `${at}${on(r.caseMachine?.[group])}`;
+    older.set(when, [...(older.get(when) ?? []), group]);
+  }
+  for (const [when, groups] of older) lines.push(`_The ${groups.join(' and ')} rows: measured ${when} (not re-run since)._`, '');
   if (r.description) lines.push(r.description, '');
   lines.push(table(r));
   for (const note of r.notes ?? []) lines.push(`- ${note}`);
