@@ -127,7 +127,11 @@ async function driverNoop(n) {
   const started = performance.now();
   const connections = [];
   for (let i = 0; i < n; i++) {
-    const c = await driver.consumer({
+    // Frames that came with the upgrade response are delivered before `consumer` resolves: their
+    // acks wait for the connection.
+    let c;
+    const early = [];
+    c = await driver.consumer({
       topic: TOPIC,
       subscription: subscription(`driver-${n}`),
       subscriptionType: 'Shared',
@@ -135,12 +139,14 @@ async function driverNoop(n) {
       receiverQueueSize: QUEUE,
       negativeAckRedeliveryDelayMs: 1000,
       onMessage(m) {
-        c.ack(m.messageId);
+        if (c === undefined) early.push(m.messageId);
+        else c.ack(m.messageId);
         lastAt = performance.now();
         if (++handled >= MESSAGES) resolveDone();
       },
       onClose() {},
     });
+    for (const id of early) c.ack(id);
     connections.push(c);
   }
   const watchdog = setInterval(() => {
@@ -197,8 +203,10 @@ async function wholePipeline(dir, connections) {
   }
   const seconds = (lastAt - started) / 1000;
   const usage = await host.end(Math.max(1, stored));
+  // How the messages reached the converter and the store: what a writer's cost per message hangs on.
+  const calls = { convert: await host.process.metric('tbi_conversion_seconds_count'), store: await host.process.metric('tbi_store_seconds_count') };
   await host.stop();
-  return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage: hostAndConverterUs(usage) };
+  return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage: hostAndConverterUs(usage), calls };
 }
 
 log('starting the test instance (scripts/brokers/pulsar.sh start)');
@@ -217,7 +225,7 @@ const best = driverRuns.reduce((a, b) => (b.rate > a.rate ? b : a));
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-pulsar-bench-'));
 const whole = await withBrokerCpu(() => wholePipeline(dir, best.n));
 log(
-  `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}`,
+  `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}; ${whole.calls.store} ingest calls; split ${JSON.stringify(whole.usage.split)}`,
 );
 // The topic is left for the broker's retention; delete it so the bookie does not keep 100k messages.
 await fetch(`${WEB}/admin/v2/persistent/public/default/bench-${run}?force=true`, { method: 'DELETE' }).catch(() => {});
@@ -241,6 +249,7 @@ console.log(
       '"host + converter": the host process and its converter child process; "broker": the Pulsar standalone JVM (broker, WebSocket service and bookie) over the same case. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
       ...cpuSplitNote('whole pipeline', whole.usage),
+      `whole pipeline: ${whole.calls.convert} converter calls and ${whole.calls.store} ingest calls, ${Math.round(whole.handled / Math.max(1, whole.calls.store))} messages per ingest call on average`,
       ...[...driverRuns, { n: best.n, host: true, ...whole }]
         .filter((r) => r.handled < MESSAGES)
         .map(
