@@ -204,7 +204,13 @@ async function wholePipeline(dir, connections) {
   const seconds = (lastAt - started) / 1000;
   const usage = await host.end(Math.max(1, stored));
   // How the messages reached the converter and the store: what a writer's cost per message hangs on.
-  const calls = { convert: await host.process.metric('tbi_conversion_seconds_count'), store: await host.process.metric('tbi_store_seconds_count') };
+  const metric = (name) => host.process.metric(name);
+  const calls = {
+    convert: await metric('tbi_conversion_seconds_count'),
+    store: await metric('tbi_store_seconds_count'),
+    convertMs: (await metric('tbi_conversion_seconds_sum')) * 1000,
+    storeMs: (await metric('tbi_store_seconds_sum')) * 1000,
+  };
   await host.stop();
   return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage: hostAndConverterUs(usage), calls };
 }
@@ -225,7 +231,7 @@ const best = driverRuns.reduce((a, b) => (b.rate > a.rate ? b : a));
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-pulsar-bench-'));
 const whole = await withBrokerCpu(() => wholePipeline(dir, best.n));
 log(
-  `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}; ${whole.calls.store} ingest calls; split ${JSON.stringify(whole.usage.split)}`,
+  `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}; ${whole.calls.store} ingest calls of ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms, ${whole.calls.convert} converter calls of ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms; split ${JSON.stringify(whole.usage.split)}`,
 );
 // The topic is left for the broker's retention; delete it so the bookie does not keep 100k messages.
 await fetch(`${WEB}/admin/v2/persistent/public/default/bench-${run}?force=true`, { method: 'DELETE' }).catch(() => {});
@@ -249,7 +255,7 @@ console.log(
       '"host + converter": the host process and its converter child process; "broker": the Pulsar standalone JVM (broker, WebSocket service and bookie) over the same case. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
       ...cpuSplitNote('whole pipeline', whole.usage),
-      `whole pipeline: ${whole.calls.convert} converter calls and ${whole.calls.store} ingest calls, ${Math.round(whole.handled / Math.max(1, whole.calls.store))} messages per ingest call on average`,
+      `whole pipeline: ${whole.calls.convert} converter calls and ${whole.calls.store} ingest calls, ${Math.round(whole.handled / Math.max(1, whole.calls.store))} messages per ingest call on average; a converter call took ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms and an ingest call ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms on average (wall time, the fsync included)`,
       ...[...driverRuns, { n: best.n, host: true, ...whole }]
         .filter((r) => r.handled < MESSAGES)
         .map(
