@@ -3,7 +3,7 @@
 // topic with one subscription per case (all made before producing, so each case drains the same
 // backlog of its own), then:
 //   a) the WebSocket driver alone, no-op handler, every message acknowledged at once (pipelined),
-//      on 1, 2 and 4 connections of a Shared subscription (receiverQueueSize BENCH_QUEUE, default
+//      on 1, 2, 4 and 8 connections of a Shared subscription (receiverQueueSize BENCH_QUEUE, default
 //      1000): the driver's ceiling here; the best of these is the baseline;
 //   b) a real `tbi start` process (plugin + converter sandbox + embedded SQLite platform) with the
 //      baseline's connection count, counted in the platform's processed_messages table.
@@ -34,7 +34,7 @@ const root = path.resolve(pluginDir, '../..');
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const QUEUE = Number(process.env.BENCH_QUEUE ?? 1000);
 const STALL_MS = Number(process.env.BENCH_STALL_MS ?? 60_000);
-const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,2,4').split(',').map(Number);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,2,4,8').split(',').map(Number);
 const ports = pulsarPorts();
 const WEB = ports.webServiceUrl;
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -210,6 +210,7 @@ async function wholePipeline(dir, connections) {
     store: await metric('tbi_store_seconds_count'),
     convertMs: (await metric('tbi_conversion_seconds_sum')) * 1000,
     storeMs: (await metric('tbi_store_seconds_sum')) * 1000,
+    stallReconnects: await metric('tbi_pulsar_stalled_reconnects_total'),
   };
   await host.stop();
   return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage: hostAndConverterUs(usage), calls };
@@ -255,7 +256,7 @@ console.log(
       '"host + converter": the host process and its converter child process; "broker": the Pulsar standalone JVM (broker, WebSocket service and bookie) over the same case. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
       ...cpuSplitNote('whole pipeline', whole.usage),
-      `whole pipeline: ${whole.calls.convert} converter calls and ${whole.calls.store} ingest calls, ${Math.round(whole.handled / Math.max(1, whole.calls.store))} messages per ingest call on average; a converter call took ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms and an ingest call ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms on average (wall time, the fsync included)`,
+      `whole pipeline: ${whole.calls.convert} converter calls and ${whole.calls.store} ingest calls, ${Math.round(whole.handled / Math.max(1, whole.calls.store))} messages per ingest call on average; a converter call took ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms and an ingest call ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms on average (wall time, the fsync included); the stall watchdog reconnected ${whole.calls.stallReconnects} time(s)`,
       ...[...driverRuns, { n: best.n, host: true, ...whole }]
         .filter((r) => r.handled < MESSAGES)
         .map(
