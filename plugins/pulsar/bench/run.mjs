@@ -3,11 +3,12 @@
 // topic with one subscription per case (all made before producing, so each case drains the same
 // backlog of its own), then:
 //   a) the WebSocket driver alone, no-op handler, every message acknowledged at once (pipelined),
-//      on 1, 2 and 4 connections of a Shared subscription (receiverQueueSize BENCH_QUEUE, default
+//      on 1, 2, 4 and 8 connections of a Shared subscription (receiverQueueSize BENCH_QUEUE, default
 //      1000): the driver's ceiling here; the best of these is the baseline;
 //   b) a real `tbi start` process (plugin + converter sandbox + embedded SQLite platform) with the
 //      baseline's connection count, counted in the platform's processed_messages table.
-// Rate = messages / time from the consumer starting to the last message handled (stored).
+// Rate = messages / time from the consumer starting to the last message handled (stored). A
+// warm-up drain of its own subscription comes first (BENCH_WARMUP=0 leaves it out).
 // CPU µs per message, peak and final RSS and event-loop stalls (scripts/bench-support.mjs): this
 // process for a), the host process for b).
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
@@ -34,7 +35,7 @@ const root = path.resolve(pluginDir, '../..');
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const QUEUE = Number(process.env.BENCH_QUEUE ?? 1000);
 const STALL_MS = Number(process.env.BENCH_STALL_MS ?? 60_000);
-const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,2,4').split(',').map(Number);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,2,4,8').split(',').map(Number);
 const ports = pulsarPorts();
 const WEB = ports.webServiceUrl;
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -67,7 +68,10 @@ const UPLINK = `
 `;
 const body = (n) => `{"t":${20 + (n % 100) / 10},"h":${n % 100},"n":${n}}`;
 const subscription = (name) => `bench-${name}`;
-const cases = [...CONNECTIONS.map((n) => `driver-${n}`), 'host'];
+// A first drain, not reported, so that the broker's JIT is warm for every measured case (the
+// first drain of a run was the slowest whatever its connections: 7,000–9,000 messages/s on 4 or 8).
+const WARMUP = process.env.BENCH_WARMUP !== '0';
+const cases = [...(WARMUP ? ['warmup'] : []), ...CONNECTIONS.map((n) => `driver-${n}`), 'host'];
 
 async function createSubscriptions() {
   const driver = websocketDriver(WEB);
@@ -118,7 +122,7 @@ async function produceBacklog() {
  * The driver alone: `n` connections, every message acknowledged as it arrives. Ends when all
  * arrived, or when nothing arrived for STALL_MS (the rate is then of what arrived, to the last one).
  */
-async function driverNoop(n) {
+async function driverNoop(n, name = `driver-${n}`) {
   const driver = websocketDriver(WEB);
   let handled = 0;
   let lastAt = 0;
@@ -127,20 +131,26 @@ async function driverNoop(n) {
   const started = performance.now();
   const connections = [];
   for (let i = 0; i < n; i++) {
-    const c = await driver.consumer({
+    // Frames that came with the upgrade response are delivered before `consumer` resolves: their
+    // acks wait for the connection.
+    let c;
+    const early = [];
+    c = await driver.consumer({
       topic: TOPIC,
-      subscription: subscription(`driver-${n}`),
+      subscription: subscription(name),
       subscriptionType: 'Shared',
       initialPosition: 'Earliest',
       receiverQueueSize: QUEUE,
       negativeAckRedeliveryDelayMs: 1000,
       onMessage(m) {
-        c.ack(m.messageId);
+        if (c === undefined) early.push(m.messageId);
+        else c.ack(m.messageId);
         lastAt = performance.now();
         if (++handled >= MESSAGES) resolveDone();
       },
       onClose() {},
     });
+    for (const id of early) c.ack(id);
     connections.push(c);
   }
   const watchdog = setInterval(() => {
@@ -197,8 +207,17 @@ async function wholePipeline(dir, connections) {
   }
   const seconds = (lastAt - started) / 1000;
   const usage = await host.end(Math.max(1, stored));
+  // How the messages reached the converter and the store: what a writer's cost per message hangs on.
+  const metric = (name) => host.process.metric(name);
+  const calls = {
+    convert: await metric('tbi_conversion_seconds_count'),
+    store: await metric('tbi_store_seconds_count'),
+    convertMs: (await metric('tbi_conversion_seconds_sum')) * 1000,
+    storeMs: (await metric('tbi_store_seconds_sum')) * 1000,
+    stallReconnects: await metric('tbi_pulsar_stalled_reconnects_total'),
+  };
   await host.stop();
-  return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage: hostAndConverterUs(usage) };
+  return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage: hostAndConverterUs(usage), calls };
 }
 
 log('starting the test instance (scripts/brokers/pulsar.sh start)');
@@ -208,6 +227,8 @@ log(`producing ${MESSAGES} messages to ${TOPIC} (${cases.length} subscriptions)`
 const produceRate = await produceBacklog();
 log(`produced at ${Math.round(produceRate)} messages/s`);
 const driverRuns = [];
+const warmup = WARMUP ? await driverNoop(4, 'warmup') : undefined;
+if (warmup) log(`warm-up drain, 4 connection(s): ${Math.round(warmup.rate)} messages/s (not reported as a case)`);
 for (const n of CONNECTIONS) {
   const r = await withBrokerCpu(() => driverNoop(n));
   driverRuns.push({ n, ...r });
@@ -217,7 +238,7 @@ const best = driverRuns.reduce((a, b) => (b.rate > a.rate ? b : a));
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-pulsar-bench-'));
 const whole = await withBrokerCpu(() => wholePipeline(dir, best.n));
 log(
-  `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}`,
+  `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}; ${whole.calls.store} ingest calls of ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms, ${whole.calls.convert} converter calls of ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms; split ${JSON.stringify(whole.usage.split)}`,
 );
 // The topic is left for the broker's retention; delete it so the bookie does not keep 100k messages.
 await fetch(`${WEB}/admin/v2/persistent/public/default/bench-${run}?force=true`, { method: 'DELETE' }).catch(() => {});
@@ -226,7 +247,7 @@ console.log(
   JSON.stringify({
     suite: 'plugin-pulsar',
     title: 'Pulsar (WebSocket driver): draining a backlog through the whole pipeline',
-    description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the driver cases (its peak includes the cases before), the host process for the pipeline. Baseline: the fastest driver case.`,
+    description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the driver cases (its peak includes the cases before), the host process for the pipeline. Baseline: the fastest driver case. A warm-up drain (driver, 4 connections, a subscription of its own) comes first, so that the broker's JIT is warm for every case.`,
     columns: ['case', 'messages/s', 'vs baseline', 'host + converter CPU µs/msg', 'broker CPU µs/msg', ...MEASURE_COLUMNS],
     rows: [
       ...driverRuns.map((r) =>
@@ -240,7 +261,9 @@ console.log(
     notes: [
       '"host + converter": the host process and its converter child process; "broker": the Pulsar standalone JVM (broker, WebSocket service and bookie) over the same case. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
       `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
+      ...(warmup ? [`before the cases, a warm-up drain of the same backlog (driver, 4 connections, not a case): ${Math.round(warmup.rate)} messages/s`] : []),
       ...cpuSplitNote('whole pipeline', whole.usage),
+      `whole pipeline: ${whole.calls.convert} converter calls and ${whole.calls.store} ingest calls, ${Math.round(whole.handled / Math.max(1, whole.calls.store))} messages per ingest call on average; a converter call took ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms and an ingest call ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms on average (wall time, the fsync included); the stall watchdog reconnected ${whole.calls.stallReconnects} time(s)`,
       ...[...driverRuns, { n: best.n, host: true, ...whole }]
         .filter((r) => r.handled < MESSAGES)
         .map(

@@ -14,6 +14,7 @@ describe('message ids', () => {
       { ledger: 3, entry: 0, batch: -1 },
       { ledger: 123456789, entry: 70000, batch: 4 },
       { ledger: 5, entry: -1, batch: -1 },
+      { ledger: 2 ** 50, entry: 2 ** 49 - 1, batch: 0 },
     ])
       expect(decodeMessageId(encodeMessageId(id))).toEqual(id);
     expect(Buffer.from(encodeMessageId({ ledger: 5, entry: -1, batch: -1 }), 'base64')).toHaveLength(13);

@@ -3,7 +3,7 @@ import { toRawMessage } from './message.js';
 import { parseTopic, topicPath } from './topic.js';
 
 describe('toRawMessage', () => {
-  it('puts topic, id, key, times, redelivery count and properties in metadata; sourceId is topic@id', () => {
+  it('puts topic, id, key, times, redelivery count and properties in metadata; sourceId is topic@ledger:entry', () => {
     const m = toRawMessage(
       {
         messageId: 'CAEQAg==',
@@ -26,8 +26,14 @@ describe('toRawMessage', () => {
       eventTime: '5',
       redeliveryCount: '2',
     });
-    expect(m.sourceId).toBe('persistent://public/default/t@CAEQAg==');
+    expect(m.sourceId).toBe('persistent://public/default/t@1:2');
     expect(m.receivedAt).toBe(99);
+  });
+
+  it('keeps the batch index in sourceId, and an id that is not a MessageIdData as it came', () => {
+    const at = (messageId: string) => toRawMessage({ messageId, topic: 't', payload: Buffer.from('x'), properties: {}, redeliveryCount: 0 }, 0).sourceId;
+    expect(at(Buffer.from('080410012003300a', 'hex').toString('base64'))).toBe('t@4:1:3');
+    expect(at('not-an-id')).toBe('t@not-an-id');
   });
 });
 

@@ -138,6 +138,10 @@ export class PulsarSource {
   async #connect(slot: Slot): Promise<void> {
     slot.state = slot.state === 'down' ? 'down' : 'connecting';
     const generation = ++slot.generation;
+    // Before the subscription: frames that came with the upgrade response arrive before
+    // `consumer` resolves, and count as this connection's.
+    slot.outstanding = 0;
+    slot.lastMessageAt = Date.now();
     const c = this.#config;
     const connection = await this.#driver.consumer({
       ...(await connectionOptions(this.#ctx)),
@@ -161,8 +165,6 @@ export class PulsarSource {
       return;
     }
     slot.connection = connection;
-    slot.outstanding = 0;
-    slot.lastMessageAt = Date.now();
     slot.state = 'up';
     slot.lastError = undefined;
     slot.backoff.reset();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startTestIntegration, type TestIntegration } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMessageId, formatMessageId } from '../src/message-id.js';
 import plugin from '../src/plugin.js';
 import { CERTS, instance, jwt, listen, produce, SHARED, topicOf, unique } from './harness.js';
 
@@ -59,7 +60,7 @@ describe('subscription types', () => {
       expect(m.metadata).toMatchObject({ topic, site: 'north', redeliveryCount: '0' });
       expect(m.metadata.key).toMatch(/^k[0-2]$/);
       expect(Number(m.metadata.publishTime)).toBeGreaterThan(Date.now() - 120_000);
-      expect(m.sourceId).toBe(`${topic}@${m.metadata.messageId}`);
+      expect(m.sourceId).toBe(`${topic}@${formatMessageId(decodeMessageId(m.metadata.messageId!)!)}`);
       expect(await kit.metric('tbi_pulsar_messages_acked_total')).toBe(20);
       await kit.close();
     });
