@@ -134,6 +134,11 @@ function keepGroupsNotRun(fresh, last) {
   const caseMeasuredAt = Object.fromEntries(fresh.cases.map((c) => [c, fresh.measuredAt]));
   const caseMachine = Object.fromEntries(fresh.cases.map((c) => [c, fresh.machine]));
   if (last === undefined || last.failed) return { ...fresh, caseMeasuredAt, caseMachine };
+  if (!Array.isArray(last.rowCases)) {
+    // From before the suite had case groups: which group its rows belong to is not known.
+    process.stderr.write(`${fresh.suite}: its last result has no case groups, so its rows are not kept\n`);
+    return { ...fresh, caseMeasuredAt, caseMachine };
+  }
   if (JSON.stringify(last.columns) !== JSON.stringify(fresh.columns)) {
     process.stderr.write(`${fresh.suite}: its columns changed, so the rows of the groups not run this time are dropped\n`);
     return { ...fresh, caseMeasuredAt, caseMachine };

@@ -9,6 +9,9 @@
 //      baseline's connection count, counted in the platform's processed_messages table.
 // Rate = messages / time from the consumer starting to the last message handled (stored). A
 // warm-up drain of its own subscription comes first (BENCH_WARMUP=0 leaves it out).
+// Then the replay group (replay-cases.mjs): the same topic read again by the driver's reader
+// (baseline), the plugin's replay reader and a host's replay through the control API.
+// Case groups: drain, replay; BENCH_CASES=replay runs only that one (the other's rows are kept).
 // CPU µs per message, peak and final RSS and event-loop stalls (scripts/bench-support.mjs): this
 // process for a), the host process for b).
 // Protocol of scripts/bench.mjs: progress on stderr, one JSON line last on stdout.
@@ -26,9 +29,12 @@ import {
   pidFileCpuSeconds,
   hostAndConverterUs,
   rateRow,
+  selectedCases,
   startMeasuredHost,
+  suiteResult,
 } from '../../../scripts/bench-support.mjs';
 import { pulsarPorts } from '../../../scripts/ports.mjs';
+import { replayCases } from './replay-cases.mjs';
 
 const pluginDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(pluginDir, '../..');
@@ -71,7 +77,13 @@ const subscription = (name) => `bench-${name}`;
 // A first drain, not reported, so that the broker's JIT is warm for every measured case (the
 // first drain of a run was the slowest whatever its connections: 7,000–9,000 messages/s on 4 or 8).
 const WARMUP = process.env.BENCH_WARMUP !== '0';
-const cases = [...(WARMUP ? ['warmup'] : []), ...CONNECTIONS.map((n) => `driver-${n}`), 'host'];
+const GROUPS = selectedCases(['drain', 'replay']);
+// One subscription per drain case; the replay group's holds the backlog (it never acknowledges:
+// a topic without subscriptions keeps nothing for readers).
+const cases = [
+  ...(GROUPS.includes('drain') ? [...(WARMUP ? ['warmup'] : []), ...CONNECTIONS.map((n) => `driver-${n}`), 'host'] : []),
+  ...(GROUPS.includes('replay') ? ['replay-hold'] : []),
+];
 
 async function createSubscriptions() {
   const driver = websocketDriver(WEB);
@@ -220,35 +232,55 @@ async function wholePipeline(dir, connections) {
   return { handled: stored, rate: stored / seconds, usage, treeUsPerMessage: hostAndConverterUs(usage), calls };
 }
 
-log('starting the test instance (scripts/brokers/pulsar.sh start)');
+log(`case groups: ${GROUPS.join(', ')}; starting the test instance (scripts/brokers/pulsar.sh start)`);
 execFileSync(path.join(root, 'scripts/brokers/pulsar.sh'), ['start'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...ports.env } });
 await createSubscriptions();
 log(`producing ${MESSAGES} messages to ${TOPIC} (${cases.length} subscriptions)`);
 const produceRate = await produceBacklog();
 log(`produced at ${Math.round(produceRate)} messages/s`);
-const driverRuns = [];
-const warmup = WARMUP ? await driverNoop(4, 'warmup') : undefined;
-if (warmup) log(`warm-up drain, 4 connection(s): ${Math.round(warmup.rate)} messages/s (not reported as a case)`);
-for (const n of CONNECTIONS) {
-  const r = await withBrokerCpu(() => driverNoop(n));
-  driverRuns.push({ n, ...r });
-  log(`driver, ${n} connection(s): ${Math.round(r.rate)} messages/s (${r.handled} of ${MESSAGES})`);
-}
-const best = driverRuns.reduce((a, b) => (b.rate > a.rate ? b : a));
 const dir = await mkdtemp(path.join(tmpdir(), 'tbi-pulsar-bench-'));
-const whole = await withBrokerCpu(() => wholePipeline(dir, best.n));
-log(
-  `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}; ${whole.calls.store} ingest calls of ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms, ${whole.calls.convert} converter calls of ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms; split ${JSON.stringify(whole.usage.split)}`,
-);
+const groups = [];
+if (GROUPS.includes('drain')) groups.push(await drainGroup());
+if (GROUPS.includes('replay')) groups.push(await replayGroup());
 // The topic is left for the broker's retention; delete it so the bookie does not keep 100k messages.
 await fetch(`${WEB}/admin/v2/persistent/public/default/bench-${run}?force=true`, { method: 'DELETE' }).catch(() => {});
 
 console.log(
-  JSON.stringify({
-    suite: 'plugin-pulsar',
-    title: 'Pulsar (WebSocket driver): draining a backlog through the whole pipeline',
-    description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone, with one Shared subscription per case, so every case drains the same backlog. receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). CPU per message, peak and final RSS and event-loop stalls: the bench process for the driver cases (its peak includes the cases before), the host process for the pipeline. Baseline: the fastest driver case. A warm-up drain (driver, 4 connections, a subscription of its own) comes first, so that the broker's JIT is warm for every case.`,
-    columns: ['case', 'messages/s', 'vs baseline', 'host + converter CPU µs/msg', 'broker CPU µs/msg', ...MEASURE_COLUMNS],
+  JSON.stringify(
+    suiteResult(
+      {
+        suite: 'plugin-pulsar',
+        title: 'Pulsar (WebSocket driver): draining a backlog and replaying a topic through the whole pipeline',
+        description: `${MESSAGES} small JSON messages produced beforehand to one topic of the local Pulsar 4.0.7 standalone. Drain: one Shared subscription per case, so every case drains the same backlog; receiverQueueSize ${QUEUE}. Rate = messages / time from the consumer starting to the last message handled (for the host: counted in the embedded platform's processed_messages). Baseline: the fastest driver case. A warm-up drain (driver, 4 connections, a subscription of its own) comes first, so that the broker's JIT is warm for every case. Replay: the same topic read again from its start by the driver's reader with a no-op handler (baseline), the plugin's replay reader and a host's replay (details in the replay notes). CPU per message, peak and final RSS and event-loop stalls: the bench process for the in-process cases (its peak includes the cases before), the host process for the host cases.`,
+        columns: ['case', 'messages/s', 'vs baseline', 'host + converter CPU µs/msg', 'broker CPU µs/msg', ...MEASURE_COLUMNS],
+        notes: [
+          '"host + converter": the host process and its converter child process; "broker": the Pulsar standalone JVM (broker, WebSocket service and bookie) over the same case. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
+          `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
+        ],
+      },
+      groups,
+    ),
+  ),
+);
+process.exit(0);
+
+/** The backlog drain: the driver alone on each connection count (the best is the baseline), then a real host. */
+async function drainGroup() {
+  const driverRuns = [];
+  const warmup = WARMUP ? await driverNoop(4, 'warmup') : undefined;
+  if (warmup) log(`warm-up drain, 4 connection(s): ${Math.round(warmup.rate)} messages/s (not reported as a case)`);
+  for (const n of CONNECTIONS) {
+    const r = await withBrokerCpu(() => driverNoop(n));
+    driverRuns.push({ n, ...r });
+    log(`driver, ${n} connection(s): ${Math.round(r.rate)} messages/s (${r.handled} of ${MESSAGES})`);
+  }
+  const best = driverRuns.reduce((a, b) => (b.rate > a.rate ? b : a));
+  const whole = await withBrokerCpu(() => wholePipeline(dir, best.n));
+  log(
+    `whole pipeline (${best.n} connection(s)): ${Math.round(whole.rate)} messages/s (${whole.handled} of ${MESSAGES}); CPU µs/msg host ${r1(whole.usage.cpuUsPerMessage)}, host + converter ${r1(whole.treeUsPerMessage)}, broker ${r1(whole.brokerUsPerMessage)}; ${whole.calls.store} ingest calls of ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms, ${whole.calls.convert} converter calls of ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms; split ${JSON.stringify(whole.usage.split)}`,
+  );
+  return {
+    name: 'drain',
     rows: [
       ...driverRuns.map((r) =>
         rateRow(`WebSocket driver, no-op handler, ${r.n} connection(s)${r === best ? ' (baseline)' : ''}`, r, best.rate, ['', r1(r.brokerUsPerMessage)]),
@@ -259,8 +291,6 @@ console.log(
       ]),
     ],
     notes: [
-      '"host + converter": the host process and its converter child process; "broker": the Pulsar standalone JVM (broker, WebSocket service and bookie) over the same case. The 2 cores are shared by the broker, the host, its converter process and the bench: compare ratios and CPU per message of one run.',
-      `producing the backlog over the WebSocket API (2000 in flight): ${Math.round(produceRate)} messages/s`,
       ...(warmup ? [`before the cases, a warm-up drain of the same backlog (driver, 4 connections, not a case): ${Math.round(warmup.rate)} messages/s`] : []),
       ...cpuSplitNote('whole pipeline', whole.usage),
       `whole pipeline: ${whole.calls.convert} converter calls and ${whole.calls.store} ingest calls, ${Math.round(whole.handled / Math.max(1, whole.calls.store))} messages per ingest call on average; a converter call took ${r1(whole.calls.convertMs / Math.max(1, whole.calls.convert))} ms and an ingest call ${r1(whole.calls.storeMs / Math.max(1, whole.calls.store))} ms on average (wall time, the fsync included); the stall watchdog reconnected ${whole.calls.stallReconnects} time(s)`,
@@ -271,6 +301,28 @@ console.log(
             `${r.host ? 'whole pipeline' : `driver, ${r.n} connection(s)`}: stalled after ${r.handled} of ${MESSAGES} (nothing more for ${STALL_MS / 1000} s; rate is up to the last message)`,
         ),
     ],
-  }),
-);
-process.exit(0);
+  };
+}
+
+/** Replay: the driver's reader (baseline), the plugin's replay reader, a host's replay through the control API. */
+async function replayGroup() {
+  const rp = await replayCases({ webServiceUrl: WEB, topic: TOPIC, messages: MESSAGES, pluginDir, dir, withBrokerCpu, log });
+  return {
+    name: 'replay',
+    rows: [
+      rateRow('replay: WebSocket reader from earliest, no-op handler (baseline)', rp.raw, rp.raw.rate, ['', r1(rp.raw.brokerUsPerMessage)]),
+      rateRow(`replay: plugin's replay reader in-process (range lookups, batches of ${rp.maxBatch}, toRawMessage)`, rp.source, rp.raw.rate, [
+        '',
+        r1(rp.source.brokerUsPerMessage),
+      ]),
+      rateRow('replay: tbi host via POST /api/integrations/:name/replays, sandbox converter, embedded SQLite', rp.host, rp.raw.rate, [
+        r1(rp.host.treeUsPerMessage),
+        r1(rp.host.brokerUsPerMessage),
+      ]),
+    ],
+    notes: [
+      `replay: the backlog topic read ${rp.rounds} time(s) from its start, the three readers alternating (the rows are the means); host / baseline per round: ${rp.hostRatios.map((r) => r.toFixed(2)).join(', ')}`,
+      `replay: the host's live subscription starts at Latest (it reads none of the topic), so every replayed message is stored once: the replay's read and stored counts and the platform's rows are checked to be ${rp.messages}. Rate = messages / (finishedAt - createdAt) of the replay as GET /api/replays/:id shows it; the host's costs from the POST on.`,
+    ],
+  };
+}
