@@ -421,3 +421,20 @@ export async function followHostReplay(host, integration, body, onStarted) {
   }
   return replay;
 }
+
+/**
+ * Ends a host replay case: the host's costs for `n` messages, after checking that the replay is
+ * done with `n` read and stored and that the platform holds `rows` (= `n`) rows for it.
+ * @param {MeasuredHost} host
+ * @param {any} replay as `followHostReplay` returned it
+ * @param {number} n
+ * @param {number} rows the rows the platform holds for the replayed messages
+ * @returns {Promise<{ rate: number, usage: Usage, treeUsPerMessage: number | undefined }>}
+ */
+export async function hostReplayResult(host, replay, n, rows) {
+  const usage = await host.end(n);
+  if (replay.state !== 'done' || replay.read !== n || replay.stored !== n || rows !== n) {
+    throw new Error(`replay ${replay.state}: read ${replay.read}, stored ${replay.stored} (${rows} rows in the platform) of ${n}: ${replay.detail ?? ''}`);
+  }
+  return { rate: n / ((replay.finishedAt - replay.createdAt) / 1000), usage, treeUsPerMessage: hostAndConverterUs(usage) };
+}

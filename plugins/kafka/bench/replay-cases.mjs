@@ -25,7 +25,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { Consumer } from '@platformatic/kafka';
 import { bareContext, storedTelemetry } from '@tbi/plugin-testkit';
 import { createKafkaIntegration, kafkaConfigSchema, platformaticDriver } from '../dist/index.js';
-import { average, followHostReplay, hostAndConverterUs, measureInProcess, percentiles, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { average, followHostReplay, hostReplayResult, measureInProcess, percentiles, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 import { produceLive } from './live-producer.mjs';
 
 const N = Number(process.env.BENCH_REPLAY_RECORDS ?? 100_000);
@@ -175,12 +175,7 @@ async function hostReplay(bench, topic, dir, groupId, liveTopic) {
     const replay = await followHostReplay(host, 'bench', { from: 'earliest' }, (ended) => {
       if (liveTopic !== undefined) live = produceLive(bench.brokers, liveTopic, LIVE_RATE, ended, 'live');
     });
-    const usage = await host.end(N);
-    const rows = storedTelemetry(dataDir, 'temperature', { prefix: 'dev-' }).length;
-    if (replay.state !== 'done' || replay.read !== N || replay.stored !== N || rows !== N) {
-      throw new Error(`replay ${replay.state}: read ${replay.read}, stored ${replay.stored} (${rows} rows in the platform) of ${N}: ${replay.detail ?? ''}`);
-    }
-    const result = { rate: N / ((replay.finishedAt - replay.createdAt) / 1000), usage, treeUsPerMessage: hostAndConverterUs(usage) };
+    const result = await hostReplayResult(host, replay, N, storedTelemetry(dataDir, 'temperature', { prefix: 'dev-' }).length);
     if (live === undefined) return result;
     return { ...result, ...(await liveLatency(dataDir, await live)) };
   } finally {

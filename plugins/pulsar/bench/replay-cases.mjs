@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bareContext, storedTelemetry } from '@tbi/plugin-testkit';
 import { createPulsarIntegration, pulsarConfigSchema, websocketDriver } from '../dist/index.js';
-import { average, followHostReplay, hostAndConverterUs, measureInProcess, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { average, followHostReplay, hostReplayResult, measureInProcess, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 
 const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 2);
 const MAX_BATCH = 500; // the host's replay batch
@@ -155,12 +155,8 @@ async function hostReplay(bench, dir, subscription) {
   });
   try {
     const replay = await followHostReplay(host, 'bench', { from: '1970-01-01T00:00:00Z' });
-    const usage = await host.end(N);
-    const rows = storedTelemetry(dataDir, 'temperature', { prefix: 'dev-' }).length;
-    if (replay.state !== 'done' || replay.read !== N || replay.stored !== N || rows !== N) {
-      throw new Error(`replay ${replay.state}: read ${replay.read}, stored ${replay.stored} (${rows} rows in the platform) of ${N}: ${replay.detail ?? ''}`);
-    }
-    return { handled: N, rate: N / ((replay.finishedAt - replay.createdAt) / 1000), usage, treeUsPerMessage: hostAndConverterUs(usage) };
+    const result = await hostReplayResult(host, replay, N, storedTelemetry(dataDir, 'temperature', { prefix: 'dev-' }).length);
+    return { handled: N, ...result };
   } finally {
     await host.stop();
   }

@@ -18,7 +18,7 @@ import path from 'node:path';
 import amqp from 'amqplib';
 import { bareContext, storedTelemetry } from '@tbi/plugin-testkit';
 import { amqplibDriver, createRabbitmqIntegration, rabbitmqConfigSchema } from '../dist/index.js';
-import { average, followHostReplay, hostAndConverterUs, measureInProcess, startMeasuredHost } from '../../../scripts/bench-support.mjs';
+import { average, followHostReplay, hostReplayResult, measureInProcess, startMeasuredHost } from '../../../scripts/bench-support.mjs';
 
 const N = Number(process.env.BENCH_REPLAY_MESSAGES ?? 100_000);
 const MAX_BATCH = Number(process.env.BENCH_REPLAY_BATCH ?? 500);
@@ -172,12 +172,7 @@ async function hostReplay(bench, stream, dir) {
   });
   try {
     const replay = await followHostReplay(host, 'bench', { from: '0', to: String(N) });
-    const usage = await host.end(N);
-    const rows = storedTelemetry(dataDir, 'temperature', { prefix: 'dev-' }).length;
-    if (replay.state !== 'done' || replay.read !== N || replay.stored !== N || rows !== N) {
-      throw new Error(`replay ${replay.state}: read ${replay.read}, stored ${replay.stored} (${rows} rows in the platform) of ${N}: ${replay.detail ?? ''}`);
-    }
-    return { rate: N / ((replay.finishedAt - replay.createdAt) / 1000), usage, treeUsPerMessage: hostAndConverterUs(usage) };
+    return await hostReplayResult(host, replay, N, storedTelemetry(dataDir, 'temperature', { prefix: 'dev-' }).length);
   } finally {
     await host.stop();
   }
