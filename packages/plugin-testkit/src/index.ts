@@ -14,5 +14,7 @@ export { memoryMetrics, type MemoryMetrics } from './memory-metrics.js';
 export { silentLogger } from './silent-logger.js';
 export { uniqueName } from './unique-name.js';
 export { storedTelemetry, type DeviceFilter } from './stored-telemetry.js';
+export { apiTelemetryValues } from './api-telemetry.js';
+export { outOfDeviceOrder } from './export-order.js';
 export { bareContext, type BareContextOptions } from './bare-context.js';
 export { drainMemory, residentMb, residentMemory, type DrainMemory, type ResidentMemory, type ResidentMemorySampler } from './resident-memory.js';

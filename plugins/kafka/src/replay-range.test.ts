@@ -67,9 +67,9 @@ describe('replay bounds and checkpoints of the kafka connector', () => {
   });
 
   it('leaves out records whose own timestamp is outside the time range', () => {
-    expect(outsideTime(9n, { fromMs: 10 })).toBe(true);
-    expect(outsideTime(10n, { fromMs: 10, toMs: 20 })).toBe(false);
-    expect(outsideTime(20n, { toMs: 20 })).toBe(true);
-    expect(outsideTime(5n, {})).toBe(false);
+    expect(outsideTime({ fromMs: 10 })(9n)).toBe(true);
+    expect(outsideTime({ fromMs: 10, toMs: 20 })(10n)).toBe(false);
+    expect(outsideTime({ toMs: 20 })(20n)).toBe(true);
+    expect(outsideTime({})(5n)).toBe(false);
   });
 });

@@ -133,10 +133,14 @@ export function parseCheckpoint(text: string): ReplayCheckpoint {
   return checkpoint;
 }
 
-/** Whether a record's own timestamp puts it outside the replay's time range. */
-export function outsideTime(timestampMs: bigint, c: Pick<ReplayCheckpoint, 'fromMs' | 'toMs'>): boolean {
-  if (c.fromMs !== undefined && timestampMs < BigInt(c.fromMs)) return true;
-  return c.toMs !== undefined && timestampMs >= BigInt(c.toMs);
+/**
+ * The test of whether a record's own timestamp (epoch ms) puts it outside the replay's time range,
+ * with the bounds converted to bigint once for the whole replay.
+ */
+export function outsideTime(c: Pick<ReplayCheckpoint, 'fromMs' | 'toMs'>): (timestampMs: bigint) => boolean {
+  const from = c.fromMs === undefined ? undefined : BigInt(c.fromMs);
+  const to = c.toMs === undefined ? undefined : BigInt(c.toMs);
+  return (ts) => (from !== undefined && ts < from) || (to !== undefined && ts >= to);
 }
 
 /** Records in the whole range, and how many of them were handed over. */

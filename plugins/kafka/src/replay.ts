@@ -62,6 +62,7 @@ async function* readHistory(ctx: IntegrationContext<KafkaConfig>, driver: KafkaD
       cp.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.next })),
     );
     const total = Number(progress(cp).total);
+    const outside = outsideTime(cp);
     while (open.size > 0) {
       const records = await reader.read(maxBatch, signal);
       const receivedAt = ctx.clock.now();
@@ -72,7 +73,7 @@ async function* readHistory(ctx: IntegrationContext<KafkaConfig>, driver: KafkaD
         if (p === undefined || record.offset < p.next) continue; // past its end, or fetched twice
         p.next = record.offset + 1n;
         if (p.next >= p.end) open.delete(key);
-        if (!outsideTime(record.timestamp, cp)) messages.push(toRawMessage(record, receivedAt));
+        if (!outside(record.timestamp)) messages.push(toRawMessage(record, receivedAt));
       }
       if (messages.length > 0 || open.size === 0) yield { messages, checkpoint: formatCheckpoint(cp), position: describePosition(cp), total };
     }

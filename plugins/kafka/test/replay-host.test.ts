@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Admin } from '@platformatic/kafka';
-import { startHostProcess, storedTelemetry, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
+import { apiTelemetryValues, startHostProcess, storedTelemetry, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { committedOffsets, createTopic, ensureBroker, PLAINTEXT, produceBand, unique, waitFor } from './harness.js';
 
@@ -44,17 +44,7 @@ async function startHost(dataDir: string, integration: Record<string, unknown>):
   return host;
 }
 
-/** Every stored value of key `v`, through the platform's API (one value per timestamp), sorted. */
-async function apiValues(host: HostProcess): Promise<number[]> {
-  const all: number[] = [];
-  for (let d = 0; d < DEVICES; d++) {
-    const { status, body } = await host.api(`/devices/dev-${d}/telemetry/v?from=0&to=2000000000000&limit=100000`);
-    expect(status).toBe(200);
-    all.push(...(body as Array<{ value: number }>).map((p) => p.value));
-  }
-  return all.sort((x, y) => x - y);
-}
-
+const DEVICE_NAMES = Array.from({ length: DEVICES }, (_, d) => `dev-${d}`);
 const sum = (list: readonly bigint[]) => list.reduce((s, o) => s + o, 0n);
 
 describe('tbi replay of Kafka in a real host', { timeout: 600_000 }, () => {
@@ -90,7 +80,7 @@ describe('tbi replay of Kafka in a real host', { timeout: 600_000 }, () => {
 
     const inB = (n: number) => n >= BANDS.b[0] && n < BANDS.b[0] + BANDS.b[1];
     const expected = Array.from({ length: TOTAL }, (_, n) => (inB(n) ? n * 10 : n)).sort((x, y) => x - y);
-    expect(await apiValues(host)).toEqual(expected);
+    expect(await apiTelemetryValues(host, DEVICE_NAMES, 'v')).toEqual(expected);
     // The replay read beside the live group, which stands where it stood.
     expect(sum(await committedOffsets(groupId, topic, 3))).toBe(BigInt(TOTAL));
 
@@ -111,6 +101,6 @@ describe('tbi replay of Kafka in a real host', { timeout: 600_000 }, () => {
     await withHostLogs(hosts, () =>
       waitFor(async () => sum(await committedOffsets(groupId, topic, 3)) === BigInt(TOTAL), 180_000, 'the live group re-consumed everything'),
     );
-    expect(await apiValues(host)).toEqual(expected);
+    expect(await apiTelemetryValues(host, DEVICE_NAMES, 'v')).toEqual(expected);
   });
 });

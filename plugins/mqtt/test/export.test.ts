@@ -5,7 +5,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startHostProcess, storedTelemetry, waitFor, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
+import { outOfDeviceOrder, startHostProcess, storedTelemetry, waitFor, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishMany, SHARED_PORTS, testClient } from './broker.js';
 import { uniquePrefix } from './harness.js';
@@ -107,14 +107,6 @@ describe('export through MQTT in a real host', { timeout: 240_000 }, () => {
     // Complete, to the device's own topic, and a device's new values in order (a round cut by the
     // kill was published again: at least once, so repeats go back only to what was published).
     expect(received.every((r) => r.type === 'POST_TELEMETRY_REQUEST' && r.topic === `${p}/out/${r.device}`)).toBe(true);
-    const outOfOrder: string[] = [];
-    const highest = new Map<string, number>();
-    for (const r of received) {
-      const top = highest.get(r.device) ?? -1;
-      const next = top === -1 ? Number(r.device.slice(4)) : top + DEVICES;
-      if (r.n > top && r.n !== next) outOfOrder.push(`${r.device}: ${r.n} after ${top}`);
-      highest.set(r.device, Math.max(top, r.n));
-    }
-    expect(outOfOrder).toEqual([]);
+    expect(outOfDeviceOrder(received, DEVICES)).toEqual([]);
   });
 });

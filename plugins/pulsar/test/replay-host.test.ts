@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startHostProcess, tbiBin, tbiNodeFlags, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
+import { apiTelemetryValues, startHostProcess, tbiBin, tbiNodeFlags, withHostLogs, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instance, numbered, PLUGIN_DIR, produce, SHARED, storedRows, topicOf, unique, waitFor } from './harness.js';
 
@@ -67,15 +67,12 @@ describe('tbi replay of Pulsar in a real host', { timeout: 180_000 }, () => {
     expect(replay).toMatchObject({ integration: 'plant', state: 'done', read: 100, stored: 100, failed: 0 });
     expect(replay.position).toMatch(/^topic ".*" at \d+:\d+/);
 
-    // Read through the platform's API: one value per timestamp, whichever converter wrote it last.
-    const values = async () => {
-      const all: number[] = [];
-      for (let d = 0; d < 10; d++) {
-        const { body: points } = await host.api(`/devices/${p}-${d}/telemetry/n?from=0&to=2000000000000&limit=1000`);
-        all.push(...(points as Array<{ value: number }>).map((pt) => pt.value));
-      }
-      return all.sort((a, b) => a - b);
-    };
+    const values = () =>
+      apiTelemetryValues(
+        host,
+        Array.from({ length: 10 }, (_, d) => `${p}-${d}`),
+        'n',
+      );
     const times = (n: number, upTo: number) => (n >= 100 && n < upTo ? n * 10 : n);
     expect(await values()).toEqual(Array.from({ length: 300 }, (_, n) => times(n, 200)).sort((a, b) => a - b));
 

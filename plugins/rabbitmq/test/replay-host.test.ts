@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startHostProcess, storedTelemetry, tbiBin, tbiNodeFlags, type HostProcess } from '@tbi/plugin-testkit';
+import { apiTelemetryValues, startHostProcess, storedTelemetry, tbiBin, tbiNodeFlags, type HostProcess } from '@tbi/plugin-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMQP_PORT, brokerScript, deleteQueues, numbered, PLUGIN_DIR, publish, unique, waitFor, withHostLogs } from './harness.js';
 
@@ -68,12 +68,11 @@ describe('tbi replay of a RabbitMQ stream in a real host', { timeout: 180_000 },
 
     // Read through the platform's API (a replayed value and the one it replaces sit in two
     // tables until the store merges them; reads show one value per timestamp).
-    const stored: number[] = [];
-    for (let d = 0; d < 10; d++) {
-      const { body: points } = await host.api(`/devices/${p}-${d}/telemetry/n?from=0&to=2000000000000&limit=1000`);
-      stored.push(...(points as Array<{ value: number }>).map((pt) => pt.value));
-    }
-    stored.sort((a, b) => a - b);
+    const stored = await apiTelemetryValues(
+      host,
+      Array.from({ length: 10 }, (_, d) => `${p}-${d}`),
+      'n',
+    );
     const expected = Array.from({ length: 300 }, (_, n) => (n >= 100 && n < 200 ? n * 10 : n)).sort((a, b) => a - b);
     expect(stored).toEqual(expected);
 
