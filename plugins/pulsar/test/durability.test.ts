@@ -98,6 +98,24 @@ describe('nothing lost, nothing stored twice', { timeout: 400_000 }, () => {
     expect(await second.metric('tbi_pulsar_messages_acked_total')).toBeGreaterThanOrEqual(TOTAL - before);
   });
 
+  it(`two hosts on one Shared subscription split the stream, and together store all ${TOTAL} messages once`, async () => {
+    const p = unique('two');
+    const topic = topicOf(`${p}-t`);
+    const [a, b] = [path.join(dir, 'two-a'), path.join(dir, 'two-b')];
+    const hostA = await startHost(a, [integration(topic)]);
+    const hostB = await startHost(b, [integration(topic)]);
+    await withLogs(() => waitFor(async () => (await up(hostA)()) && (await up(hostB)()), 30_000, 'both up'));
+    await produceLive(topic, numbered(p, TOTAL));
+    await withLogs(() => waitFor(() => storedRows(a, `${p}-`) + storedRows(b, `${p}-`) >= TOTAL, 180_000, `${TOTAL} rows in the two hosts`));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const [inA, inB] = [storedValues(a, `${p}-`, true), storedValues(b, `${p}-`, true)];
+    // Each host got a share, no message went to both, and none is missing.
+    expect(inA.length).toBeGreaterThan(0);
+    expect(inB.length).toBeGreaterThan(0);
+    expect(inA.length + inB.length).toBe(TOTAL);
+    expect(new Set([...inA, ...inB]).size).toBe(TOTAL);
+  });
+
   it(`survives the platform failing for a while: messages wait unacknowledged, then all ${TOTAL} are stored once`, async () => {
     const p = unique('platform');
     const topic = topicOf(`${p}-t`);
